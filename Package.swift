@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Discern: the Swift core. See README.md and ../shared/ROADMAP.md for the module map.
+//
+// The torch backend `CTorch` is a C++ shim over libtorch built as its own shared library
+// (libCTorch.so). Nothing links it: `Tensor` opens it at run time through the plain C ABI
+// declared in `CTorchABI`, so the `discern` executable never depends on libtorch and a CUDA
+// build of the backend (Scripts/build-torch-backend.sh) can be dropped in.
+let package = Package(
+    name: "Discern",
+    products: [
+        .executable(name: "discern", targets: ["DiscernCLI"]),
+        // The Lua C module (`luaopen_discern`); Scripts link it as `discern.so` for stock lua5.4.
+        .library(name: "DiscernLuaModule", type: .dynamic, targets: ["DiscernLua"]),
+        .library(name: "CTorch", type: .dynamic, targets: ["CTorch"]),
+        .executable(name: "discern-bench", targets: ["DiscernBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C ABI of the torch backend (header + the dlopen loader). No libtorch here.
+        .target(name: "CTorchABI", linkerSettings: [.linkedLibrary("dl")]),
+        // The backend itself: C++ over ATen. Built as libCTorch.so, loaded at run time.
+        .target(
+            name: "CTorch",
+            dependencies: ["CTorchABI"],
+            cxxSettings: [.unsafeFlags(["-fvisibility=hidden"])],
+            linkerSettings: [
+                .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+                .linkedLibrary("openblas"),
+            ]
+        ),
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        .target(name: "Tensor", dependencies: ["CTorchABI"]),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "LuaKit", dependencies: ["CLua"]),
+        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store"], resources: []),
+        .executableTarget(
+            name: "DiscernCLI",
+            dependencies: [
+                "DiscernLua", "LuaKit", "Tensor", "Store", "CReadline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "DiscernBench", dependencies: ["Tensor", "LuaKit", "DiscernLua", "COpenBLAS"]),
+
+        .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "TestSupport"]),
+        .testTarget(name: "DiscernLuaTests", dependencies: ["DiscernLua", "LuaKit", "Tensor", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,2 @@
+/* The backend implements the ABI declared in CTorchABI. */
+#include "discern_torch.h"

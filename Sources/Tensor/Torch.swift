@@ -1,0 +1,154 @@
+import CTorchABI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process-wide access to the torch backend: loading, build information, threads, grad mode.
+///
+/// The backend (libCTorch.so) is opened on first use. It is looked for, in order, at
+/// `$DISCERN_TORCH_BACKEND` (a file, or a directory holding libCTorch.so), next to the image
+/// that contains this module (the `discern` executable or the Lua module), and next to the
+/// running executable.
+public enum Torch {
+    struct Loaded {
+        let api: dt_api
+        let path: String
+    }
+
+    static let state: Result<Loaded, TorchError> = load()
+
+    /// The function table; throws when the backend could not be loaded.
+    @inline(__always) static func api() throws -> dt_api {
+        switch state {
+        case .success(let l): return l.api
+        case .failure(let e): throw e
+        }
+    }
+
+    /// Loads the backend if needed.
+    /// - Throws: `TorchError` of kind `backend` naming the paths tried, or the ABI mismatch.
+    public static func ensureLoaded() throws { _ = try api() }
+
+    /// The file the backend was loaded from, or nil when loading failed.
+    public static var backendPath: String? { try? state.get().path }
+
+    /// The places searched for the backend, in order.
+    public static func candidatePaths() -> [String] {
+        var out: [String] = []
+        if let env = getenv("DISCERN_TORCH_BACKEND").map({ String(cString: $0) }), !env.isEmpty {
+            out.append(isDirectory(env) ? env + "/libCTorch.so" : env)
+            return out
+        }
+        var buf = [CChar](repeating: 0, count: 4096)
+        if dt_self_path(&buf, buf.count) != 0 {
+            out.append(directory(of: cString(buf)) + "/libCTorch.so")
+        }
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        if n > 0 {
+            buf[n] = 0
+            let p = directory(of: cString(buf)) + "/libCTorch.so"
+            if !out.contains(p) { out.append(p) }
+        }
+        return out
+    }
+
+    static func load() -> Result<Loaded, TorchError> {
+        let candidates = candidatePaths()
+        var errbuf = [CChar](repeating: 0, count: 2048)
+        for path in candidates where access(path, F_OK) == 0 {
+            guard let api = dt_load(path, &errbuf, errbuf.count) else {
+                return .failure(TorchError(.backend, cString(errbuf)))
+            }
+            let loaded = Loaded(api: api.pointee, path: path)
+            return .success(loaded)
+        }
+        return .failure(TorchError(.backend, """
+            torch backend libCTorch.so not found (looked at \(candidates.joined(separator: ", "))); \
+            build it with `swift build` or Scripts/build-torch-backend.sh and put it next to the \
+            discern binary, or set DISCERN_TORCH_BACKEND to its path
+            """))
+    }
+
+    /// The backend's build description as JSON (ABI, libtorch version, compiler, CUDA, build kind).
+    public static func buildInfo() throws -> String { String(cString: try api().build_info()!) }
+
+    /// libtorch's own configuration summary (`at::show_config()`).
+    public static func showConfig() throws -> String {
+        let a = try api()
+        var out: UnsafeMutablePointer<CChar>?
+        try check(a.show_config(&out))
+        defer { a.err_free(out) }
+        return out.map { String(cString: $0) } ?? ""
+    }
+
+    /// Sets the intra-op thread count of ATen and of OpenBLAS (which Debian's libtorch uses for matmul).
+    public static func setNumThreads(_ n: Int) throws {
+        guard n >= 1 else { throw TorchError(.value, "thread count must be at least 1, got \(n)") }
+        try api().set_num_threads(Int32(n))
+    }
+
+    /// ATen's intra-op thread count.
+    public static func numThreads() throws -> Int { Int(try api().get_num_threads()) }
+
+    /// OpenBLAS's thread count, or nil when the backend's BLAS is not OpenBLAS.
+    public static func blasThreads() throws -> Int? {
+        let n = try api().blas_num_threads()
+        return n < 0 ? nil : Int(n)
+    }
+
+    /// The number of CUDA devices the backend can use (0 for a CPU-only build).
+    public static func cudaDeviceCount() throws -> Int { Int(try api().cuda_device_count()) }
+
+    /// The number of tensor handles the backend has handed out and not yet freed.
+    public static func liveTensors() throws -> Int { Int(try api().live_tensors()) }
+
+    /// Seeds the backend's global CPU generator (used where no explicit generator is given).
+    public static func manualSeed(_ seed: UInt64) throws { try check(try api().manual_seed(seed)) }
+
+    /// Whether autograd records operations on this thread.
+    public static func isGradEnabled() throws -> Bool { try api().grad_enabled() != 0 }
+
+    /// Runs `body` with autograd recording switched off (restored afterwards, also on throw).
+    public static func noGrad<T>(_ body: () throws -> T) throws -> T {
+        try withGradEnabled(false, body)
+    }
+
+    /// Runs `body` with autograd recording switched on or off (restored afterwards, also on throw).
+    public static func withGradEnabled<T>(_ on: Bool, _ body: () throws -> T) throws -> T {
+        let a = try api()
+        let before = a.grad_enabled()
+        a.set_grad_enabled(on ? 1 : 0)
+        defer { a.set_grad_enabled(before) }
+        return try body()
+    }
+
+    /// Runs `n` tiny adds inside the backend's C++ and returns the wall time in seconds (benchmark reference).
+    public static func benchAddLoop(_ n: Int) throws -> Double {
+        var s = 0.0
+        try check(try api().bench_add_loop(Int64(n), &s))
+        return s
+    }
+
+    @inline(__always) static func check(_ err: UnsafeMutablePointer<CChar>?) throws {
+        if let err {
+            let a = try api()
+            throw TorchError.take(err, free: { a.err_free($0) })
+        }
+    }
+}
+
+private func isDirectory(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+private func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+}
+
+/// Decodes a NUL-terminated C string held in an array.
+func cString(_ buf: [CChar]) -> String {
+    String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
