@@ -34,17 +34,23 @@ let package = Package(
             ]
         ),
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        .target(name: "CReplBridge", dependencies: ["CReadline"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "Tensor", dependencies: ["CTorchABI"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "LuaKit", dependencies: ["CLua"]),
-        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store"], resources: []),
+        .target(name: "CLuaBridge", dependencies: ["CLua"]),
+        .target(name: "LuaKit", dependencies: ["CLua", "CLuaBridge"]),
+        .executableTarget(name: "EmbedStdlib"),
+        .plugin(name: "EmbedStdlibPlugin", capability: .buildTool(), dependencies: ["EmbedStdlib"],
+                path: "Sources/EmbedStdlibPlugin"),
+        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "CLua"],
+                plugins: ["EmbedStdlibPlugin"]),
         .executableTarget(
             name: "DiscernCLI",
             dependencies: [
-                "DiscernLua", "LuaKit", "Tensor", "Store", "CReadline",
+                "DiscernLua", "LuaKit", "Tensor", "Store", "CReplBridge", "CLua",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -146,3 +146,33 @@ extension Tensor {
         return v
     }
 }
+
+extension Tensor {
+    /// Creates a tensor from raw little-endian bytes of `dtype` laid out row-major in `shape`.
+    /// - Throws: `TorchError` of kind `shape` when the byte count does not match.
+    public convenience init(rawBytes: [UInt8], dtype: DType, shape: [Int]) throws {
+        let dims = try Tensor.checkShape(shape, op: "tensor")
+        let n = shape.reduce(1, *)
+        guard n * dtype.byteSize == rawBytes.count else {
+            throw TorchError(.shape, "tensor: \(rawBytes.count) bytes do not hold shape \(shape) of \(dtype.rawValue) (\(n * dtype.byteSize) bytes)")
+        }
+        let a = try Torch.api()
+        var out: OpaquePointer?
+        try rawBytes.withUnsafeBytes { d in
+            try dims.withUnsafeBufferPointer { s in
+                try Torch.check(a.from_data(d.baseAddress, dtype.code, s.baseAddress, Int32(s.count), &out))
+            }
+        }
+        self.init(handle: out!)
+    }
+
+    /// The elements as raw bytes in the tensor's own dtype (row-major, copied to the CPU).
+    public func rawBytes() throws -> [UInt8] {
+        let a = try Torch.api()
+        var buf = [UInt8](repeating: 0, count: numel * dtype.byteSize)
+        try buf.withUnsafeMutableBytes { b in
+            try Torch.check(a.copy_out(handle, dtype.code, b.baseAddress, Int64(b.count)))
+        }
+        return buf
+    }
+}

@@ -60,7 +60,11 @@ public enum Torch {
             guard let api = dt_load(path, &errbuf, errbuf.count) else {
                 return .failure(TorchError(.backend, cString(errbuf)))
             }
-            let loaded = Loaded(api: api.pointee, path: path)
+            let loaded = Loaded(api: api.pointee, path: absolute(path))
+            // One thread count for ATen and OpenBLAS: $DISCERN_NUM_THREADS, else every core.
+            let env = getenv("DISCERN_NUM_THREADS").flatMap { Int32(String(cString: $0)) }
+            let n = env ?? Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+            loaded.api.set_num_threads(Swift.max(1, n))
             return .success(loaded)
         }
         return .failure(TorchError(.backend, """
@@ -141,6 +145,12 @@ public enum Torch {
 private func isDirectory(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+}
+
+private func absolute(_ path: String) -> String {
+    guard let r = realpath(path, nil) else { return path }
+    defer { free(r) }
+    return String(cString: r)
 }
 
 private func directory(of path: String) -> String {

@@ -1,0 +1,202 @@
+import CLua
+import LuaKit
+import Store
+import Tensor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `discern` Lua module: `require "discern"` in the embedded host or in a stock `lua5.4`.
+public enum DiscernLua {
+    /// Discern's version string.
+    public static let version = "0.1.0"
+
+    /// Registers `discern` in `package.preload` and the Stdlib searcher, so `require "discern"` works.
+    public static func install(in state: LuaState) {
+        let L = state.L
+        installSearcher(state)
+        lua_getglobal(L, "package")
+        lua_getfield(L, -1, "preload")
+        lua_pushcclosure(L, luaopen_discern, 0)
+        lua_setfield(L, -2, "discern")
+        dlua_pop(L, 2)
+    }
+
+    /// Pushes the `discern` table (submodules load on first use).
+    static func open(_ state: LuaState) -> Int32 {
+        let L = state.L
+        installSearcher(state)
+        lua_createtable(L, 0, 8)
+        let mod = lua_gettop(L)
+        lua_pushstring(L, version)
+        lua_setfield(L, mod, "version")
+        state.setFunction(in: mod, "info", qualifiedName: "discern.info", doc: """
+            discern.info() -> table: version, lua, torch backend (path, build, threads, cuda devices), store path.
+            """) { call in
+            try pushInfo(call)
+            return 1
+        }
+        state.setFunction(in: mod, "set_num_threads", qualifiedName: "discern.set_num_threads",
+                          doc: "discern.set_num_threads(n): sets the ATen and OpenBLAS thread counts.") { call in
+            try Torch.setNumThreads(try call.integer(1))
+            return 0
+        }
+        state.setFunction(in: mod, "num_threads", qualifiedName: "discern.num_threads",
+                          doc: "discern.num_threads() -> ATen intra-op thread count.") { call in
+            call.push(try Torch.numThreads())
+            return 1
+        }
+        state.setFunction(in: mod, "manual_seed", qualifiedName: "discern.manual_seed",
+                          doc: "discern.manual_seed(seed): seeds the global generator (used when no seed option is given).") { call in
+            let s = try call.integer(1)
+            guard s >= 0 else { throw call.argError(1, "non-negative integer") }
+            try Torch.manualSeed(UInt64(s))
+            return 0
+        }
+        state.setFunction(in: mod, "live_tensors", qualifiedName: "discern.live_tensors",
+                          doc: "discern.live_tensors() -> number of backend tensor handles alive (for leak checks).") { call in
+            call.push(try Torch.liveTensors())
+            return 1
+        }
+        state.setFunction(in: mod, "help", qualifiedName: "discern.help",
+                          doc: "discern.help(value) -> the doc string of a discern function or type, or nil.") { call in
+            let st = LuaState(borrowing: call.L)
+            if let d = st.doc(forValueAt: 1) { call.push(d) } else { call.pushNil() }
+            return 1
+        }
+        state.setFunction(in: mod, "error", qualifiedName: "discern.error",
+                          doc: "discern.error(code, message) -> a discern.Error value (raise it with error()).") { call in
+            LuaState(borrowing: call.L).pushError(LuaError(code: try call.string(1), try call.string(2)))
+            return 1
+        }
+        state.setFunction(in: mod, "clock", qualifiedName: "discern.clock",
+                          doc: "discern.clock() -> monotonic wall time in seconds (for timing).") { call in
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            call.push(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
+            return 1
+        }
+
+        // Lazy submodules: Swift ones by name, anything else from the Stdlib as discern.<name>.
+        lua_createtable(L, 0, 1)
+        state.pushFunction("discern") { call in
+            let L = call.L
+            let key = try call.string(2)
+            let st = LuaState(borrowing: L)
+            switch key {
+            case "tensor": TensorLua.open(st)
+            case "store": StoreLua.open(st)
+            default:
+                guard embeddedStdlib["discern." + key] != nil || stdlibPath("discern." + key) != nil else {
+                    call.pushNil()
+                    return 1
+                }
+                lua_getglobal(L, "require")
+                lua_pushstring(L, "discern." + key)
+                try st.pcall(nargs: 1, nresults: 1)
+            }
+            lua_pushvalue(L, -1)
+            lua_setfield(L, 1, key)  // cache (rawset is not needed: __index only runs for absent keys)
+            return 1
+        }
+        lua_setfield(L, -2, "__index")
+        lua_setmetatable(L, mod)
+        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, spec.")
+        return 1
+    }
+
+    static func pushInfo(_ call: LuaCall) throws {
+        let L = call.L
+        lua_createtable(L, 0, 8)
+        lua_pushstring(L, version)
+        lua_setfield(L, -2, "version")
+        lua_getglobal(L, "_VERSION")
+        lua_setfield(L, -2, "lua")
+        lua_pushstring(L, Torch.backendPath ?? "")
+        lua_setfield(L, -2, "torch_backend")
+        lua_pushstring(L, try Torch.buildInfo())
+        lua_setfield(L, -2, "torch_build")
+        lua_pushinteger(L, lua_Integer(try Torch.numThreads()))
+        lua_setfield(L, -2, "threads")
+        if let b = try Torch.blasThreads() {
+            lua_pushinteger(L, lua_Integer(b))
+            lua_setfield(L, -2, "blas_threads")
+        }
+        lua_pushinteger(L, lua_Integer(try Torch.cudaDeviceCount()))
+        lua_setfield(L, -2, "cuda_devices")
+        lua_pushstring(L, Store.defaultPath())
+        lua_setfield(L, -2, "store")
+        lua_pushstring(L, ProcessEnv.get("DISCERN_STDLIB") ?? "embedded")
+        lua_setfield(L, -2, "stdlib")
+    }
+
+    // MARK: Stdlib
+
+    /// The file for `module` under `$DISCERN_STDLIB`, when that variable is set and the file exists.
+    static func stdlibPath(_ module: String) -> String? {
+        guard let dir = ProcessEnv.get("DISCERN_STDLIB"), !dir.isEmpty else { return nil }
+        let rel = module.split(separator: ".").joined(separator: "/")
+        for p in ["\(dir)/\(rel).lua", "\(dir)/\(rel)/init.lua"] where access(p, R_OK) == 0 { return p }
+        return nil
+    }
+
+    /// Adds a `package.searchers` entry that finds `discern.*` modules in the Stdlib.
+    static func installSearcher(_ state: LuaState) {
+        let L = state.L
+        lua_getfield(L, dlua_registryindex(), "discern.searcher")
+        let present = lua_type(L, -1) != LUA_TNIL
+        dlua_pop(L, 1)
+        if present { return }
+        lua_pushboolean(L, 1)
+        lua_setfield(L, dlua_registryindex(), "discern.searcher")
+        lua_getglobal(L, "package")
+        lua_getfield(L, -1, "searchers")
+        let n = luaL_len(L, -1)
+        // Shift entries 2…n up by one and insert ours at 2 (after package.preload).
+        var k = n
+        while k >= 2 {
+            lua_geti(L, -1, k)
+            lua_seti(L, -2, k + 1)
+            k -= 1
+        }
+        state.pushFunction("discern.searcher") { call in
+            let L = call.L
+            let name = try call.string(1)
+            guard name.hasPrefix("discern.") else {
+                call.push("\n\tno Stdlib module '\(name)'")
+                return 1
+            }
+            let st = LuaState(borrowing: L)
+            if let path = stdlibPath(name) {
+                let status = luaL_loadfilex(L, path, "t")
+                if status != LUA_OK {
+                    throw LuaError(code: "syntax", String(cString: dlua_tostring(L, -1)!))
+                }
+                call.push(path)
+                return 2
+            }
+            guard let src = embeddedStdlib[name] else {
+                call.push("\n\tno Stdlib module '\(name)' (embedded)")
+                return 1
+            }
+            try st.load(src, chunkName: "@Stdlib/" + name.split(separator: ".").joined(separator: "/") + ".lua")
+            call.push("embedded:" + name)
+            return 2
+        }
+        lua_seti(L, -2, 2)
+        dlua_pop(L, 2)
+    }
+}
+
+/// Reads environment variables without Foundation.
+enum ProcessEnv {
+    static func get(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+}
+
+/// The entry point of the Lua C module: `require "discern"` from a stock interpreter.
+@_cdecl("luaopen_discern")
+public func luaopen_discern(_ L: OpaquePointer?) -> Int32 {
+    guard let L else { return 0 }
+    return DiscernLua.open(LuaState(borrowing: L))
+}
