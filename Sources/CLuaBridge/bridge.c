@@ -146,6 +146,12 @@ void dlua_catch_sigint(int on) {
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on ? on_sigint : SIG_DFL;
     sigaction(SIGINT, &sa, NULL);
+    if (on) { /* a parent may have left SIGINT blocked (some process launchers do) */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+    }
 }
 
 lua_State *dlua_newstate(void) {

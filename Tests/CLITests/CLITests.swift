@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// End-to-end checks of the `discern` executable (built next to this test binary).
+@Suite("discern CLI", .serialized)
+struct CLITests {
+    let discern = Support.buildDir.appendingPathComponent("discern")
+
+    func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> Support.ProcessResult {
+        #expect(FileManager.default.fileExists(atPath: discern.path), "build the package first: \(discern.path)")
+        let home = try Support.tempDir("home")
+        var e = ["DISCERN_HOME": home.path]
+        for (k, v) in env { e[k] = v }
+        return try Support.run(discern, args, env: e, stdin: stdin, cwd: Support.repoRoot)
+    }
+
+    @Test func luaSpecsPass() throws {
+        let r = try run(["test", "Tests/lua"])
+        #expect(r.status == 0, "Lua specs failed:\n\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains(" passed, 0 failed"))
+    }
+
+    @Test func examplesRun() throws {
+        let dir = Support.repoRoot.appendingPathComponent("Scripts/examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".lua") }.sorted()
+        #expect(!files.isEmpty)
+        for f in files {
+            let r = try run(["run", "Scripts/examples/\(f)"])
+            #expect(r.status == 0, "\(f) failed:\n\(r.stdout)\n\(r.stderr)")
+        }
+        let q = try run(["run", "Scripts/examples/quickstart.lua"])
+        #expect(q.stdout.contains("dy/dx  =\tdiscern.Tensor(float32, [2, 2], cpu) [[0.0904, -0.1807], [0.0133, -0.0266]]"))
+    }
+
+    @Test func exitCodesAndArgs() throws {
+        let dir = try Support.tempDir("scripts")
+        let ok = dir.appendingPathComponent("ok.lua")
+        try "print(arg[0] ~= nil, arg[1], select('#', ...), ...)".write(to: ok, atomically: true, encoding: .utf8)
+        let r0 = try run(["run", ok.path, "a", "b c"])
+        #expect(r0.status == 0)
+        #expect(r0.stdout == "true\ta\t2\ta\tb c\n")
+        let bad = dir.appendingPathComponent("bad.lua")
+        try "local discern = require 'discern'\nlocal function f() return discern.tensor({1,2}) + discern.tensor({1,2,3}) end\nf()\n"
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let r1 = try run(["run", bad.path])
+        #expect(r1.status == 1)
+        #expect(r1.stderr.contains("discern.Tensor.__add: The size of tensor a (2) must match the size of tensor b (3)"))
+        #expect(r1.stderr.contains("stack traceback:"))
+        #expect(r1.stderr.contains("bad.lua:2"))
+        let syntax = dir.appendingPathComponent("syntax.lua")
+        try "local x = = 1".write(to: syntax, atomically: true, encoding: .utf8)
+        #expect(try run(["run", syntax.path]).status == 1)
+        #expect(try run(["frobnicate"]).status == 2)
+        #expect(try run(["run"]).status == 2)
+        #expect(try run(["run", "/no/such/file.lua"]).status == 2)
+        #expect(try run(["--help"]).status == 0)
+        let budget = dir.appendingPathComponent("loop.lua")
+        try "while true do end".write(to: budget, atomically: true, encoding: .utf8)
+        let r2 = try run(["run", "--budget", "100000", budget.path])
+        #expect(r2.status == 1)
+        #expect(r2.stderr.contains("instruction budget of 100000 exceeded"))
+    }
+
+    @Test func doctorReportsBackend() throws {
+        let r = try run(["doctor"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("torch backend:  /"))
+        #expect(r.stdout.contains("\"libtorch\":\"1.13"))
+        #expect(r.stdout.contains("autograd check: ok"))
+        #expect(r.stdout.contains("store:"))
+    }
+
+    @Test func mismatchedBackendIsAClearError() throws {
+        let dir = try Support.tempDir("abi")
+        let src = dir.appendingPathComponent("fake.c")
+        try "int discern_torch_abi_version(void) { return 41; }\n".write(to: src, atomically: true, encoding: .utf8)
+        let lib = dir.appendingPathComponent("libCTorch.so")
+        let cc = try Support.run(URL(fileURLWithPath: "/usr/bin/env"), ["cc", "-shared", "-fPIC", "-o", lib.path, src.path])
+        #expect(cc.status == 0, "\(cc.stderr)")
+        let r = try run(["doctor"], env: ["DISCERN_TORCH_BACKEND": lib.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("torch backend ABI mismatch: \(lib.path) implements ABI 41"))
+        let missing = try run(["run", "Scripts/examples/quickstart.lua"], env: ["DISCERN_TORCH_BACKEND": dir.appendingPathComponent("nope.so").path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("torch backend libCTorch.so not found"))
+    }
+
+    @Test func executableDoesNotLinkLibtorch() throws {
+        let r = try Support.run(URL(fileURLWithPath: "/usr/bin/env"), ["ldd", discern.path])
+        #expect(r.status == 0)
+        #expect(!r.stdout.contains("libtorch"))
+        #expect(!r.stdout.contains("libc10"))
+        #expect(!r.stdout.contains("libCTorch"))
+    }
+
+    @Test func replPrintsRecoversAndHelps() throws {
+        let input = """
+            x = discern.tensor({1, 2, 3})
+            x * 2
+            ?discern.tensor.zeros
+            for i = 1, 2 do
+              print("line", i)
+            end
+            error("boom")
+            discern.tensor({1, 2}):matmul(3)
+            1 + 1, "two"
+            print("still alive")
+
+            """
+        let r = try run(["repl"], stdin: input)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("discern.Tensor(float32, [3], cpu) [2., 4., 6.]"))
+        #expect(r.stdout.contains("discern.tensor.zeros(shape, opts)"))
+        #expect(r.stdout.contains("line\t1\nline\t2"))
+        #expect(r.stdout.contains("2\ttwo"))
+        #expect(r.stdout.contains("still alive"))
+        #expect(r.stderr.contains("stdin:1: boom"))
+        #expect(r.stderr.contains("discern.Tensor:matmul: bad argument #1 (discern.Tensor expected, got number)"))
+    }
+
+    @Test func replInterruptReturnsToPrompt() throws {
+        let p = Process()
+        p.executableURL = discern
+        p.arguments = ["repl"]
+        p.currentDirectoryURL = Support.repoRoot
+        let inPipe = Pipe(), out = Pipe(), err = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        inPipe.fileHandleForWriting.write(Data("while true do end\n".utf8))
+        Thread.sleep(forTimeInterval: 1.5)
+        kill(p.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 0.5)
+        inPipe.fileHandleForWriting.write(Data("print('after interrupt')\n".utf8))
+        try inPipe.fileHandleForWriting.close()
+        p.waitUntilExit()
+        let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 0)
+        #expect(e.contains("interrupted"))
+        #expect(o.contains("after interrupt"))
+    }
+
+    @Test func storeSurvivesSigkillMidTransaction() throws {
+        let home = try Support.tempDir("kill")
+        let script = home.appendingPathComponent("writer.lua")
+        try """
+            local discern = require 'discern'
+            local s = discern.store.default()
+            for i = 1, 200 do
+              s:set('committed-' .. i, string.rep('x', 1000) .. i)
+              io.write('committed ', i, '\\n'); io.flush()
+            end
+            s:transaction(function()
+              for i = 1, 1e9 do
+                s:set('pending-' .. i, string.rep('y', 1000))
+                if i == 500 then io.write('in transaction\\n'); io.flush() end
+              end
+            end)
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = discern
+        p.arguments = ["run", script.path]
+        p.environment = ProcessInfo.processInfo.environment.merging(["DISCERN_HOME": home.path]) { $1 }
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !seen.contains("in transaction") && Date() < deadline {
+            let d = out.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            seen += String(decoding: d, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(seen.contains("in transaction"))
+        #expect(p.terminationReason == .uncaughtSignal)
+        let check = home.appendingPathComponent("check.lua")
+        try """
+            local discern = require 'discern'
+            local s = discern.store.default()
+            assert(s:integrity_check() == 'ok', 'integrity: ' .. s:integrity_check())
+            for i = 1, 200 do assert(s:get('committed-' .. i) == string.rep('x', 1000) .. i, 'lost committed-' .. i) end
+            assert(not s:has('pending-1'), 'uncommitted write visible')
+            print('intact', s:count())
+            """.write(to: check, atomically: true, encoding: .utf8)
+        let r = try Support.run(discern, ["run", check.path], env: ["DISCERN_HOME": home.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("intact\t200"))
+    }
+}
