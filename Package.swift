@@ -58,8 +58,7 @@ let package = Package(
 
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
-        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "TestSupport"]),
-        .testTarget(name: "DiscernLuaTests", dependencies: ["DiscernLua", "LuaKit", "Tensor", "TestSupport"]),
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ],

@@ -43,18 +43,18 @@ public final class LuaClass<T: AnyObject> {
         lua_pushstring(L, name)
         lua_setfield(L, mt, "__name")
         let typeName = name
-        let releaseBody: LuaBody = { [unowned self] call in
+        let releaseBody: LuaBody = { call in
             self.releaseSlot(call.L, 1)
             return 0
         }
         state.setFunction(in: mt, "__gc", qualifiedName: "\(name).__gc", releaseBody)
         state.setFunction(in: mt, "__close", qualifiedName: "\(name).__close", releaseBody)
-        state.setFunction(in: mt, "__eq", qualifiedName: "\(name).__eq") { [unowned self] call in
+        state.setFunction(in: mt, "__eq", qualifiedName: "\(name).__eq") { call in
             let a = self.peek(call.L, 1), b = self.peek(call.L, 2)
             call.push(a != nil && a == b)
             return 1
         }
-        state.setFunction(in: mt, "__tostring", qualifiedName: "\(name).__tostring") { [unowned self] call in
+        state.setFunction(in: mt, "__tostring", qualifiedName: "\(name).__tostring") { call in
             if let raw = self.peek(call.L, 1) {
                 call.push(self.describe(Unmanaged<T>.fromOpaque(raw).takeUnretainedValue()))
             } else {
@@ -77,7 +77,7 @@ public final class LuaClass<T: AnyObject> {
         for m in methods {
             let body = m.body
             let qualified = "\(name):\(m.name)"
-            state.setFunction(in: methodsTable, m.name, qualifiedName: qualified, doc: m.doc) { [unowned self] call in
+            state.setFunction(in: methodsTable, m.name, qualifiedName: qualified, doc: m.doc) { call in
                 let c = call.asMethod()
                 return try body(c, try self.checkSelf(c))
             }

@@ -42,7 +42,7 @@ public enum Torch {
         }
         var buf = [CChar](repeating: 0, count: 4096)
         if dt_self_path(&buf, buf.count) != 0 {
-            out.append(directory(of: cString(buf)) + "/libCTorch.so")
+            out.append(directory(of: absolute(cString(buf))) + "/libCTorch.so")
         }
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         if n > 0 {

@@ -191,4 +191,22 @@ struct CLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("intact\t200"))
     }
+
+    @Test func stockLuaRequiresTheModule() throws {
+        let dir = try Support.tempDir("luamod")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("discern.so").path,
+                                                   withDestinationPath: Support.buildDir.appendingPathComponent("libDiscernLuaModule.so").path)
+        let code = """
+            package.cpath = "\(dir.path)/?.so;" .. package.cpath
+            local d = require "discern"
+            local x = d.tensor({1, 2}, {requires_grad = true})
+            local y = (x * x):sum(); y:backward()
+            print(x:grad())
+            local ok, e = pcall(function() return d.tensor({1, 2}) + d.tensor({1, 2, 3}) end)
+            print(ok, e.code)
+            """
+        let r = try Support.run(URL(fileURLWithPath: "/usr/bin/env"), ["lua5.4", "-e", code])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "discern.Tensor(float32, [2], cpu) [2., 4.]\nfalse\tshape\n")
+    }
 }
