@@ -40,12 +40,14 @@ let package = Package(
 
         .target(name: "Tensor", dependencies: ["CTorchABI"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Tokenizers"),
+        .target(name: "Models", dependencies: ["Tensor", "Tokenizers"]),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaBridge"]),
         .executableTarget(name: "EmbedStdlib"),
         .plugin(name: "EmbedStdlibPlugin", capability: .buildTool(), dependencies: ["EmbedStdlib"],
                 path: "Sources/EmbedStdlibPlugin"),
-        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "CLua"],
+        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "Models", "Tokenizers", "CLua"],
                 plugins: ["EmbedStdlibPlugin"]),
         .executableTarget(
             name: "DiscernCLI",
@@ -54,13 +56,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "DiscernBench", dependencies: ["Tensor", "LuaKit", "DiscernLua", "COpenBLAS"]),
+        .executableTarget(name: "DiscernBench", dependencies: ["Tensor", "LuaKit", "DiscernLua", "Models", "COpenBLAS"]),
 
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -661,6 +661,12 @@ dt_err bench_add_loop(int64_t n, double *seconds) {
     });
 }
 
+dt_err linear(const dt_tensor *x, const dt_tensor *w, const dt_tensor *b, dt_tensor **out) {
+    return guard([&] {
+        *out = wrap(b ? at::linear(x->t, w->t, b->t) : at::linear(x->t, w->t));
+    });
+}
+
 dt_api make_api() {
     dt_api a{};
     a.abi_version = DT_ABI_VERSION;
@@ -736,6 +742,7 @@ dt_api make_api() {
     a.retain_grad = retain_grad;
     a.autograd_grad = autograd_grad;
     a.bench_add_loop = bench_add_loop;
+    a.linear = linear;
     return a;
 }
 

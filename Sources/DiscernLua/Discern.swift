@@ -87,6 +87,9 @@ public enum DiscernLua {
             switch key {
             case "tensor": TensorLua.open(st)
             case "store": StoreLua.open(st)
+            case "model": ModelLua.open(st)
+            case "tokenizer": TokenizerLua.open(st)
+            case "embed": EmbedLua.open(st)
             default:
                 guard embeddedStdlib["discern." + key] != nil || stdlibPath("discern." + key) != nil else {
                     call.pushNil()
@@ -102,7 +105,7 @@ public enum DiscernLua {
         }
         lua_setfield(L, -2, "__index")
         lua_setmetatable(L, mod)
-        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, spec.")
+        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, spec.")
         return 1
     }
 

@@ -13,6 +13,7 @@ public final class LuaClass<T: AnyObject> {
     let describe: (T) -> String
     var methods: [(name: String, doc: String?, body: (LuaCall, T) throws -> Int32)] = []
     var metamethods: [(name: String, body: LuaBody)] = []
+    var properties: [String: (LuaCall, T) throws -> Int32] = [:]
     /// Called before a userdata drops its reference (for resources that want eager cleanup).
     public var onRelease: ((T) -> Void)?
 
@@ -25,6 +26,11 @@ public final class LuaClass<T: AnyObject> {
     /// Adds a method callable as `obj:name(…)`; argument numbers in errors skip `self`.
     public func method(_ name: String, doc: String? = nil, _ body: @escaping (LuaCall, T) throws -> Int32) {
         methods.append((name, doc, body))
+    }
+
+    /// Adds a read-only field `obj.name` computed by `body` (which pushes one value).
+    public func property(_ name: String, _ body: @escaping (LuaCall, T) throws -> Int32) {
+        properties[name] = body
     }
 
     /// Adds a metamethod (`__add`, `__len`, …) implemented in Swift.
@@ -82,7 +88,28 @@ public final class LuaClass<T: AnyObject> {
                 return try body(c, try self.checkSelf(c))
             }
         }
-        lua_setfield(L, mt, "__index")
+        if properties.isEmpty {
+            lua_setfield(L, mt, "__index")
+        } else {
+            // __index(obj, key): a method, else a property, else nil.
+            lua_pushvalue(L, -1)
+            lua_setfield(L, mt, "__methods")
+            dlua_pop(L, 1)
+            state.setFunction(in: mt, "__index", qualifiedName: "\(name).__index") { call in
+                let L = call.L
+                lua_getmetatable(L, 1)
+                lua_getfield(L, -1, "__methods")
+                lua_pushvalue(L, 2)
+                if lua_rawget(L, -2) != LUA_TNIL { return 1 }
+                dlua_pop(L, 3)
+                if lua_type(L, 2) == LUA_TSTRING, let key = dlua_tostring(L, 2).map({ String(cString: $0) }),
+                   let body = self.properties[key] {
+                    return try body(call, try self.checkSelf(call))
+                }
+                lua_pushnil(L)
+                return 1
+            }
+        }
         dlua_pop(L, 1)
     }
 

@@ -75,6 +75,11 @@ extension Tensor {
     /// Matrix product with `torch.matmul` semantics (batched and broadcast).
     /// - Throws: `TorchError` of kind `shape` when the inner sizes differ.
     public func matmul(_ o: Tensor) throws -> Tensor { try binary(Int32(DT_B_MATMUL), o) }
+    /// Affine map `self @ weight^T + bias` (`torch.nn.functional.linear`); weight is [out, in].
+    /// - Throws: `TorchError` of kind `shape` when the last dimension differs from `in`.
+    public func linear(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+        try Tensor.make { a, out in a.linear(handle, weight.handle, bias?.handle, out) }
+    }
     /// Batched matrix product of [b, n, m] and [b, m, p].
     public func bmm(_ o: Tensor) throws -> Tensor { try binary(Int32(DT_B_BMM), o) }
     /// Elementwise maximum.

@@ -16,6 +16,19 @@ public enum Support {
             .standardizedFileURL
     }()
 
+    /// A Python with torch and HF transformers (the dev venv made by Scripts/setup, or
+    /// $DISCERN_PYTHON), used to check Discern's outputs in HF; nil when there is none.
+    public static let devPython: String? = {
+        let env = ProcessInfo.processInfo.environment
+        let candidates = [env["DISCERN_PYTHON"], repoRoot.appendingPathComponent(".venv-dev/bin/python").path].compactMap { $0 }
+        for py in candidates where FileManager.default.isExecutableFile(atPath: py) {
+            if let r = try? run(URL(fileURLWithPath: py), ["-c", "import torch, transformers, safetensors"]), r.status == 0 {
+                return py
+            }
+        }
+        return nil
+    }()
+
     /// A fresh temporary directory, removed by the caller.
     public static func tempDir(_ tag: String = "discern") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(tag)-\(UUID().uuidString)")

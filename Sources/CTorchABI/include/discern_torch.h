@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define DT_ABI_VERSION 1
+#define DT_ABI_VERSION 2
 
 typedef struct dt_tensor dt_tensor;
 typedef struct dt_generator dt_generator;
@@ -199,6 +199,10 @@ typedef struct dt_api {
     /* --- benchmarks -------------------------------------------------------------------- */
     /* Runs n adds of two 1-element float32 tensors inside C++; *seconds is the wall time. */
     dt_err (*bench_add_loop)(int64_t n, double *seconds);
+
+    /* --- ABI 2: model kernels ------------------------------------------------------------ */
+    /* x @ w^T + b (torch.nn.functional.linear); b may be NULL. */
+    dt_err (*linear)(const dt_tensor *x, const dt_tensor *w, const dt_tensor *b, dt_tensor **out);
 } dt_api;
 
 /* The one symbol a backend exports besides its ABI version. */

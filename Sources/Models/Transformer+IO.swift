@@ -1,0 +1,90 @@
+// Loading and saving Hugging Face model directories.
+import Foundation
+import Tensor
+import Tokenizers
+
+extension Transformer {
+    /// Loads an HF model directory: `config.json`, safetensors weights (single or sharded) and,
+    /// when present, `tokenizer.json` and `generation_config.json` (for EOS ids).
+    ///
+    /// Weights are memory-mapped and used in place when `dtype` and `device` match the file;
+    /// otherwise they are converted once.
+    /// - Parameters:
+    ///   - dir: the model directory.
+    ///   - dtype: weight dtype (default float32).
+    ///   - device: where to put the weights (default cpu).
+    /// - Throws: `ModelError` / `SafeTensorsError` / `TokenizerError` naming the file and the problem.
+    public static func load(_ dir: String, dtype: DType = .float32, device: Device = .cpu) throws -> Transformer {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw ModelError("model directory \(dir) does not exist")
+        }
+        guard dtype.isFloatingPoint else { throw ModelError("model dtype must be floating point, got \(dtype.rawValue)") }
+        let configPath = dir + "/config.json"
+        guard let cdata = fm.contents(atPath: configPath) else {
+            throw ModelError("\(configPath) is missing: an HF model directory needs config.json")
+        }
+        var config = try ModelConfig.fromHF(cdata, source: configPath)
+        let genPath = dir + "/generation_config.json"
+        if let g = fm.contents(atPath: genPath), let gen = try? JSONValue.parse(g) {
+            switch gen["eos_token_id"] {
+            case .number(let n)?: config.eosTokenIds = [Int(n)]
+            case .array(let a)?: config.eosTokenIds = a.compactMap(\.int)
+            default: break
+            }
+            if let bos = gen["bos_token_id"]?.int { config.bosTokenId = bos }
+            if let pad = gen["pad_token_id"]?.int { config.padTokenId = pad }
+        }
+        let files = try SafeTensors.openCheckpoint(dir)
+        var weights: [String: Tensor] = [:]
+        for (name, file) in files { weights[name] = try file.tensor(name) }
+        var tokenizer: Tokenizer?
+        if fm.fileExists(atPath: dir + "/tokenizer.json") {
+            tokenizer = try Tokenizer.load(dir + "/tokenizer.json")
+        }
+        let model = try Transformer(config: config, weights: weights, tokenizer: tokenizer, dtype: dtype, device: device, source: dir)
+        for f in Transformer.auxiliaryFileNames {
+            if let d = fm.contents(atPath: dir + "/" + f) { model.auxiliaryFiles[f] = d }
+        }
+        return model
+    }
+
+    /// Saves the model as an HF directory: `config.json`, `generation_config.json`,
+    /// `model.safetensors` (sharded above `maxShardBytes`) and `tokenizer.json` if it has one.
+    ///
+    /// The result loads unchanged in HF transformers (`AutoModelForCausalLM.from_pretrained`).
+    /// - Throws: `ModelError` / `SafeTensorsError` on I/O problems.
+    public func save(_ dir: String, maxShardBytes: Int = 5_000_000_000) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            throw ModelError("cannot create model directory \(dir): \(error.localizedDescription)")
+        }
+        var tensors = parameters
+        // Tied output embeddings are not written separately (as HF does).
+        if config.tiedEmbeddings { tensors["lm_head.weight"] = nil }
+        try SafeTensors.saveCheckpoint(tensors, to: dir, maxShardBytes: maxShardBytes)
+        var cfg = config.raw
+        cfg["torch_dtype"] = .string(dtype.rawValue)
+        var c2 = config
+        c2.raw = cfg
+        try SafeTensors.writeAtomically(try c2.hfJSON(), to: dir + "/config.json")
+        if config.architecture != .bert {
+            var gen: [String: JSONValue] = ["_from_model_config": .bool(true)]
+            if let bos = config.bosTokenId { gen["bos_token_id"] = .number(Double(bos)) }
+            if config.eosTokenIds.count == 1 {
+                gen["eos_token_id"] = .number(Double(config.eosTokenIds[0]))
+            } else if !config.eosTokenIds.isEmpty {
+                gen["eos_token_id"] = .array(config.eosTokenIds.map { .number(Double($0)) })
+            }
+            if let pad = config.padTokenId { gen["pad_token_id"] = .number(Double(pad)) }
+            try SafeTensors.writeAtomically(try JSONValue.object(gen).serialized(pretty: true), to: dir + "/generation_config.json")
+        }
+        if let tokenizer { try tokenizer.save(dir + "/tokenizer.json") }
+        for (f, d) in auxiliaryFiles { try SafeTensors.writeAtomically(d, to: dir + "/" + f) }
+    }
+
+    /// Small files copied verbatim from a loaded directory to a saved one.
+    static let auxiliaryFileNames = ["tokenizer_config.json", "special_tokens_map.json"]
+}

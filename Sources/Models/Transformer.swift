@@ -1,0 +1,301 @@
+// Transformer models (GPT-2, Llama family, BERT) over the Tensor API, with hook points.
+import Foundation
+import Tensor
+import Tokenizers
+
+/// An affine layer `x @ W^T + b` over a weight stored as [out, in] (GPT-2's Conv1D weights are
+/// stored [in, out] and used through a transposed view).
+struct Linear {
+    /// The weight as [out, in] (possibly a transposed view of the stored tensor).
+    var weight: Tensor
+    var bias: Tensor?
+
+    func callAsFunction(_ x: Tensor) throws -> Tensor { try x.linear(weight, bias: bias) }
+}
+
+/// Normalisation weights (LayerNorm has a bias, RMSNorm does not).
+struct Norm {
+    var weight: Tensor
+    var bias: Tensor?
+}
+
+/// One transformer block's weights.
+struct Block {
+    var ln1: Norm
+    var ln2: Norm
+    /// GPT-2: fused q/k/v projection.
+    var qkv: Linear?
+    var q: Linear?
+    var k: Linear?
+    var v: Linear?
+    var o: Linear
+    /// GPT-2/BERT: up projection; Llama: gate projection.
+    var fcIn: Linear
+    /// Llama: up projection (multiplied with the activated gate).
+    var fcUp: Linear?
+    var fcOut: Linear
+}
+
+/// A key/value cache for incremental decoding: per layer [batch, n_kv_heads, capacity, d_head].
+public final class KVCache {
+    var keys: [Tensor]
+    var values: [Tensor]
+    /// Positions filled so far.
+    public internal(set) var length = 0
+    /// Positions the cache can hold.
+    public let capacity: Int
+
+    init(config: ModelConfig, batch: Int, capacity: Int, dtype: DType, device: Device) throws {
+        self.capacity = capacity
+        keys = []
+        values = []
+        for _ in 0..<config.nLayers {
+            keys.append(try Tensor.zeros([batch, config.nKVHeads, capacity, config.dHead], dtype: dtype, device: device))
+            values.append(try Tensor.zeros([batch, config.nKVHeads, capacity, config.dHead], dtype: dtype, device: device))
+        }
+    }
+
+    /// Keeps only the batch rows `rows` (in that order).
+    func select(rows: Tensor) throws {
+        for i in keys.indices {
+            keys[i] = try keys[i].indexSelect(dim: 0, index: rows)
+            values[i] = try values[i].indexSelect(dim: 0, index: rows)
+        }
+    }
+}
+
+/// A loaded transformer: configuration, weights, tokenizer and a hookable forward pass.
+///
+/// Coordinates are 0-based (layers, positions, heads). Not thread-safe: use one model per thread.
+public final class Transformer {
+    /// Shape and options.
+    public let config: ModelConfig
+    /// The tokenizer read from the model directory, if any.
+    public let tokenizer: Tokenizer?
+    /// Element type of the weights.
+    public let dtype: DType
+    /// Device holding the weights.
+    public let device: Device
+    /// Every weight under its Hugging Face name (what `save` writes).
+    public private(set) var parameters: [String: Tensor]
+    /// Where the model was loaded from, if anywhere.
+    public let source: String?
+    /// Tokenizer side files (`tokenizer_config.json`, …) carried from load to save.
+    public var auxiliaryFiles: [String: Data] = [:]
+
+    var blocks: [Block] = []
+    var embed: Tensor
+    var posEmbed: Tensor?
+    var typeEmbed: Tensor?
+    var embedNorm: Norm?
+    var finalNorm: Norm?
+    var unembed: Tensor?
+    var rope: (cos: Tensor, sin: Tensor)?
+    /// Causal-mask helper: [n_ctx] int64 positions on the model's device.
+    var arangeCache: Tensor?
+
+    /// Builds a model from a config and weights named as in Hugging Face checkpoints.
+    ///
+    /// Names may carry the usual prefixes (`transformer.`, `model.`, `bert.`) or not.
+    /// - Throws: `ModelError` naming a missing weight or a weight whose shape does not match the config.
+    public init(config: ModelConfig, weights: [String: Tensor], tokenizer: Tokenizer?, dtype: DType = .float32,
+                device: Device = .cpu, source: String? = nil) throws {
+        try config.validate(source: source ?? "config")
+        self.config = config
+        self.tokenizer = tokenizer
+        self.dtype = dtype
+        self.device = device
+        self.source = source
+        let w = try WeightReader(weights: weights, config: config, dtype: dtype, device: device, source: source ?? "weights")
+        let c = config
+        switch c.architecture {
+        case .gpt2:
+            embed = try w.get("wte.weight", [c.dVocab, c.dModel])
+            posEmbed = try w.get("wpe.weight", [c.nCtx, c.dModel])
+            for l in 0..<c.nLayers {
+                let p = "h.\(l)."
+                let d = c.dModel
+                blocks.append(Block(
+                    ln1: Norm(weight: try w.get(p + "ln_1.weight", [d]), bias: try w.get(p + "ln_1.bias", [d])),
+                    ln2: Norm(weight: try w.get(p + "ln_2.weight", [d]), bias: try w.get(p + "ln_2.bias", [d])),
+                    qkv: try w.conv1d(p + "attn.c_attn", d, 3 * d), q: nil, k: nil, v: nil,
+                    o: try w.conv1d(p + "attn.c_proj", d, d),
+                    fcIn: try w.conv1d(p + "mlp.c_fc", d, c.dMLP), fcUp: nil,
+                    fcOut: try w.conv1d(p + "mlp.c_proj", c.dMLP, d)))
+            }
+            finalNorm = Norm(weight: try w.get("ln_f.weight", [c.dModel]), bias: try w.get("ln_f.bias", [c.dModel]))
+            unembed = c.tiedEmbeddings ? embed : try w.get("lm_head.weight", [c.dVocab, c.dModel], prefixed: false)
+        case .llama:
+            embed = try w.get("embed_tokens.weight", [c.dVocab, c.dModel])
+            let d = c.dModel, qd = c.nHeads * c.dHead, kvd = c.nKVHeads * c.dHead
+            for l in 0..<c.nLayers {
+                let p = "layers.\(l)."
+                blocks.append(Block(
+                    ln1: Norm(weight: try w.get(p + "input_layernorm.weight", [d]), bias: nil),
+                    ln2: Norm(weight: try w.get(p + "post_attention_layernorm.weight", [d]), bias: nil),
+                    qkv: nil,
+                    q: try w.linear(p + "self_attn.q_proj", d, qd, bias: c.qkvBias),
+                    k: try w.linear(p + "self_attn.k_proj", d, kvd, bias: c.qkvBias),
+                    v: try w.linear(p + "self_attn.v_proj", d, kvd, bias: c.qkvBias),
+                    o: try w.linear(p + "self_attn.o_proj", qd, d, bias: c.outBias),
+                    fcIn: try w.linear(p + "mlp.gate_proj", d, c.dMLP, bias: c.mlpBias),
+                    fcUp: try w.linear(p + "mlp.up_proj", d, c.dMLP, bias: c.mlpBias),
+                    fcOut: try w.linear(p + "mlp.down_proj", c.dMLP, d, bias: c.mlpBias)))
+            }
+            finalNorm = Norm(weight: try w.get("norm.weight", [c.dModel]), bias: nil)
+            unembed = c.tiedEmbeddings ? embed : try w.get("lm_head.weight", [c.dVocab, c.dModel], prefixed: false)
+            rope = try Transformer.ropeTables(config: c, positions: c.nCtx, dtype: dtype, device: device)
+        case .bert:
+            let d = c.dModel
+            embed = try w.get("embeddings.word_embeddings.weight", [c.dVocab, d])
+            posEmbed = try w.get("embeddings.position_embeddings.weight", [c.nCtx, d])
+            typeEmbed = try w.get("embeddings.token_type_embeddings.weight", [c.typeVocabSize, d])
+            embedNorm = Norm(weight: try w.get("embeddings.LayerNorm.weight", [d]), bias: try w.get("embeddings.LayerNorm.bias", [d]))
+            for l in 0..<c.nLayers {
+                let p = "encoder.layer.\(l)."
+                blocks.append(Block(
+                    ln1: Norm(weight: try w.get(p + "attention.output.LayerNorm.weight", [d]),
+                              bias: try w.get(p + "attention.output.LayerNorm.bias", [d])),
+                    ln2: Norm(weight: try w.get(p + "output.LayerNorm.weight", [d]), bias: try w.get(p + "output.LayerNorm.bias", [d])),
+                    qkv: nil,
+                    q: try w.linear(p + "attention.self.query", d, d, bias: true),
+                    k: try w.linear(p + "attention.self.key", d, d, bias: true),
+                    v: try w.linear(p + "attention.self.value", d, d, bias: true),
+                    o: try w.linear(p + "attention.output.dense", d, d, bias: true),
+                    fcIn: try w.linear(p + "intermediate.dense", d, c.dMLP, bias: true), fcUp: nil,
+                    fcOut: try w.linear(p + "output.dense", c.dMLP, d, bias: true)))
+            }
+            // The pooler is kept for saving but not used (sentence embeddings pool the tokens).
+            _ = try? w.get("pooler.dense.weight", [d, d])
+            _ = try? w.get("pooler.dense.bias", [d])
+        }
+        parameters = w.used
+    }
+
+    /// Cosine and sine tables [positions, d_head] for rotary embeddings (HF's half-split layout).
+    static func ropeTables(config c: ModelConfig, positions: Int, dtype: DType, device: Device) throws -> (cos: Tensor, sin: Tensor) {
+        let half = c.dHead / 2
+        var inv = (0..<half).map { i -> Double in
+            // HF computes the exponent in float32; mirror that rounding.
+            let e = Float(2 * i) / Float(c.dHead)
+            return Double(Float(1.0) / Float(Foundation.pow(Double(c.ropeTheta), Double(e))))
+        }
+        switch c.ropeScaling {
+        case nil: break
+        case .linear(let factor): inv = inv.map { $0 / factor }
+        case .llama3(let factor, let lo, let hi, let orig):
+            let lowWave = Double(orig) / lo
+            let highWave = Double(orig) / hi
+            inv = inv.map { f in
+                let wave = 2 * Double.pi / f
+                if wave < highWave { return f }
+                if wave > lowWave { return f / factor }
+                let smooth = (Double(orig) / wave - lo) / (hi - lo)
+                return (1 - smooth) * f / factor + smooth * f
+            }
+        }
+        var cosv = [Float](repeating: 0, count: positions * c.dHead)
+        var sinv = cosv
+        for p in 0..<positions {
+            for i in 0..<half {
+                let a = Float(Double(p)) * Float(inv[i])
+                let cv = Foundation.cos(Double(a)), sv = Foundation.sin(Double(a))
+                cosv[p * c.dHead + i] = Float(cv); cosv[p * c.dHead + i + half] = Float(cv)
+                sinv[p * c.dHead + i] = Float(sv); sinv[p * c.dHead + i + half] = Float(sv)
+            }
+        }
+        let cosT = try Tensor(cosv, shape: [positions, c.dHead]).to(dtype: dtype, device: device)
+        let sinT = try Tensor(sinv, shape: [positions, c.dHead]).to(dtype: dtype, device: device)
+        return (cosT, sinT)
+    }
+
+    /// Hook names in execution order for this architecture.
+    public func hookNames() -> [String] {
+        var names: [String] = ["hook_embed"]
+        switch config.architecture {
+        case .gpt2: names.append("hook_pos_embed")
+        case .bert: names += ["hook_pos_embed", "hook_token_type_embed"]
+        case .llama: break
+        }
+        for l in 0..<config.nLayers {
+            var s = ["hook_resid_pre"]
+            if config.architecture != .bert { s += ["ln1.hook_scale", "ln1.hook_normalized"] }
+            s += ["attn.hook_q", "attn.hook_k", "attn.hook_v"]
+            if config.architecture == .llama { s += ["attn.hook_rot_q", "attn.hook_rot_k"] }
+            s += ["attn.hook_attn_scores", "attn.hook_pattern", "attn.hook_z", "hook_attn_out"]
+            if config.architecture == .bert { s += ["ln1.hook_scale", "ln1.hook_normalized"] }
+            s += ["hook_resid_mid"]
+            if config.architecture != .bert { s += ["ln2.hook_scale", "ln2.hook_normalized"] }
+            s += ["mlp.hook_pre"]
+            if config.architecture == .llama { s += ["mlp.hook_pre_linear"] }
+            s += ["mlp.hook_post", "hook_mlp_out"]
+            if config.architecture == .bert { s += ["ln2.hook_scale", "ln2.hook_normalized"] }
+            s += ["hook_resid_post"]
+            names += s.map { "blocks.\(l).\($0)" }
+        }
+        if config.architecture != .bert { names += ["ln_final.hook_scale", "ln_final.hook_normalized"] }
+        return names
+    }
+
+    /// A human-readable one-line summary.
+    public var summary: String {
+        let c = config
+        return "\(c.modelType), \(c.nLayers) layers, d_model \(c.dModel), \(c.nHeads) heads, vocab \(c.dVocab), \(dtype.rawValue), \(device)"
+    }
+}
+
+/// Looks weights up by HF name (with or without the family prefix), checks shapes, converts dtype.
+final class WeightReader {
+    let weights: [String: Tensor]
+    let config: ModelConfig
+    let dtype: DType
+    let device: Device
+    let source: String
+    let prefix: String
+    var used: [String: Tensor] = [:]
+
+    init(weights: [String: Tensor], config: ModelConfig, dtype: DType, device: Device, source: String) throws {
+        self.weights = weights
+        self.config = config
+        self.dtype = dtype
+        self.device = device
+        self.source = source
+        switch config.architecture {
+        case .gpt2: prefix = "transformer."
+        case .llama: prefix = "model."
+        case .bert: prefix = "bert."
+        }
+    }
+
+    /// The canonical name written on save: GPT-2/Llama use the causal-LM prefix, BERT none.
+    func canonical(_ name: String) -> String {
+        config.architecture == .bert ? name : prefix + name
+    }
+
+    func get(_ name: String, _ shape: [Int], prefixed: Bool = true) throws -> Tensor {
+        let candidates = prefixed ? [prefix + name, name] : [name]
+        guard let key = candidates.first(where: { weights[$0] != nil }), let t = weights[key] else {
+            throw ModelError("\(source): missing weight \"\(prefixed ? canonical(name) : name)\" for \(config.modelType)")
+        }
+        guard t.shape == shape else {
+            throw ModelError("\(source): weight \"\(key)\" has shape \(t.shape), the config implies \(shape)")
+        }
+        var out = t
+        if t.dtype != dtype || t.device != device { out = try t.to(dtype: dtype, device: device) }
+        used[prefixed ? canonical(name) : name] = out
+        return out
+    }
+
+    /// A GPT-2 Conv1D layer stored [in, out] (+ bias [out]).
+    func conv1d(_ name: String, _ nIn: Int, _ nOut: Int) throws -> Linear {
+        let w = try get(name + ".weight", [nIn, nOut])
+        let b = try get(name + ".bias", [nOut])
+        return Linear(weight: try w.transpose(0, 1), bias: b)
+    }
+
+    /// An nn.Linear layer stored [out, in] (+ optional bias [out]).
+    func linear(_ name: String, _ nIn: Int, _ nOut: Int, bias: Bool) throws -> Linear {
+        let w = try get(name + ".weight", [nOut, nIn])
+        return Linear(weight: w, bias: bias ? try get(name + ".bias", [nOut]) : nil)
+    }
+}
