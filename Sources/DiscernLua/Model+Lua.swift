@@ -19,6 +19,7 @@ enum ModelLua {
         let L = state.L
         defineMethods()
         cls.register(in: state)
+        TensorLua.register(state)
         TokenizerLua.register(state)
         lua_createtable(L, 0, 4)
         let mod = lua_gettop(L)
@@ -211,22 +212,24 @@ enum ModelLua {
             return 1
         }
         cls.method("to_tokens", doc: """
-            model:to_tokens(text_or_list, {prepend_bos = nil, padding_side = "right"}) -> int64 tensor [batch, seq], mask [batch, seq]
-            BOS follows the tokenizer unless prepend_bos is true/false; lists are padded (pad id: pad, else EOS).
+            model:to_tokens(text_or_list, {prepend_bos = nil, padding_side = "right", return_mask = false}) -> int64 tensor [batch, seq]
+            BOS follows the tokenizer unless prepend_bos is true/false; lists are padded (pad id: pad, else EOS);
+            with return_mask = true a second result is the attention mask (1 = token, 0 = padding).
             """) { call, m in
-            let o = try call.options(2, allowed: ["prepend_bos", "padding_side"])
+            let o = try call.options(3, allowed: ["prepend_bos", "padding_side", "return_mask"])
             let side = try PaddingSide(rawValue: o?.string("padding_side") ?? "right")
                 .orThrow(LuaError(code: "arg", "\(call.name): padding_side must be \"left\" or \"right\""))
-            let texts = lua_type(call.L, 1) == LUA_TSTRING ? [try call.string(1)] : try stringList(call, 1)
+            let texts = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try stringList(call, 2)
             let r = try m.toTokens(texts, prependBOS: try o?.bool("prepend_bos"), paddingSide: side)
             TensorLua.cls.push(call.L, r.tokens)
+            guard try o?.bool("return_mask") == true else { return 1 }
             TensorLua.cls.push(call.L, r.mask)
             return 2
         }
         cls.method("to_string", doc: """
             model:to_string(tokens) -> string (1-D tensor or list of ids) or list of strings (2-D tensor).
             """) { call, m in
-            if let t = TensorLua.cls.test(call.L, 1) {
+            if let t = TensorLua.cls.test(call.L, 2) {
                 let ids = try t.to(.cpu).to(.int64).toArray(Int64.self).map(Int.init)
                 if t.ndim == 2 {
                     let w = t.shape[1]
@@ -236,11 +239,11 @@ enum ModelLua {
                 }
                 return 1
             }
-            call.push(try m.decode(try call.integerList(1)))
+            call.push(try m.decode(try call.integerList(2)))
             return 1
         }
         cls.method("to_str_tokens", doc: "model:to_str_tokens(text) -> list of token strings (decoded one token at a time).") { call, m in
-            let ids = try m.encode(try call.string(1))
+            let ids = try m.encode(try call.string(2))
             call.push(strings: try ids.map { try m.decode([$0]) })
             return 1
         }
@@ -248,8 +251,8 @@ enum ModelLua {
             model:forward(input, {attention_mask = nil}) -> logits [batch, seq, d_vocab] (BERT: hidden states [batch, seq, d_model])
             input: a string, a list of strings (right-padded, masked) or an int64 token tensor [batch, seq] or [seq].
             """) { call, m in
-            let o = try call.options(2, allowed: ["attention_mask"])
-            var (tok, mask) = try tokens(call, m, 1)
+            let o = try call.options(3, allowed: ["attention_mask"])
+            var (tok, mask) = try tokens(call, m, 2)
             if let o, o.has("attention_mask") {
                 _ = o.push("attention_mask")
                 defer { dlua_pop(call.L, 1) }
@@ -264,8 +267,8 @@ enum ModelLua {
             cache is a table from hook name to activation (all hooks when names_filter is nil; a name, list or function(name)).
             retain_grad = true records a graph: call logits:backward(...) then cache[name]:grad() for the gradient at that hook.
             """) { call, m in
-            let o = try call.options(2, allowed: ["names_filter", "retain_grad", "stop_at_layer"])
-            let (tok, mask) = try tokens(call, m, 1)
+            let o = try call.options(3, allowed: ["names_filter", "retain_grad", "stop_at_layer"])
+            let (tok, mask) = try tokens(call, m, 2)
             let ctx = HookContext()
             var refs: [Int32] = []
             defer { unref(call.L, refs) }
@@ -289,8 +292,8 @@ enum ModelLua {
             fn(activation, hook_name) may return a replacement tensor of the same shape (or nil to keep it);
             name may be a hook name or a function(name) -> boolean. Return act:detach() to freeze a value.
             """) { call, m in
-            let o = try call.options(2, allowed: ["fwd_hooks", "grad"])
-            let (tok, mask) = try tokens(call, m, 1)
+            let o = try call.options(3, allowed: ["fwd_hooks", "grad"])
+            let (tok, mask) = try tokens(call, m, 2)
             let ctx = HookContext()
             var refs: [Int32] = []
             defer { unref(call.L, refs) }
@@ -314,8 +317,8 @@ enum ModelLua {
             among equal prompts, sample index), not on batching. logprobs are under the unmodified model (temperature 1).
             text stops before a stop string and excludes a final EOS; stop_reason is "eos", "stop" or "length".
             """) { call, m in
-            let prompts = lua_type(call.L, 1) == LUA_TSTRING ? [try call.string(1)] : try stringList(call, 1)
-            let o = try call.options(2, allowed: genOptions)
+            let prompts = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try stringList(call, 2)
+            let o = try call.options(3, allowed: genOptions)
             var g = GenerationOptions()
             var refs: [Int32] = []
             defer { unref(call.L, refs) }
@@ -372,9 +375,9 @@ enum ModelLua {
             Sum of log-probabilities of each continuation given its prompt (strings or lists of equal length).
             With per_token = true: list of {sum =, logprobs = {…}, tokens = {…}}.
             """) { call, m in
-            let ps = lua_type(call.L, 1) == LUA_TSTRING ? [try call.string(1)] : try stringList(call, 1)
-            let cs = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try stringList(call, 2)
-            let o = try call.options(3, allowed: ["per_token", "batch_size", "prepend_bos"])
+            let ps = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try stringList(call, 2)
+            let cs = lua_type(call.L, 3) == LUA_TSTRING ? [try call.string(3)] : try stringList(call, 3)
+            let o = try call.options(4, allowed: ["per_token", "batch_size", "prepend_bos"])
             let r = try m.score(prompts: ps, continuations: cs, batchSize: try o?.integer("batch_size") ?? 16,
                                 prependBOS: try o?.bool("prepend_bos"))
             let L = call.L
@@ -398,7 +401,7 @@ enum ModelLua {
         cls.method("save", doc: """
             model:save(dir) writes config.json, generation_config.json, model.safetensors and tokenizer files; HF transformers loads it.
             """) { call, m in
-            try m.save(try call.string(1))
+            try m.save(try call.string(2))
             return 0
         }
         cls.method("parameters", doc: "model:parameters() -> table from Hugging Face weight name to tensor (shared, not copied).") { call, m in

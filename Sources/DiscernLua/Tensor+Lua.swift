@@ -130,10 +130,15 @@ enum TensorLua {
     // MARK: module
 
     /// Builds the `discern.tensor` table (callable) on top of the stack.
-    static func open(_ state: LuaState) {
-        let L = state.L
+    /// Registers the `discern.Tensor` metatable (for modules that return tensors).
+    static func register(_ state: LuaState) {
         defineMethods()
         cls.register(in: state)
+    }
+
+    static func open(_ state: LuaState) {
+        let L = state.L
+        register(state)
         lua_createtable(L, 0, 16)
         let mod = lua_gettop(L)
         let fn = "discern.tensor"

@@ -60,14 +60,14 @@ enum TokenizerLua {
         cls.method("encode", doc: """
             tok:encode(text, {add_special_tokens = true}) -> list of token ids (as HF tokenizers' encode(text).ids).
             """) { call, t in
-            let text = try call.string(1)
-            let o = try call.options(2, allowed: ["add_special_tokens"])
+            let text = try call.string(2)
+            let o = try call.options(3, allowed: ["add_special_tokens"])
             call.push(list: t.encode(text, addSpecialTokens: try o?.bool("add_special_tokens") ?? true))
             return 1
         }
         cls.method("encode_batch", doc: "tok:encode_batch(texts, {add_special_tokens = true}) -> list of lists of ids.") { call, t in
-            let texts = try ModelLua.stringList(call, 1)
-            let o = try call.options(2, allowed: ["add_special_tokens"])
+            let texts = try ModelLua.stringList(call, 2)
+            let o = try call.options(3, allowed: ["add_special_tokens"])
             let r = t.encodeBatch(texts, addSpecialTokens: try o?.bool("add_special_tokens") ?? true)
             lua_createtable(call.L, Int32(r.count), 0)
             for (k, ids) in r.enumerated() {
@@ -80,12 +80,12 @@ enum TokenizerLua {
             tok:decode(ids, {skip_special_tokens = false}) -> string (ids: a list or an integer tensor).
             """) { call, t in
             let ids: [Int]
-            if let x = TensorLua.cls.test(call.L, 1) {
+            if let x = TensorLua.cls.test(call.L, 2) {
                 ids = try x.to(.cpu).to(.int64).toArray(Int64.self).map(Int.init)
             } else {
-                ids = try call.integerList(1)
+                ids = try call.integerList(2)
             }
-            let o = try call.options(2, allowed: ["skip_special_tokens"])
+            let o = try call.options(3, allowed: ["skip_special_tokens"])
             for id in ids where id < 0 || id >= t.vocabSize {
                 throw LuaError(code: "arg", "\(call.name): token id \(id) is outside the vocabulary [0, \(t.vocabSize))")
             }
@@ -97,15 +97,15 @@ enum TokenizerLua {
             return 1
         }
         cls.method("token_to_id", doc: "tok:token_to_id(token) -> id or nil.") { call, t in
-            if let id = t.tokenToId(try call.string(1)) { call.push(id) } else { call.pushNil() }
+            if let id = t.tokenToId(try call.string(2)) { call.push(id) } else { call.pushNil() }
             return 1
         }
         cls.method("id_to_token", doc: "tok:id_to_token(id) -> token string or nil.") { call, t in
-            if let s = t.idToToken(try call.integer(1)) { call.push(s) } else { call.pushNil() }
+            if let s = t.idToToken(try call.integer(2)) { call.push(s) } else { call.pushNil() }
             return 1
         }
         cls.method("save", doc: "tok:save(path) writes tokenizer.json (path: a file, or a directory to write tokenizer.json into).") { call, t in
-            try t.save(try call.string(1))
+            try t.save(try call.string(2))
             return 0
         }
     }
@@ -126,8 +126,8 @@ enum EmbedLua {
             cls.method("encode", doc: """
                 emb:encode(texts, {batch_size = 32, progress = false}) -> float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
                 """) { call, e in
-                let texts = lua_type(call.L, 1) == LUA_TSTRING ? [try call.string(1)] : try ModelLua.stringList(call, 1)
-                let o = try call.options(2, allowed: ["batch_size", "progress"])
+                let texts = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try ModelLua.stringList(call, 2)
+                let o = try call.options(3, allowed: ["batch_size", "progress"])
                 var progress: ((Int, Int) -> Void)?
                 if try o?.bool("progress") == true {
                     let bar = ProgressBar(label: "embed")
@@ -146,6 +146,7 @@ enum EmbedLua {
             }
         }
         cls.register(in: state)
+        TensorLua.register(state)
         lua_createtable(L, 0, 1)
         let mod = lua_gettop(L)
         state.setFunction(in: mod, "load", qualifiedName: "discern.embed.load", doc: """
