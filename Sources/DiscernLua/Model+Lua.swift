@@ -78,7 +78,7 @@ enum ModelLua {
     }
 
     /// A names filter from a string, a list of strings or a predicate function at stack index i.
-    static func nameFilter(_ call: LuaCall, _ i: Int32, what: String, refs: inout [Int32]) throws -> (String) -> Bool {
+    static func nameFilter(_ call: LuaCall, _ i: Int32, what: String, refs: LuaCallbacks) throws -> (String) -> Bool {
         let L = call.L
         switch lua_type(L, i) {
         case LUA_TSTRING:
@@ -90,12 +90,18 @@ enum ModelLua {
         case LUA_TFUNCTION:
             lua_pushvalue(L, i)
             let ref = luaL_ref(L, dlua_registryindex())
-            refs.append(ref)
+            refs.refs.append(ref)
             let st = LuaState(borrowing: L)
-            return { name in
+            return { [weak refs] name in
                 lua_rawgeti(L, dlua_registryindex(), lua_Integer(ref))
                 lua_pushstring(L, name)
-                guard (try? st.pcall(nargs: 1, nresults: 1)) != nil else { return false }
+                do {
+                    try st.pcall(nargs: 1, nresults: 1)
+                } catch {
+                    // A filter cannot throw mid-forward; the error is raised when the pass ends.
+                    if refs?.error == nil { refs?.error = error }
+                    return false
+                }
                 defer { dlua_pop(L, 1) }
                 return lua_toboolean(L, -1) != 0
             }
@@ -105,7 +111,7 @@ enum ModelLua {
     }
 
     /// Adds `fwd_hooks = {{name_or_filter, fn}, …}` (at stack index i) to a hook context.
-    static func addHooks(_ call: LuaCall, _ i: Int32, to ctx: HookContext, refs: inout [Int32]) throws {
+    static func addHooks(_ call: LuaCall, _ i: Int32, to ctx: HookContext, refs: LuaCallbacks) throws {
         let L = call.L
         guard lua_type(L, i) == LUA_TTABLE else {
             throw LuaError(code: "arg", "\(call.name): fwd_hooks must be a list of {name, function} pairs")
@@ -125,12 +131,12 @@ enum ModelLua {
                 throw LuaError(code: "arg", "\(call.name): fwd_hooks[\(k)][2] must be a function(tensor, name) -> tensor or nil")
             }
             let ref = luaL_ref(L, dlua_registryindex())  // pops the function
-            refs.append(ref)
+            refs.refs.append(ref)
             let fn = luaHook(L, ref)
             if lua_type(L, -1) == LUA_TSTRING {
                 ctx.add(String(cString: dlua_tostring(L, -1)!), fn)
             } else {
-                let filter = try nameFilter(call, lua_gettop(L), what: "fwd_hooks[\(k)][1]", refs: &refs)
+                let filter = try nameFilter(call, lua_gettop(L), what: "fwd_hooks[\(k)][1]", refs: refs)
                 ctx.add(where: filter, fn)
             }
         }
@@ -153,8 +159,18 @@ enum ModelLua {
         }
     }
 
-    static func unref(_ L: OpaquePointer, _ refs: [Int32]) {
-        for r in refs { luaL_unref(L, dlua_registryindex(), r) }
+    /// Lua functions referenced for the length of one call, and the first error a filter raised.
+    final class LuaCallbacks {
+        let L: OpaquePointer
+        var refs: [Int32] = []
+        var error: Error?
+
+        init(_ L: OpaquePointer) { self.L = L }
+
+        /// Throws the error a filter function raised, if any.
+        func check() throws { if let error { throw error } }
+
+        deinit { for r in refs { luaL_unref(L, dlua_registryindex(), r) } }
     }
 
     static func pushCache(_ call: LuaCall, _ cache: [String: Tensor]) {
@@ -270,19 +286,19 @@ enum ModelLua {
             let o = try call.options(3, allowed: ["names_filter", "retain_grad", "stop_at_layer"])
             let (tok, mask) = try tokens(call, m, 2)
             let ctx = HookContext()
-            var refs: [Int32] = []
-            defer { unref(call.L, refs) }
+            let refs = LuaCallbacks(call.L)
             ctx.cacheFilter = { _ in true }
             if let o, o.has("names_filter") {
                 _ = o.push("names_filter")
                 defer { dlua_pop(call.L, 1) }
-                ctx.cacheFilter = try nameFilter(call, lua_gettop(call.L), what: "names_filter", refs: &refs)
+                ctx.cacheFilter = try nameFilter(call, lua_gettop(call.L), what: "names_filter", refs: refs)
             }
             ctx.retainGrad = try o?.bool("retain_grad") ?? false
             let stop = try o?.integer("stop_at_layer")
             let fo = ForwardOptions(attentionMask: mask, hooks: ctx, stopAtLayer: stop)
             let out = ctx.retainGrad ? try Torch.withGradEnabled(true) { try m.forward(tok, fo) }
                 : try Torch.noGrad { try m.forward(tok, fo) }
+            try refs.check()
             TensorLua.cls.push(call.L, out)
             pushCache(call, ctx.cache)
             return 2
@@ -295,16 +311,16 @@ enum ModelLua {
             let o = try call.options(3, allowed: ["fwd_hooks", "grad"])
             let (tok, mask) = try tokens(call, m, 2)
             let ctx = HookContext()
-            var refs: [Int32] = []
-            defer { unref(call.L, refs) }
+            let refs = LuaCallbacks(call.L)
             if let o, o.has("fwd_hooks") {
                 _ = o.push("fwd_hooks")
                 defer { dlua_pop(call.L, 1) }
-                try addHooks(call, lua_gettop(call.L), to: ctx, refs: &refs)
+                try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs)
             }
             let fo = ForwardOptions(attentionMask: mask, hooks: ctx)
             let out = try o?.bool("grad") == true ? try Torch.withGradEnabled(true) { try m.forward(tok, fo) }
                 : try Torch.noGrad { try m.forward(tok, fo) }
+            try refs.check()
             TensorLua.cls.push(call.L, out)
             return 1
         }
@@ -320,8 +336,7 @@ enum ModelLua {
             let prompts = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try stringList(call, 2)
             let o = try call.options(3, allowed: genOptions)
             var g = GenerationOptions()
-            var refs: [Int32] = []
-            defer { unref(call.L, refs) }
+            let refs = LuaCallbacks(call.L)
             if let o {
                 g.maxNewTokens = try o.integer("max_new_tokens") ?? g.maxNewTokens
                 g.temperature = try o.number("temperature") ?? g.temperature
@@ -345,7 +360,7 @@ enum ModelLua {
                     _ = o.push("fwd_hooks")
                     defer { dlua_pop(call.L, 1) }
                     let ctx = HookContext()
-                    try addHooks(call, lua_gettop(call.L), to: ctx, refs: &refs)
+                    try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs)
                     g.hooks = ctx
                 }
                 if try o.bool("progress") == true {
@@ -354,6 +369,7 @@ enum ModelLua {
                 }
             }
             let samples = try m.generate(prompts, g)
+            try refs.check()
             let L = call.L
             lua_createtable(L, Int32(samples.count), 0)
             for (k, s) in samples.enumerated() {

@@ -54,6 +54,9 @@ describe("discern.model", function()
     local count = 0
     for _ in pairs(only) do count = count + 1 end
     assert.equal(count, 2)
+    assert.errors(function()
+      m:run_with_cache("The cat", {names_filter = function(n) error("bad filter") end})
+    end, {contains = "bad filter"})
     local lg, gc = m:run_with_cache("The cat sees", {names_filter = "blocks.1.hook_resid_pre", retain_grad = true})
     lg:select(0, 0):select(0, 0):select(0, 5):backward()
     local g = gc["blocks.1.hook_resid_pre"]:grad()
