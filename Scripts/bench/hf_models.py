@@ -30,10 +30,10 @@ def run(a):
         print(json.dumps(o, sort_keys=True), flush=True)
 
     for b in [int(x) for x in a.batches.split(",")]:
-        ids = torch.randint(0, V, (b, a.prompt_len), generator=g)
+        ids = torch.randint(0, V - 1, (b, a.prompt_len), generator=g)  # V-1 is the pad id
         mask = torch.ones_like(ids)
         kw = dict(attention_mask=mask, do_sample=True, top_k=50, max_new_tokens=a.new_tokens,
-                  min_new_tokens=a.new_tokens, pad_token_id=0)
+                  min_new_tokens=a.new_tokens, pad_token_id=V - 1)
         with torch.no_grad():
             model.generate(ids, **{**kw, "max_new_tokens": 2, "min_new_tokens": 2})
             best = float("inf")
