@@ -21,7 +21,8 @@ def make(d):
 def run(a):
     from transformers import AutoModelForCausalLM
     torch.set_num_threads(a.threads)
-    model = AutoModelForCausalLM.from_pretrained(a.dir, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(a.dir, torch_dtype=torch.float32).eval().to(a.device)
+    sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)
     V = model.config.vocab_size
     g = torch.Generator().manual_seed(12345)
 
@@ -30,7 +31,7 @@ def run(a):
         print(json.dumps(o, sort_keys=True), flush=True)
 
     for b in [int(x) for x in a.batches.split(",")]:
-        ids = torch.randint(0, V - 1, (b, a.prompt_len), generator=g)  # V-1 is the pad id
+        ids = torch.randint(0, V - 1, (b, a.prompt_len), generator=g).to(a.device)  # V-1 is the pad id
         mask = torch.ones_like(ids)
         kw = dict(attention_mask=mask, do_sample=True, top_k=50, max_new_tokens=a.new_tokens,
                   min_new_tokens=a.new_tokens, pad_token_id=V - 1)
@@ -38,18 +39,20 @@ def run(a):
             model.generate(ids, **{**kw, "max_new_tokens": 2, "min_new_tokens": 2})
             best = float("inf")
             for _ in range(2):
+                sync()
                 t0 = time.perf_counter()
                 out = model.generate(ids, **kw)
+                sync()
                 best = min(best, time.perf_counter() - t0)
                 assert out.shape[1] == a.prompt_len + a.new_tokens
         emit({"kind": "generate", "batch": b, "new_tokens_per_s": b * a.new_tokens / best, "seconds": best})
     L = min(a.score_len, model.config.max_position_embeddings if hasattr(model.config, "max_position_embeddings") else model.config.n_positions)
-    seqs = torch.randint(0, V, (a.score_batch, L), generator=g)
+    seqs = torch.randint(0, V, (a.score_batch, L), generator=g).to(a.device)
 
     def score():
         with torch.no_grad():
             lp = torch.log_softmax(model(seqs).logits[:, :-1].float(), -1)
-            return lp.gather(-1, seqs[:, 1:].unsqueeze(-1)).squeeze(-1).sum(-1)
+            return lp.gather(-1, seqs[:, 1:].unsqueeze(-1)).squeeze(-1).sum(-1).cpu()
     score()
     best = float("inf")
     for _ in range(2):
@@ -70,6 +73,7 @@ def main():
     p.add_argument("--score-batch", type=int, default=8)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--label", default=None)
+    p.add_argument("--device", default="cpu")
     a = p.parse_args()
     a.label = a.label or a.dir
     if a.cmd == "make":

@@ -14,7 +14,7 @@ enum ModelsBench {
             i += 2
         }
         guard let dir = opts["dir"] else {
-            FileHandle.standardError.write(Data("usage: discern-bench models --dir MODEL_DIR [--batches 1,8,64] [--prompt-len 16] [--new-tokens 32] [--threads N] [--label NAME]\n".utf8))
+            FileHandle.standardError.write(Data("usage: discern-bench models --dir MODEL_DIR [--batches 1,8,64] [--prompt-len 16] [--new-tokens 32] [--threads N] [--label NAME] [--device cpu|cuda]\n".utf8))
             exit(2)
         }
         let batches = (opts["batches"] ?? "1,8,64").split(separator: ",").compactMap { Int($0) }
@@ -24,7 +24,7 @@ enum ModelsBench {
         let scoreBatch = Int(opts["score-batch"] ?? "") ?? 8
         let label = opts["label"] ?? dir
         if let t = opts["threads"].flatMap(Int.init) { try Torch.setNumThreads(t) }
-        let model = try Transformer.load(dir)
+        let model = try Transformer.load(dir, device: try Device.parse(opts["device"] ?? "cpu"))
         let v = model.config.dVocab
         var rng = UInt64(12345)
         func nextId() -> Int {
@@ -72,13 +72,14 @@ enum ModelsBench {
         emit(["kind": "score", "tokens_per_s": Double(seqs.count * seqs[0].count) / best, "seconds": best])
         // Memory bandwidth from a large copy (read + write).
         let n = 64 << 20
-        let src = try Tensor.ones([n])
-        let dst = try Tensor.zeros([n])
+        let src = try Tensor.ones([n], device: model.device)
+        let dst = try Tensor.zeros([n], device: model.device)
         try dst.copyInPlace(from: src)
         var bw = 0.0
         for _ in 0..<5 {
             let t0 = Date()
             try dst.copyInPlace(from: src)
+            _ = try dst.narrow(dim: 0, start: 0, length: 1).item()  // waits for the device
             bw = Swift.max(bw, Double(2 * n * 4) / Date().timeIntervalSince(t0))
         }
         let weightBytes = model.parameters.values.reduce(0) { $0 + $1.numel * $1.dtype.byteSize }
