@@ -40,8 +40,10 @@ let package = Package(
 
         .target(name: "Tensor", dependencies: ["CTorchABI"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Tokenizers"),
-        .target(name: "Models", dependencies: ["Tensor", "Tokenizers"]),
+        // Strict, order-preserving JSON for untrusted files (tokenizer.json, config.json, safetensors headers).
+        .target(name: "JSON"),
+        .target(name: "Tokenizers", dependencies: ["JSON"]),
+        .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON"]),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaBridge"]),
         .executableTarget(name: "EmbedStdlib"),

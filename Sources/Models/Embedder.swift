@@ -1,5 +1,6 @@
 // Sentence embeddings from a sentence-transformers BERT directory (all-MiniLM-L6-v2 by default).
 import Foundation
+import JSON
 import Tensor
 import Tokenizers
 
@@ -35,12 +36,12 @@ public final class Embedder {
         var modelDir = dir
         var poolingDir: String?
         if let data = fm.contents(atPath: dir + "/modules.json") {
-            guard let mods = try? JSONValue.parse(data).array else {
+            guard let mods = (try? JSONValue.parse(data))?.arrayValue else {
                 throw ModelError("\(dir)/modules.json is not a JSON list of modules")
             }
             for m in mods {
-                let type = m["type"]?.string ?? ""
-                let path = m["path"]?.string ?? ""
+                let type = m["type"]?.stringValue ?? ""
+                let path = m["path"]?.stringValue ?? ""
                 if type.hasSuffix("models.Transformer") { modelDir = path.isEmpty ? dir : dir + "/" + path }
                 if type.hasSuffix("models.Pooling") { poolingDir = dir + "/" + path }
             }
@@ -52,15 +53,15 @@ public final class Embedder {
         tokenizer = try model.requireTokenizer("discern.embed.load")
         var mode = Pooling.mean
         if let pd = poolingDir, let data = fm.contents(atPath: pd + "/config.json"), let cfg = try? JSONValue.parse(data) {
-            if cfg["pooling_mode_cls_token"]?.bool == true { mode = .cls }
-            else if cfg["pooling_mode_max_tokens"]?.bool == true { mode = .max }
-            else if cfg["pooling_mode_mean_tokens"]?.bool == true { mode = .mean }
+            if cfg["pooling_mode_cls_token"]?.boolValue == true { mode = .cls }
+            else if cfg["pooling_mode_max_tokens"]?.boolValue == true { mode = .max }
+            else if cfg["pooling_mode_mean_tokens"]?.boolValue == true { mode = .mean }
             else { throw ModelError("\(pd)/config.json: no supported pooling mode (supported: mean, cls, max)") }
         }
         pooling = mode
         var maxLen = model.config.nCtx
         if let data = fm.contents(atPath: dir + "/sentence_bert_config.json"), let cfg = try? JSONValue.parse(data),
-           let m = cfg["max_seq_length"]?.int {
+           let m = cfg["max_seq_length"]?.intValue {
             maxLen = Swift.min(m, maxLen)
         }
         maxSeqLength = maxLen

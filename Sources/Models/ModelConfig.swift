@@ -1,5 +1,6 @@
 // Model configuration read from (and written back to) a Hugging Face `config.json`.
 import Foundation
+import JSON
 
 /// A problem loading, configuring or running a model; the message names the file or argument.
 public struct ModelError: Error, CustomStringConvertible, Sendable {
@@ -77,7 +78,7 @@ public struct ModelConfig: Sendable {
     /// Padding token id, if the config names one.
     public var padTokenId: Int?
     /// The original `config.json` object, kept so that saving writes back every field.
-    public var raw: [String: JSONValue]
+    package var raw: JSONObject
 
     /// The `model_type` values Discern can load.
     public static let supportedModelTypes = ["gpt2", "llama", "qwen2", "mistral", "bert"]
@@ -86,9 +87,9 @@ public struct ModelConfig: Sendable {
     /// - Parameter source: the file, named in errors.
     /// - Throws: `ModelError` for unknown `model_type`, missing or ill-typed fields.
     public static func fromHF(_ data: Data, source: String) throws -> ModelConfig {
-        let raw: [String: JSONValue]
+        let raw: JSONObject
         do {
-            guard case .object(let o) = try JSONValue.parse(data) else {
+            guard case .object(let o) = try JSONValue.parse(data) as JSONValue else {
                 throw ModelError("\(source): config is not a JSON object")
             }
             raw = o
@@ -96,13 +97,13 @@ public struct ModelConfig: Sendable {
             throw ModelError("\(source): invalid JSON (\(error))")
         }
         let r = Reader(raw: raw, source: source)
-        guard let mt = raw["model_type"]?.string else {
+        guard let mt = raw["model_type"]?.stringValue else {
             throw ModelError("\(source): no \"model_type\" (supported: \(supportedModelTypes.joined(separator: ", ")))")
         }
         func eosList() -> [Int] {
             switch raw["eos_token_id"] {
-            case .number(let n): return [Int(n)]
-            case .array(let a): return a.compactMap { $0.number.map(Int.init) }
+            case .int(let n): return [n]
+            case .array(let a): return a.compactMap(\.intValue)
             default: return []
             }
         }
@@ -115,8 +116,8 @@ public struct ModelConfig: Sendable {
                 modelType: mt, architecture: .gpt2, nLayers: try r.int("n_layer"), dModel: d, nHeads: h, nKVHeads: h,
                 dHead: d / h, dMLP: try r.optInt("n_inner") ?? 4 * d, dVocab: try r.int("vocab_size"),
                 nCtx: try r.int("n_positions"), normEps: try r.optDouble("layer_norm_epsilon") ?? 1e-5,
-                activation: raw["activation_function"]?.string ?? "gelu_new", ropeTheta: 0, ropeScaling: nil,
-                qkvBias: true, outBias: true, mlpBias: true, tiedEmbeddings: raw["tie_word_embeddings"]?.bool ?? true,
+                activation: raw["activation_function"]?.stringValue ?? "gelu_new", ropeTheta: 0, ropeScaling: nil,
+                qkvBias: true, outBias: true, mlpBias: true, tiedEmbeddings: raw["tie_word_embeddings"]?.boolValue ?? true,
                 typeVocabSize: 0, bosTokenId: try r.optInt("bos_token_id"), eosTokenIds: eosList(),
                 padTokenId: try r.optInt("pad_token_id"), raw: raw)
         case "llama", "qwen2", "mistral":
@@ -132,14 +133,14 @@ public struct ModelConfig: Sendable {
             }
             var scaling: RopeScaling?
             if case .object(let rs) = raw["rope_scaling"] ?? .null {
-                let kind = rs["rope_type"]?.string ?? rs["type"]?.string ?? "default"
-                let factor = rs["factor"]?.number ?? 1
+                let kind = rs["rope_type"]?.stringValue ?? rs["type"]?.stringValue ?? "default"
+                let factor = rs["factor"]?.doubleValue ?? 1
                 switch kind {
                 case "default": scaling = nil
                 case "linear": scaling = .linear(factor: factor)
                 case "llama3":
-                    guard let lo = rs["low_freq_factor"]?.number, let hi = rs["high_freq_factor"]?.number,
-                          let orig = rs["original_max_position_embeddings"]?.number else {
+                    guard let lo = rs["low_freq_factor"]?.doubleValue, let hi = rs["high_freq_factor"]?.doubleValue,
+                          let orig = rs["original_max_position_embeddings"]?.doubleValue else {
                         throw ModelError("\(source): rope_scaling llama3 needs low_freq_factor, high_freq_factor and original_max_position_embeddings")
                     }
                     scaling = .llama3(factor: factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositions: Int(orig))
@@ -147,28 +148,28 @@ public struct ModelConfig: Sendable {
                     throw ModelError("\(source): rope_scaling type \"\(kind)\" is not supported (supported: default, linear, llama3)")
                 }
             }
-            let qkvBias = mt == "qwen2" ? true : (raw["attention_bias"]?.bool ?? false)
-            let outBias = mt == "qwen2" ? false : (raw["attention_bias"]?.bool ?? false)
+            let qkvBias = mt == "qwen2" ? true : (raw["attention_bias"]?.boolValue ?? false)
+            let outBias = mt == "qwen2" ? false : (raw["attention_bias"]?.boolValue ?? false)
             return ModelConfig(
                 modelType: mt, architecture: .llama, nLayers: try r.int("num_hidden_layers"), dModel: d, nHeads: h,
                 nKVHeads: kv, dHead: dh, dMLP: try r.int("intermediate_size"), dVocab: try r.int("vocab_size"),
                 nCtx: try r.int("max_position_embeddings"), normEps: try r.optDouble("rms_norm_eps") ?? 1e-6,
-                activation: raw["hidden_act"]?.string ?? "silu", ropeTheta: try r.optDouble("rope_theta") ?? 10000,
-                ropeScaling: scaling, qkvBias: qkvBias, outBias: outBias, mlpBias: raw["mlp_bias"]?.bool ?? false,
-                tiedEmbeddings: raw["tie_word_embeddings"]?.bool ?? (mt == "qwen2" ? false : false),
+                activation: raw["hidden_act"]?.stringValue ?? "silu", ropeTheta: try r.optDouble("rope_theta") ?? 10000,
+                ropeScaling: scaling, qkvBias: qkvBias, outBias: outBias, mlpBias: raw["mlp_bias"]?.boolValue ?? false,
+                tiedEmbeddings: raw["tie_word_embeddings"]?.boolValue ?? (mt == "qwen2" ? false : false),
                 typeVocabSize: 0, bosTokenId: try r.optInt("bos_token_id"), eosTokenIds: eosList(),
                 padTokenId: try r.optInt("pad_token_id"), raw: raw)
         case "bert":
             let d = try r.int("hidden_size")
             let h = try r.int("num_attention_heads")
-            if let pe = raw["position_embedding_type"]?.string, pe != "absolute" {
+            if let pe = raw["position_embedding_type"]?.stringValue, pe != "absolute" {
                 throw ModelError("\(source): position_embedding_type \"\(pe)\" is not supported (supported: absolute)")
             }
             return ModelConfig(
                 modelType: mt, architecture: .bert, nLayers: try r.int("num_hidden_layers"), dModel: d, nHeads: h,
                 nKVHeads: h, dHead: d / h, dMLP: try r.int("intermediate_size"), dVocab: try r.int("vocab_size"),
                 nCtx: try r.int("max_position_embeddings"), normEps: try r.optDouble("layer_norm_eps") ?? 1e-12,
-                activation: raw["hidden_act"]?.string ?? "gelu", ropeTheta: 0, ropeScaling: nil, qkvBias: true,
+                activation: raw["hidden_act"]?.stringValue ?? "gelu", ropeTheta: 0, ropeScaling: nil, qkvBias: true,
                 outBias: true, mlpBias: true, tiedEmbeddings: true, typeVocabSize: try r.optInt("type_vocab_size") ?? 2,
                 bosTokenId: nil, eosTokenIds: [], padTokenId: try r.optInt("pad_token_id"), raw: raw)
         default:
@@ -188,10 +189,10 @@ public struct ModelConfig: Sendable {
     }
 
     /// The config as HF `config.json` bytes (the original object, with shape fields refreshed).
-    public func hfJSON() throws -> Data {
+    public func hfJSON() -> Data {
         var o = raw
         o["model_type"] = .string(modelType)
-        o["vocab_size"] = .number(Double(dVocab))
+        o["vocab_size"] = .int(dVocab)
         if o["architectures"] == nil {
             switch architecture {
             case .gpt2: o["architectures"] = .array([.string("GPT2LMHeadModel")])
@@ -200,28 +201,28 @@ public struct ModelConfig: Sendable {
             }
         }
         o["torch_dtype"] = o["torch_dtype"] ?? .string("float32")
-        return try JSONValue.object(o).serialized(pretty: true)
+        return Data(JSONValue.object(o).rendered)
     }
 
     private struct Reader {
-        let raw: [String: JSONValue]
+        let raw: JSONObject
         let source: String
 
         func int(_ k: String) throws -> Int {
             guard let v = raw[k] else { throw ModelError("\(source): missing required field \"\(k)\"") }
-            guard let n = v.number, n == n.rounded() else { throw ModelError("\(source): field \"\(k)\" is not an integer") }
-            return Int(n)
+            guard let n = v.intValue else { throw ModelError("\(source): field \"\(k)\" is not an integer") }
+            return n
         }
 
         func optInt(_ k: String) throws -> Int? {
             guard let v = raw[k], v != .null else { return nil }
-            guard let n = v.number, n == n.rounded() else { throw ModelError("\(source): field \"\(k)\" is not an integer") }
-            return Int(n)
+            guard let n = v.intValue else { throw ModelError("\(source): field \"\(k)\" is not an integer") }
+            return n
         }
 
         func optDouble(_ k: String) throws -> Double? {
             guard let v = raw[k], v != .null else { return nil }
-            guard let n = v.number else { throw ModelError("\(source): field \"\(k)\" is not a number") }
+            guard let n = v.doubleValue else { throw ModelError("\(source): field \"\(k)\" is not a number") }
             return n
         }
     }

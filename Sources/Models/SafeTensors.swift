@@ -4,6 +4,7 @@
 // N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {str: str}}`,
 // then the byte buffer. Offsets are relative to the buffer; tensors must tile it exactly.
 import Foundation
+import JSON
 import Tensor
 
 /// A problem with a safetensors file or checkpoint; the message names the file and what is wrong.
@@ -117,10 +118,9 @@ public struct SafeTensorsHeader: Sendable {
             throw SafeTensorsError(path, "header length \(headerLen) runs past the end of the \(fileSize)-byte file")
         }
         guard headerLen >= 2 else { throw SafeTensorsError(path, "header of \(headerLen) bytes cannot hold a JSON object") }
-        let data = Data(bytes[8..<(8 + headerLen)])
         let json: JSONValue
         do {
-            json = try JSONValue.parse(data)
+            json = try JSONValue.parse(bytes[8..<(8 + headerLen)])
         } catch {
             throw SafeTensorsError(path, "header is not valid JSON (\(error))")
         }
@@ -130,12 +130,12 @@ public struct SafeTensorsHeader: Sendable {
         var metadata: [String: String] = [:]
         var entries: [SafeTensorsEntry] = []
         entries.reserveCapacity(object.count)
-        for (name, value) in object {
+        for (name, value) in object.pairs {
             if name == "__metadata__" {
                 guard case .object(let m) = value else {
                     throw SafeTensorsError(path, "__metadata__ is not an object of strings")
                 }
-                for (k, v) in m {
+                for (k, v) in m.pairs {
                     guard case .string(let s) = v else {
                         throw SafeTensorsError(path, "__metadata__[\"\(k)\"] is not a string")
                     }
@@ -173,20 +173,20 @@ public struct SafeTensorsHeader: Sendable {
         for key in d.keys where !["dtype", "shape", "data_offsets"].contains(key) {
             throw SafeTensorsError(path, "entry \"\(name)\" has unknown field \"\(key)\"")
         }
-        guard let dn = d["dtype"]?.string else {
+        guard let dn = d["dtype"]?.stringValue else {
             throw SafeTensorsError(path, "entry \"\(name)\" has no string \"dtype\"")
         }
         guard let dtype = SafeTensorsDType(rawValue: dn) else {
             let known = SafeTensorsDType.allCases.map(\.rawValue).joined(separator: ", ")
             throw SafeTensorsError(path, "entry \"\(name)\" has unknown dtype \"\(dn)\" (known: \(known))")
         }
-        guard let shapeAny = d["shape"]?.array else {
+        guard let shapeAny = d["shape"]?.arrayValue else {
             throw SafeTensorsError(path, "entry \"\(name)\" has no \"shape\" list")
         }
         var shape: [Int] = []
         var numel = 1
         for s in shapeAny {
-            guard let v = s.int, v >= 0 else {
+            guard let v = s.intValue, v >= 0 else {
                 throw SafeTensorsError(path, "entry \"\(name)\" has a shape element that is not a non-negative integer")
             }
             let (m, overflow) = numel.multipliedReportingOverflow(by: v)
@@ -196,7 +196,7 @@ public struct SafeTensorsHeader: Sendable {
             numel = m
             shape.append(v)
         }
-        guard let offs = d["data_offsets"]?.array, offs.count == 2, let b = offs[0].int, let e = offs[1].int else {
+        guard let offs = d["data_offsets"]?.arrayValue, offs.count == 2, let b = offs[0].intValue, let e = offs[1].intValue else {
             throw SafeTensorsError(path, "entry \"\(name)\" needs \"data_offsets\": [begin, end] of integers")
         }
         guard b >= 0, e >= b else {
@@ -303,21 +303,23 @@ public enum SafeTensors {
     public static func write(_ tensors: [String: Tensor], metadata: [String: String]? = nil, to path: String) throws {
         let names = tensors.keys.sorted()
         var blobs: [[UInt8]] = []
-        var header: [String: JSONValue] = [:]
+        var header = JSONObject()
         var offset = 0
         for name in names {
             let t = tensors[name]!
             let bytes = try t.to(.cpu).contiguous().rawBytes()
-            header[name] = .object([
-                "dtype": .string(SafeTensorsDType(t.dtype).rawValue),
-                "shape": .array(t.shape.map { .number(Double($0)) }),
-                "data_offsets": .array([.number(Double(offset)), .number(Double(offset + bytes.count))]),
-            ])
+            header[name] = .object(JSONObject([
+                ("dtype", .string(SafeTensorsDType(t.dtype).rawValue)),
+                ("shape", .array(t.shape.map { .int($0) })),
+                ("data_offsets", .array([.int(offset), .int(offset + bytes.count)])),
+            ]))
             offset += bytes.count
             blobs.append(bytes)
         }
-        if let metadata { header["__metadata__"] = .object(metadata.mapValues { .string($0) }) }
-        var json = try JSONValue.object(header).serialized()
+        if let metadata {
+            header["__metadata__"] = .object(JSONObject(metadata.keys.sorted().map { ($0, .string(metadata[$0]!)) }))
+        }
+        var json = Data(JSONValue.object(header).rendered)
         while json.count % 8 != 0 { json.append(0x20) }
         var out = Data(capacity: 8 + json.count + offset)
         var n = UInt64(json.count).littleEndian
@@ -376,11 +378,11 @@ public enum SafeTensors {
             for n in shard { part[n] = tensors[n]; weightMap[n] = file }
             try write(part, metadata: metadata, to: dir + "/" + file)
         }
-        let index = JSONValue.object([
-            "metadata": .object(["total_size": .number(Double(total))]),
-            "weight_map": .object(weightMap.mapValues { .string($0) }),
-        ])
-        let data = try index.serialized(pretty: true)
+        let index = JSONValue.object(JSONObject([
+            ("metadata", .object(JSONObject([("total_size", .int(total))]))),
+            ("weight_map", .object(JSONObject(weightMap.keys.sorted().map { ($0, .string(weightMap[$0]!)) }))),
+        ]))
+        let data = Data(index.rendered)
         try writeAtomically(data, to: dir + "/model.safetensors.index.json")
     }
 
@@ -393,15 +395,15 @@ public enum SafeTensors {
         let indexPath = dir + "/model.safetensors.index.json"
         var out: [String: SafeTensorsFile] = [:]
         if fm.fileExists(atPath: indexPath) {
-            guard let data = fm.contents(atPath: indexPath), let obj = try? JSONValue.parse(data), obj.object != nil else {
+            guard let data = fm.contents(atPath: indexPath), let obj = try? JSONValue.parse(data), obj.objectValue != nil else {
                 throw SafeTensorsError(indexPath, "is not a JSON object")
             }
-            guard let wm = obj["weight_map"]?.object else {
+            guard let wm = obj["weight_map"]?.objectValue else {
                 throw SafeTensorsError(indexPath, "has no \"weight_map\" object of name → file")
             }
             var map: [String: String] = [:]
-            for (k, v) in wm {
-                guard let f = v.string else { throw SafeTensorsError(indexPath, "weight_map[\"\(k)\"] is not a file name") }
+            for (k, v) in wm.pairs {
+                guard let f = v.stringValue else { throw SafeTensorsError(indexPath, "weight_map[\"\(k)\"] is not a file name") }
                 map[k] = f
             }
             var files: [String: SafeTensorsFile] = [:]

@@ -1,5 +1,6 @@
 // Loading and saving Hugging Face model directories.
 import Foundation
+import JSON
 import Tensor
 import Tokenizers
 
@@ -29,12 +30,12 @@ extension Transformer {
         let genPath = dir + "/generation_config.json"
         if let g = fm.contents(atPath: genPath), let gen = try? JSONValue.parse(g) {
             switch gen["eos_token_id"] {
-            case .number(let n)?: config.eosTokenIds = [Int(n)]
-            case .array(let a)?: config.eosTokenIds = a.compactMap(\.int)
+            case .int(let n)?: config.eosTokenIds = [n]
+            case .array(let a)?: config.eosTokenIds = a.compactMap(\.intValue)
             default: break
             }
-            if let bos = gen["bos_token_id"]?.int { config.bosTokenId = bos }
-            if let pad = gen["pad_token_id"]?.int { config.padTokenId = pad }
+            if let bos = gen["bos_token_id"]?.intValue { config.bosTokenId = bos }
+            if let pad = gen["pad_token_id"]?.intValue { config.padTokenId = pad }
         }
         let files = try SafeTensors.openCheckpoint(dir)
         var weights: [String: Tensor] = [:]
@@ -69,17 +70,17 @@ extension Transformer {
         cfg["torch_dtype"] = .string(dtype.rawValue)
         var c2 = config
         c2.raw = cfg
-        try SafeTensors.writeAtomically(try c2.hfJSON(), to: dir + "/config.json")
+        try SafeTensors.writeAtomically(c2.hfJSON(), to: dir + "/config.json")
         if config.architecture != .bert {
-            var gen: [String: JSONValue] = ["_from_model_config": .bool(true)]
-            if let bos = config.bosTokenId { gen["bos_token_id"] = .number(Double(bos)) }
+            var gen = JSONObject([("_from_model_config", .bool(true))])
+            if let bos = config.bosTokenId { gen["bos_token_id"] = .int(bos) }
             if config.eosTokenIds.count == 1 {
-                gen["eos_token_id"] = .number(Double(config.eosTokenIds[0]))
+                gen["eos_token_id"] = .int(config.eosTokenIds[0])
             } else if !config.eosTokenIds.isEmpty {
-                gen["eos_token_id"] = .array(config.eosTokenIds.map { .number(Double($0)) })
+                gen["eos_token_id"] = .array(config.eosTokenIds.map { .int($0) })
             }
-            if let pad = config.padTokenId { gen["pad_token_id"] = .number(Double(pad)) }
-            try SafeTensors.writeAtomically(try JSONValue.object(gen).serialized(pretty: true), to: dir + "/generation_config.json")
+            if let pad = config.padTokenId { gen["pad_token_id"] = .int(pad) }
+            try SafeTensors.writeAtomically(Data(JSONValue.object(gen).rendered), to: dir + "/generation_config.json")
         }
         if let tokenizer { try tokenizer.save(dir + "/tokenizer.json") }
         for (f, d) in auxiliaryFiles { try SafeTensors.writeAtomically(d, to: dir + "/" + f) }

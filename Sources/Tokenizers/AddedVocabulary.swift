@@ -1,5 +1,7 @@
 // Added tokens: id assignment and the leftmost-longest matching HF does before normalization.
 
+import JSON
+
 /// A token added on top of the model vocabulary (special tokens and user-added tokens).
 public struct AddedToken: Sendable, Equatable, Hashable {
     /// The token's id.

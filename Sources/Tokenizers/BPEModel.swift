@@ -1,5 +1,7 @@
 // The BPE model: vocabulary, ranked merges, and HF's merge loop (lowest rank first, then leftmost).
 
+import JSON
+
 /// A byte-pair-encoding model as in HF `tokenizers` (`models::bpe::BPE`), without dropout.
 final class BPEModel: Sendable {
     let vocab: [TokenKey: Int]

@@ -1,5 +1,7 @@
 // The tokenizer.json components each BPETrainer preset produces (mirroring HF GPT-2, Llama-3, Qwen2).
 
+import JSON
+
 extension BPETrainer {
     /// The pipeline and tokenizer.json components of a preset.
     struct Preset {

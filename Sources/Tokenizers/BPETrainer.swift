@@ -1,5 +1,6 @@
 // BPE training that reproduces Hugging Face `tokenizers`' BpeTrainer merge for merge.
 
+import JSON
 import Foundation
 
 /// Trains a byte-level BPE tokenizer, producing the same vocabulary and merges (in the same order)

@@ -1,5 +1,7 @@
 // Typed accessors over parsed tokenizer.json values that produce errors naming the file and field.
 
+import JSON
+
 /// Reads fields of a tokenizer.json document and reports problems with their JSON path.
 struct ConfigContext: Sendable {
     /// The file (or other source) named in error messages.

@@ -1,5 +1,7 @@
 // Decoders: turn token strings back into text.
 
+import JSON
+
 /// A tokenizer.json decoder.
 indirect enum Decoder: Sendable {
     case byteLevel

@@ -1,5 +1,7 @@
 // The tokenization model of a tokenizer: BPE or WordPiece.
 
+import JSON
+
 /// A tokenizer.json model.
 enum Model: Sendable {
     case bpe(BPEModel)

@@ -1,5 +1,7 @@
 // Normalizers: the text transformations HF applies before pre-tokenization.
 
+import JSON
+
 /// A tokenizer.json normalizer, applied to scalar arrays.
 indirect enum Normalizer: Sendable {
     case nfc, nfd, nfkc, nfkd

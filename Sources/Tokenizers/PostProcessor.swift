@@ -1,5 +1,7 @@
 // Post-processors: add special tokens around a single encoded sequence.
 
+import JSON
+
 /// A tokenizer.json post-processor, reduced to what it does to the ids of one sequence.
 indirect enum PostProcessor: Sendable {
     /// ByteLevel only adjusts offsets: ids are unchanged.

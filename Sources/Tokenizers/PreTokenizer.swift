@@ -1,5 +1,7 @@
 // Pre-tokenizers: split normalized text into words (and, for ByteLevel, map bytes to characters).
 
+import JSON
+
 /// A piece of text between pre-tokenization steps.
 struct Piece: Sendable {
     /// The scalars of the piece.

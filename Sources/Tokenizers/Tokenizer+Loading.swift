@@ -1,5 +1,6 @@
 // Loading a Tokenizer from a tokenizer.json file or bytes.
 
+import JSON
 import Foundation
 
 extension Tokenizer {

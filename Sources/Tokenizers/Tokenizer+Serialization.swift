@@ -1,5 +1,6 @@
 // Writing a Tokenizer back to tokenizer.json.
 
+import JSON
 import Foundation
 
 extension Tokenizer {

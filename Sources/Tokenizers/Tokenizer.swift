@@ -1,5 +1,6 @@
 // The public Tokenizer: HF tokenizer.json loading with exact-parity encoding and decoding.
 
+import JSON
 import Foundation
 
 /// A Hugging Face `tokenizers` tokenizer loaded from tokenizer.json, encoding and decoding exactly as

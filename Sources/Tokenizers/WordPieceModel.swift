@@ -1,5 +1,7 @@
 // The WordPiece model: greedy longest-match-first subwords with a continuation prefix.
 
+import JSON
+
 /// A WordPiece model as in HF `tokenizers` (`models::wordpiece::WordPiece`).
 final class WordPieceModel: Sendable {
     let vocab: [TokenKey: Int]

@@ -1,7 +1,7 @@
 // A JSON document model that keeps object key order, used to read and write tokenizer.json.
 
 /// A parsed JSON value. Objects keep their key order so a saved tokenizer.json reads like the input.
-enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -11,7 +11,7 @@ enum JSONValue: Sendable, Equatable {
     case object(JSONObject)
 
     /// The JSON type name, for error messages.
-    var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -22,27 +22,27 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 
-    var isNull: Bool { if case .null = self { true } else { false } }
+    package var isNull: Bool { if case .null = self { true } else { false } }
 }
 
 /// A JSON object with ordered keys, looked up byte-exactly (`"é"` and `"e\u{301}"` are different keys).
-struct JSONObject: Sendable, Equatable {
-    private(set) var pairs: [(String, JSONValue)] = []
+package struct JSONObject: Sendable, Equatable {
+    package private(set) var pairs: [(String, JSONValue)] = []
     private var index: [TokenKey: Int] = [:]
 
-    init() {}
+    package init() {}
 
-    init(_ pairs: [(String, JSONValue)]) {
+    package init(_ pairs: [(String, JSONValue)]) {
         for (k, v) in pairs { self[k] = v }
     }
 
     /// Reserves space for `n` keys.
-    mutating func reserveCapacity(_ n: Int) {
+    package mutating func reserveCapacity(_ n: Int) {
         pairs.reserveCapacity(n)
         index.reserveCapacity(n)
     }
 
-    subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         get { index[TokenKey(key)].map { pairs[$0].1 } }
         set {
             let k = TokenKey(key)
@@ -58,11 +58,11 @@ struct JSONObject: Sendable, Equatable {
         }
     }
 
-    var count: Int { pairs.count }
+    package var count: Int { pairs.count }
 
-    var keys: [String] { pairs.map(\.0) }
+    package var keys: [String] { pairs.map(\.0) }
 
-    static func == (a: JSONObject, b: JSONObject) -> Bool {
+    package static func == (a: JSONObject, b: JSONObject) -> Bool {
         a.pairs.count == b.pairs.count
             && zip(a.pairs, b.pairs).allSatisfy { $0.0.bytesEqual($1.0) && $0.1 == $1.1 }
     }

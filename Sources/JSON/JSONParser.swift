@@ -1,10 +1,10 @@
 // A small strict JSON parser over UTF-8 bytes that keeps key order and reports byte offsets.
 
 /// Parses JSON text into `JSONValue`.
-struct JSONParser {
+package struct JSONParser {
     /// A parse failure with the byte offset where it happened.
-    struct Failure: Error {
-        let message: String
+    package struct Failure: Error {
+        package let message: String
     }
 
     private let bytes: [UInt8]
@@ -14,7 +14,7 @@ struct JSONParser {
 
     /// Parses a complete JSON document.
     /// - Throws: `Failure` describing the first syntax error.
-    static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
         var p = JSONParser(bytes: bytes)
         p.skipWhitespace()
         let value = try p.parseValue()

@@ -1,9 +1,9 @@
 // Writes `JSONValue` as pretty-printed JSON in the layout serde_json uses for tokenizer.json.
 
 /// Serialises `JSONValue` trees.
-enum JSONWriter {
+package enum JSONWriter {
     /// Renders a value with two-space indentation (serde_json's pretty format).
-    static func render(_ value: JSONValue) -> [UInt8] {
+    package static func render(_ value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1 << 16)
         write(value, indent: 0, into: &out)
@@ -56,7 +56,7 @@ enum JSONWriter {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Writes a JSON string literal, escaping like serde_json (non-ASCII stays raw UTF-8).
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    package static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(0x22)
         for b in s.utf8 {
             switch b {

@@ -4,21 +4,21 @@
 ///
 /// Swift's `String` equality uses canonical equivalence (`"é" == "e\u{301}"`), but HF's vocabularies are
 /// byte-exact maps where those are different tokens, so every vocabulary lookup goes through this key.
-struct TokenKey: Hashable, Sendable {
-    let string: String
+package struct TokenKey: Hashable, Sendable {
+    package let string: String
 
-    init(_ s: String) {
+    package init(_ s: String) {
         var s = s
         s.makeContiguousUTF8()
         string = s
     }
 
-    static func == (a: TokenKey, b: TokenKey) -> Bool {
+    package static func == (a: TokenKey, b: TokenKey) -> Bool {
         var x = a.string, y = b.string
         return x.withUTF8 { xb in y.withUTF8 { yb in xb.elementsEqual(yb) } }
     }
 
-    func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         var s = string
         s.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
@@ -26,8 +26,8 @@ struct TokenKey: Hashable, Sendable {
 
 extension String {
     /// Byte-exact equality (no canonical equivalence).
-    func bytesEqual(_ other: String) -> Bool { TokenKey(self) == TokenKey(other) }
+    package func bytesEqual(_ other: String) -> Bool { TokenKey(self) == TokenKey(other) }
 
     /// Byte-exact prefix test.
-    func hasBytePrefix(_ prefix: String) -> Bool { utf8.starts(with: prefix.utf8) }
+    package func hasBytePrefix(_ prefix: String) -> Bool { utf8.starts(with: prefix.utf8) }
 }
