@@ -28,6 +28,16 @@ struct ConfigContext: Sendable {
         return a
     }
 
+    /// Parses every element of the array at `key` (a `Sequence` component's children) with `parse`.
+    func list<T>(_ obj: JSONObject, _ key: String, _ path: String,
+                 _ parse: (JSONValue, String) throws(TokenizerError) -> T) throws(TokenizerError) -> [T] {
+        let items = try array(obj[key], path + "." + key)
+        var out: [T] = []
+        out.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() { out.append(try parse(item, "\(path).\(key)[\(i)]")) }
+        return out
+    }
+
     func string(_ value: JSONValue?, _ path: String) throws(TokenizerError) -> String {
         guard let value else { throw invalid(path, "is missing") }
         guard case .string(let s) = value else { throw invalid(path, "must be a string, not \(value.typeName)") }

@@ -50,12 +50,7 @@ indirect enum Decoder: Sendable {
         case "Fuse": return .fuse
         case "ByteFallback": return .byteFallback
         case "Sequence":
-            let items = try ctx.array(obj["decoders"], path + ".decoders")
-            var out: [Decoder] = []
-            for (i, item) in items.enumerated() {
-                out.append(try parse(item, "\(path).decoders[\(i)]", ctx))
-            }
-            return .sequence(out)
+            return .sequence(try ctx.list(obj, "decoders", path) { (item, p) throws(TokenizerError) in try parse(item, p, ctx) })
         default:
             throw ctx.unsupported(path + ".type", type, supported: supported)
         }

@@ -43,12 +43,7 @@ indirect enum Normalizer: Sendable {
                                                           default: true),
                          stripAccents: strip ?? lowercase, lowercase: lowercase)
         case "Sequence":
-            let items = try ctx.array(obj["normalizers"], path + ".normalizers")
-            var out: [Normalizer] = []
-            for (i, item) in items.enumerated() {
-                out.append(try parse(item, "\(path).normalizers[\(i)]", ctx))
-            }
-            return .sequence(out)
+            return .sequence(try ctx.list(obj, "normalizers", path) { (item, p) throws(TokenizerError) in try parse(item, p, ctx) })
         default:
             throw ctx.unsupported(path + ".type", type, supported: supported)
         }

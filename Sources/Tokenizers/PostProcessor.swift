@@ -74,12 +74,7 @@ indirect enum PostProcessor: Sendable {
             }
             return .template(pieces)
         case "Sequence":
-            let items = try ctx.array(obj["processors"], path + ".processors")
-            var out: [PostProcessor] = []
-            for (i, item) in items.enumerated() {
-                out.append(try parse(item, "\(path).processors[\(i)]", ctx))
-            }
-            return .sequence(out)
+            return .sequence(try ctx.list(obj, "processors", path) { (item, p) throws(TokenizerError) in try parse(item, p, ctx) })
         default:
             throw ctx.unsupported(path + ".type", type, supported: supported)
         }

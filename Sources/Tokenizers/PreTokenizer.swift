@@ -125,12 +125,7 @@ indirect enum PreTokenizer: Sendable {
             return .metaspace(replacement: replacement, scheme: scheme,
                               split: try ctx.bool(obj["split"], path + ".split", default: true))
         case "Sequence":
-            let items = try ctx.array(obj["pretokenizers"], path + ".pretokenizers")
-            var out: [PreTokenizer] = []
-            for (i, item) in items.enumerated() {
-                out.append(try parse(item, "\(path).pretokenizers[\(i)]", ctx))
-            }
-            return .sequence(out)
+            return .sequence(try ctx.list(obj, "pretokenizers", path) { (item, p) throws(TokenizerError) in try parse(item, p, ctx) })
         default:
             throw ctx.unsupported(path + ".type", type, supported: supported)
         }
