@@ -327,11 +327,12 @@ enum ModelLua {
         cls.method("generate", doc: """
             model:generate(prompts, {max_new_tokens = 32, temperature = 1, top_k = nil, top_p = nil, seed = 0, n = 1,
                 stop = nil, stop_at_eos = true, batch_size = 32, prepend_bos = nil, greedy = false, fwd_hooks = nil,
-                progress = false}) -> list of {text =, tokens =, logprobs =, prompt_index =, sample_index =, stop_reason =}
+                progress = (≥ 32 samples)}) -> list of {text =, tokens =, logprobs =, prompt_index =, sample_index =, stop_reason =}
             prompts: a string or a list. Samples come prompt by prompt (n each); indices are 0-based.
             temperature = 0 or greedy = true decodes greedily. A sample depends only on (seed, prompt text, its occurrence
             among equal prompts, sample index), not on batching. logprobs are under the unmodified model (temperature 1).
             text stops before a stop string and excludes a final EOS; stop_reason is "eos", "stop" or "length".
+            The progress bar goes to stderr and only when it is a terminal.
             """) { call, m in
             let prompts = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try stringList(call, 2)
             let o = try call.options(3, allowed: genOptions)
@@ -363,10 +364,12 @@ enum ModelLua {
                     try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs)
                     g.hooks = ctx
                 }
-                if try o.bool("progress") == true {
-                    let bar = ProgressBar(label: "generate")
-                    g.progress = { done, total in bar.update(done, total) }
-                }
+            }
+            // A progress bar on a terminal for long calls (progress = true forces it, false hides it).
+            let total = prompts.count * g.n
+            if try o?.bool("progress") ?? (total >= 32) {
+                let bar = ProgressBar(label: "generate")
+                g.progress = { done, total in bar.update(done, total) }
             }
             let samples = try m.generate(prompts, g)
             try refs.check()

@@ -124,12 +124,12 @@ enum EmbedLua {
         if !methodsDefined {
             methodsDefined = true
             cls.method("encode", doc: """
-                emb:encode(texts, {batch_size = 32, progress = false}) -> float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
+                emb:encode(texts, {batch_size = 32, progress = (≥ 256 texts, on a terminal)}) -> float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
                 """) { call, e in
                 let texts = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try ModelLua.stringList(call, 2)
                 let o = try call.options(3, allowed: ["batch_size", "progress"])
                 var progress: ((Int, Int) -> Void)?
-                if try o?.bool("progress") == true {
+                if try o?.bool("progress") ?? (texts.count >= 256) {
                     let bar = ProgressBar(label: "embed")
                     progress = { bar.update($0, $1) }
                 }

@@ -112,6 +112,7 @@ extension Transformer {
         if config.architecture == .bert { return x }
         if opts.lastPositionOnly { x = try x.narrow(dim: 1, start: s - 1, length: 1) }
         x = try norm(x, finalNorm!, layer: nil, prefix: "ln_final", hooks: hk)
+        if let ut = unembedT { return try x.matmul(ut) }
         return try x.linear(unembed!)
     }
 

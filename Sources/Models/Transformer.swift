@@ -90,6 +90,9 @@ public final class Transformer {
     var embedNorm: Norm?
     var finalNorm: Norm?
     var unembed: Tensor?
+    /// The unembedding as a contiguous [d_model, d_vocab] matrix (CPU): OpenBLAS multiplies
+    /// x @ U^T about 1.3× faster from this layout than from U's [d_vocab, d_model].
+    var unembedT: Tensor?
     var rope: (cos: Tensor, sin: Tensor)?
     /// Causal-mask helper: [n_ctx] int64 positions on the model's device.
     var arangeCache: Tensor?
@@ -170,6 +173,25 @@ public final class Transformer {
             _ = try? w.get("pooler.dense.bias", [d])
         }
         parameters = w.used
+        try transposeUnembedding()
+    }
+
+    /// On CPU, stores the unembedding transposed and contiguous, and makes the HF-layout weight (and
+    /// a tied input embedding) a view of it, so the model holds one copy.
+    private func transposeUnembedding() throws {
+        guard device == .cpu, let u = unembed else { return }
+        let ut = try u.transpose(0, 1).contiguous()
+        let view = try ut.transpose(0, 1)
+        unembedT = ut
+        unembed = view
+        if config.tiedEmbeddings {
+            embed = view
+            for key in parameters.keys where key.hasSuffix("wte.weight") || key.hasSuffix("embed_tokens.weight") {
+                parameters[key] = view
+            }
+        } else {
+            parameters["lm_head.weight"] = view
+        }
     }
 
     /// Cosine and sine tables [positions, d_head] for rotary embeddings (HF's half-split layout).
