@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "Tokenizers", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON"]),
+        // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).
+        .target(name: "Stats"),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaBridge"]),
         .executableTarget(name: "EmbedStdlib"),
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "StatsTests", dependencies: ["Stats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
