@@ -55,7 +55,7 @@ enum ModelLua {
         if lua_type(L, i) == LUA_TTABLE {
             let texts = try stringList(call, i)
             let r = try m.toTokens(texts, prependBOS: prependBOS, paddingSide: side)
-            let ragged = Set(texts.map { (try? m.encode($0, prependBOS: prependBOS).count) ?? 0 }).count > 1
+            let ragged = try r.mask.sum().item() < Double(r.mask.numel)
             return (r.tokens, ragged ? r.mask : nil)
         }
         throw call.argError(i, "string, list of strings or discern.Tensor")

@@ -117,13 +117,11 @@ public final class Embedder {
         let seqs: [[Int]] = tokenizer.encodeBatch(texts, addSpecialTokens: false).map { ids in
             tokenizer.withSpecialTokens(Array(ids.prefix(Swift.max(maxSeqLength - 2, 0))))
         }
-        let order = seqs.indices.sorted { (seqs[$0].count, $1) > (seqs[$1].count, $0) }
         var rows = [Tensor?](repeating: nil, count: texts.count)
+        var done = 0
         try Torch.noGrad {
-            var start = 0
-            while start < order.count {
-                let idx = Array(order[start..<Swift.min(start + batchSize, order.count)])
-                start += idx.count
+            for idx in lengthBatches(seqs.map(\.count), size: batchSize) {
+                done += idx.count
                 let (tokens, mask) = try model.pad(idx.map { seqs[$0] }, side: .right)
                 let hidden = try model.forward(tokens, ForwardOptions(attentionMask: mask))
                 let m = try mask.to(.float32).unsqueeze(-1)
@@ -139,7 +137,7 @@ public final class Embedder {
                 let norm = try pooled.square().sum(dims: [-1], keepdim: true).sqrt().clamp(min: 1e-12)
                 let out = try (pooled / norm).to(.cpu)
                 for (k, r) in idx.enumerated() { rows[r] = try out.select(dim: 0, index: k) }
-                progress?(start, order.count)
+                progress?(done, seqs.count)
             }
         }
         return try Tensor.stack(rows.map { $0! }, dim: 0)

@@ -126,14 +126,10 @@ extension Transformer {
             }
         }
         // Longest first, so batches hold similar lengths; results are put back in order.
-        let order = requests.indices.sorted { (requests[$0].ids.count, $1) > (requests[$1].ids.count, $0) }
         var results = [GeneratedSample?](repeating: nil, count: requests.count)
         var done = 0
         try Torch.noGrad {
-            var start = 0
-            while start < order.count {
-                let idx = Array(order[start..<Swift.min(start + opts.batchSize, order.count)])
-                start += idx.count
+            for idx in lengthBatches(requests.map(\.ids.count), size: opts.batchSize) {
                 var rngs = idx.map { requests[$0].rng }
                 let out = try decodeLoop(prompts: idx.map { requests[$0].ids }, rngs: &rngs, opts)
                 for (k, r) in idx.enumerated() {
@@ -332,13 +328,9 @@ extension Transformer {
                 throw ModelError("score: sequence \(i + 1) has \(s.count) tokens, more than the context of \(config.nCtx)")
             }
         }
-        let order = seqs.indices.sorted { (seqs[$0].count, $1) > (seqs[$1].count, $0) }
         var results = [ScoredContinuation?](repeating: nil, count: seqs.count)
         try Torch.noGrad {
-            var start = 0
-            while start < order.count {
-                let idx = Array(order[start..<Swift.min(start + batchSize, order.count)])
-                start += idx.count
+            for idx in lengthBatches(seqs.map(\.count), size: batchSize) {
                 let batch = idx.map { seqs[$0] }
                 let (tokens, mask) = try pad(batch, side: .right)
                 let s = tokens.shape[1]
