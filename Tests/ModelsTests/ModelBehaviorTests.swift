@@ -99,11 +99,12 @@ struct ModelBehaviorTests {
         let many = try m.generate(["The cat"], o)
         #expect(many.count == 4 && many.map(\.sampleIndex) == [0, 1, 2, 3])
         #expect(many[0].tokens == alone[0].tokens)
-        #expect(Set(many.map(\.tokens)).count > 1 || other[0].tokens != alone[0].tokens)
+        #expect(Set(many.map(\.tokens)).count > 1)
+        #expect(other[0].tokens != alone[0].tokens)
         // Equal prompts in one call get different streams.
         let dup = try m.generate(["The cat", "The cat"], { var p = o; p.n = 1; return p }())
         #expect(dup[0].tokens == alone[0].tokens)
-        #expect(dup[1].tokens == many[0].tokens || dup[1].tokens != dup[0].tokens)
+        #expect(dup[1].tokens != dup[0].tokens)
     }
 
     @Test func logprobsEqualScoring() throws {
@@ -146,7 +147,7 @@ struct ModelBehaviorTests {
         #expect(full.text == (try m.decode(full.tokens)))
         // Stop at a substring that appears in the greedy continuation.
         let text = full.text
-        guard text.count >= 4 else { return }
+        try #require(text.count >= 4)
         let cut = text.index(text.startIndex, offsetBy: text.count / 2)
         let stop = String(text[cut...].prefix(2))
         o.stop = [stop]
