@@ -90,6 +90,7 @@ public enum DiscernLua {
             case "model": ModelLua.open(st)
             case "tokenizer": TokenizerLua.open(st)
             case "embed": EmbedLua.open(st)
+            case "stats": StatsLua.open(st)
             default:
                 guard embeddedStdlib["discern." + key] != nil || stdlibPath("discern." + key) != nil else {
                     call.pushNil()
@@ -105,7 +106,7 @@ public enum DiscernLua {
         }
         lua_setfield(L, -2, "__index")
         lua_setmetatable(L, mod)
-        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, spec.")
+        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, strategy, spec.")
         return 1
     }
 

@@ -109,6 +109,23 @@ public struct LuaCall {
         return out
     }
 
+    /// Argument `i` as a list of numbers (a Lua sequence; NaN is kept, strings are not coerced).
+    public func numberList(_ i: Int32) throws -> [Double] {
+        guard lua_type(L, i) == LUA_TTABLE else { throw argError(i, "list of numbers") }
+        let n = luaL_len(L, i)
+        var out: [Double] = []
+        out.reserveCapacity(Int(Swift.max(n, 0)))
+        for k in 1...Swift.max(n, 1) where n > 0 {
+            let t = lua_geti(L, i, k)
+            defer { dlua_pop(L, 1) }
+            guard t == LUA_TNUMBER else {
+                throw LuaError(code: "arg", "\(name): bad argument #\(i - selfOffset) (list of numbers expected, element \(k) is \(String(cString: lua_typename(L, t))))")
+            }
+            out.append(lua_tonumberx(L, -1, nil))
+        }
+        return out
+    }
+
     /// The options table at argument `i` (nil when absent); unknown keys are errors naming them.
     public func options(_ i: Int32, allowed: [String]) throws -> LuaOptions? {
         if isNil(i) { return nil }
@@ -154,6 +171,22 @@ public struct LuaCall {
         lua_createtable(L, Int32(list.count), 0)
         for (k, v) in list.enumerated() {
             lua_pushinteger(L, lua_Integer(v))
+            lua_rawseti(L, -2, lua_Integer(k + 1))
+        }
+    }
+    /// Pushes a list of numbers as a 1-based Lua sequence.
+    public func push(numbers: [Double]) {
+        lua_createtable(L, Int32(numbers.count), 0)
+        for (k, v) in numbers.enumerated() {
+            lua_pushnumber(L, v)
+            lua_rawseti(L, -2, lua_Integer(k + 1))
+        }
+    }
+    /// Pushes a list of booleans as a 1-based Lua sequence.
+    public func push(booleans: [Bool]) {
+        lua_createtable(L, Int32(booleans.count), 0)
+        for (k, v) in booleans.enumerated() {
+            lua_pushboolean(L, v ? 1 : 0)
             lua_rawseti(L, -2, lua_Integer(k + 1))
         }
     }
