@@ -65,6 +65,11 @@ final class ReplSession {
                 help(String(line.trimmingCharacters(in: .whitespaces).dropFirst()).trimmingCharacters(in: .whitespaces))
                 continue
             }
+            if buffer.isEmpty, line.trimmingCharacters(in: .whitespaces).hasPrefix(":") {
+                command(line.trimmingCharacters(in: .whitespaces))
+                if interactive { drl_add_history(line) }
+                continue
+            }
             buffer += (buffer.isEmpty ? "" : "\n") + line
             if buffer.trimmingCharacters(in: .whitespaces).isEmpty {
                 buffer = ""
@@ -126,6 +131,48 @@ final class ReplSession {
         }
         drl_flush()
         return .done
+    }
+
+    /// The REPL's own commands (`:strategy`, `:reload`, `:help`); each runs Lua through `evaluate`.
+    static let commands = """
+        :strategy             list the registered exploration strategies (* marks the active one)
+        :strategy <name>      make <name> the active strategy (discern.strategy.use)
+        :reload <module>      re-require a Lua module (strategies it registers replace same-named ones)
+        :help                 this list; ?name shows the doc string of a value
+        """
+
+    func command(_ line: String) {
+        let parts = line.dropFirst().split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard let name = parts.first else {
+            print(Self.commands)
+            return
+        }
+        let arg = parts.dropFirst().joined(separator: " ")
+        let quoted = "\"" + arg.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        switch (name, arg.isEmpty) {
+        case ("strategy", true):
+            _ = evaluate("""
+                (function() local s = require "discern".strategy; local out = {}
+                  for _, n in ipairs(s.list()) do
+                    out[#out + 1] = (n == s.active() and "* " or "  ") .. n .. "  " .. s.get(n).description
+                  end
+                  print(table.concat(out, "\\n")) end)()
+                """)
+        case ("strategy", false):
+            _ = evaluate("""
+                (function() local s = require "discern".strategy.use(\(quoted)); print("strategy: " .. s.name .. " - " .. s.description) end)()
+                """)
+        case ("reload", false):
+            _ = evaluate("""
+                (function() require "discern".strategy.reload(\(quoted)); print("reloaded " .. \(quoted)) end)()
+                """)
+        case ("reload", true):
+            eprint("usage: :reload <module>")
+        case ("help", _):
+            print(Self.commands)
+        default:
+            eprint("unknown command \(line); :help lists the commands")
+        }
     }
 
     /// Prints the doc string of an expression's value (or the fields of a table).

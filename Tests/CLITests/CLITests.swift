@@ -119,6 +119,55 @@ struct CLITests {
         #expect(r.stderr.contains("discern.Tensor:matmul: bad argument #1 (discern.Tensor expected, got number)"))
     }
 
+    @Test func replStrategyAndReloadCommands() throws {
+        let dir = try Support.tempDir()
+        let module = dir.appendingPathComponent("my_strats.lua")
+        func write(_ description: String) throws {
+            try """
+                return require "discern".strategy.register{
+                  name = "first_arm", description = "\(description)",
+                  init = function(arms) return arms end,
+                  select = function(arms) return arms[1] end,
+                  update = function() end,
+                }
+                """.write(to: module, atomically: true, encoding: .utf8)
+        }
+        try write("version one")
+        let input = """
+            package.path = "\(dir.path)/?.lua;" .. package.path
+            require "my_strats"
+            :strategy
+            :strategy first_arm
+            os.remove("\(module.path)"); os.rename("\(module.path).next", "\(module.path)")
+            :reload my_strats
+            discern.strategy.get().description
+            :strategy no_such
+            :reload
+            :frobnicate
+            :help
+
+            """
+        try """
+            return require "discern".strategy.register{
+              name = "first_arm", description = "version two",
+              init = function(arms) return arms end,
+              select = function(arms) return arms[1] end,
+              update = function() end,
+            }
+            """.write(to: URL(fileURLWithPath: module.path + ".next"), atomically: true, encoding: .utf8)
+        let r = try run(["repl"], stdin: input)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("* thompson"))
+        #expect(r.stdout.contains("  first_arm  version one"))
+        #expect(r.stdout.contains("strategy: first_arm - version one"))
+        #expect(r.stdout.contains("reloaded my_strats"))
+        #expect(r.stdout.contains("version two"))
+        #expect(r.stderr.contains("no strategy named 'no_such'"))
+        #expect(r.stderr.contains("usage: :reload <module>"))
+        #expect(r.stderr.contains("unknown command :frobnicate"))
+        #expect(r.stdout.contains(":reload <module>"))
+    }
+
     @Test func replInterruptReturnsToPrompt() throws {
         let p = Process()
         p.executableURL = discern
