@@ -1,0 +1,110 @@
+import Foundation
+
+/// UCB-V (Audibert, Munos & Szepesvári 2009): UCB with an empirical-Bernstein index
+/// μ̂ + √(2 V̂ ζ ln t / n) + c·3 b ζ ln t / n that explores less on low-variance arms.
+///
+/// V̂ is the arm's empirical (biased, divided by n) variance, t the total number of pulls, b the
+/// width of the reward range. The theory takes c = 1 and ζ > 1 (the default ζ = 1.2 is the
+/// paper's example; SMPyBandits' `UCBV` uses ζ = 1). Rewards may be any finite numbers; the
+/// guarantee assumes they lie in an interval of width b.
+///
+/// Unplayed arms are pulled first, in arm order (index +∞); ties go to the arm earliest in arm
+/// order (deterministic, no seed); `selectK(k)` returns the k largest indices. Not thread-safe.
+public final class UCBV: BanditPolicy {
+    /// The exploration exponent ζ.
+    public let zeta: Double
+    /// The weight c of the range term.
+    public let c: Double
+    /// The width b of the reward range.
+    public let b: Double
+    private var table: ArmTable
+
+    /// Creates a UCB-V policy.
+    ///
+    /// - Parameters:
+    ///   - arms: The arm names: at least one, no duplicates.
+    ///   - zeta: The exploration exponent ζ, finite and > 0 (the theory needs ζ > 1).
+    ///   - c: The weight of the range term, finite and ≥ 0.
+    ///   - b: The width of the reward range, finite and > 0.
+    /// - Throws: `StatsError.invalidArgument` for an empty or duplicated arm list or a bad parameter.
+    public init(arms: [String], zeta: Double = 1.2, c: Double = 1, b: Double = 1) throws(StatsError) {
+        try BanditCheck.positive(zeta, "zeta", "UCBV")
+        try BanditCheck.nonNegative(c, "c", "UCBV")
+        try BanditCheck.positive(b, "b", "UCBV")
+        self.zeta = zeta
+        self.c = c
+        self.b = b
+        table = try ArmTable(arms: arms, owner: "UCBV")
+    }
+
+    /// Returns the UCB-V index μ̂ + √(2 V̂ ζ ln t / n) + c·3 b ζ ln t / n.
+    ///
+    /// - Parameters:
+    ///   - mean: The arm's mean reward μ̂.
+    ///   - variance: The arm's empirical (biased) variance V̂.
+    ///   - pulls: The arm's number of pulls n; 0 gives +∞.
+    ///   - totalPulls: The total number of pulls t ≥ 1.
+    ///   - zeta: The exploration exponent ζ.
+    ///   - c: The weight of the range term.
+    ///   - b: The width of the reward range.
+    public static func index(mean: Double, variance: Double, pulls: Int, totalPulls: Int,
+                             zeta: Double = 1.2, c: Double = 1, b: Double = 1) -> Double {
+        guard pulls > 0 else { return .infinity }
+        let e = zeta * log(Double(max(totalPulls, 1))) / Double(pulls)
+        return mean + (2 * max(variance, 0) * e).squareRoot() + c * 3 * b * e
+    }
+
+    /// The arm names, in order.
+    public var arms: [String] { table.names }
+
+    /// The total number of rewards received.
+    public var totalPulls: Int { table.total }
+
+    /// Adds an unplayed arm at the end of the arm order (it is pulled next).
+    ///
+    /// - Parameter name: The new arm's name.
+    /// - Throws: `StatsError.invalidArgument` when an arm of that name exists.
+    public func addArm(_ name: String) throws(StatsError) { try table.add(name) }
+
+    /// Returns the first unplayed arm, else the arm with the largest index.
+    /// - Complexity: O(K) for K arms.
+    public func select() -> String {
+        if let i = table.firstUnplayed { return table.names[i] }
+        return table.names[ArmRanking.argmax(indices())]
+    }
+
+    /// Returns the unplayed arms (in arm order), then the arms with the largest indices: k in all.
+    ///
+    /// - Parameter k: The number of arms, 1 ≤ k ≤ the number of arms.
+    /// - Throws: `StatsError.invalidArgument` when `k` is out of range.
+    /// - Complexity: O(K log K).
+    public func selectK(_ k: Int) throws(StatsError) -> [String] {
+        try table.check(k: k, available: table.count)
+        return ArmRanking.unplayedFirstThenTop(k, indices(), pulls: table.pulls).map { table.names[$0] }
+    }
+
+    /// Records a reward for an arm.
+    ///
+    /// - Parameters:
+    ///   - arm: The arm's name.
+    ///   - reward: The reward, finite.
+    /// - Throws: `StatsError.invalidArgument` for an unknown arm or a non-finite reward.
+    public func update(arm: String, reward: Double) throws(StatsError) {
+        let i = try table.position(of: arm)
+        try table.check(reward: reward, unitInterval: false)
+        table.record(i, reward)
+    }
+
+    /// Returns every arm's statistics with its index (+∞ while unplayed) as `index`.
+    public func stats() -> [ArmStats] {
+        let idx = indices()
+        return table.names.indices.map { table.snapshot($0, index: idx[$0]) }
+    }
+
+    private func indices() -> [Double] {
+        table.names.indices.map {
+            UCBV.index(mean: table.means[$0], variance: table.variance($0), pulls: table.pulls[$0],
+                       totalPulls: table.total, zeta: zeta, c: c, b: b)
+        }
+    }
+}
