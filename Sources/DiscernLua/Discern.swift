@@ -91,6 +91,7 @@ public enum DiscernLua {
             case "tokenizer": TokenizerLua.open(st)
             case "embed": EmbedLua.open(st)
             case "stats": StatsLua.open(st)
+            case "bandit": BanditLua.open(st)
             default:
                 guard embeddedStdlib["discern." + key] != nil || stdlibPath("discern." + key) != nil else {
                     call.pushNil()
