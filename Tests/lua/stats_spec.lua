@@ -24,6 +24,12 @@ describe("discern.stats distributions", function()
     rel(n:ppf({0.025, 0.5, 0.975}), {-1.959963984540054, 0, 1.959963984540054}, 1e-13, "normal ppf list")
     assert.equal(tostring(n), "discern.Distribution(normal, mean 0.0, sd 1.0)")
     rel(stats.normal{mean = 2, sd = 3}:variance(), 9)
+    rel(stats.normal{mean = 2, sd = 3}:mean(), 2)
+    -- Log-space variants stay finite where the probabilities underflow.
+    rel(n:logsf(40), -804.60844201375379, 1e-12, "normal logsf(40)")
+    rel(n:logcdf(-40), -804.60844201375379, 1e-12, "normal logcdf(-40)")
+    rel(n:logpdf(0), -0.91893853320467274, 1e-14, "normal logpdf(0)")
+    rel(n:pdf(0), 0.3989422804014327, 1e-14, "normal pdf(0)")
   end)
 
   it("covers t, chi2, F, beta, gamma, binomial and hypergeometric", function()
@@ -35,6 +41,9 @@ describe("discern.stats distributions", function()
     local b = stats.binomial{n = 10, p = 0.5}
     rel(b:pmf(5), 252 / 1024, 1e-14, "binomial pmf")
     rel(b:sf(7), (45 + 10 + 1) / 1024, 1e-14, "binomial sf")
+    rel(b:logpmf(0), -10 * math.log(2), 1e-14, "binomial logpmf")
+    assert.equal(b:ppf(0.5), 5)
+    assert.equal(b:isf(0.5), 5)
     local h = stats.hypergeometric{population = 20, successes = 7, draws = 12}
     rel(h:pmf(4), 35 * 1287 / 125970, 1e-13, "hypergeometric pmf")
   end)
