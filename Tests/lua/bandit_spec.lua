@@ -1,17 +1,10 @@
 local discern = require "discern"
 local bandit = discern.bandit
 
--- Seeded Bernoulli rewards from a local SplitMix64 stream.
+-- Seeded Bernoulli rewards from a discern.random stream.
 local function bernoulli(seed)
-  local x = seed
-  return function(p)
-    x = x + 0x9E3779B97F4A7C15
-    local z = x
-    z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
-    z = (z ~ (z >> 27)) * 0x94D049BB133111EB
-    z = z ~ (z >> 31)
-    return ((z >> 11) * 0x1.0p-53) < p and 1 or 0
-  end
+  local rng = discern.random.new(seed)
+  return function(p) return rng:bernoulli(p) and 1 or 0 end
 end
 
 local means = {a = 0.2, b = 0.8, c = 0.5}

@@ -3,23 +3,12 @@
 --- Auer, Cesa-Bianchi & Fischer's (2002) epsilon_n-greedy: at step t (1-based) explore with probability
 --- epsilon_t = min(1, c·K / (d²·t)), where K is the number of arms and d a lower bound on the gap between
 --- the best and the second-best mean; otherwise play the arm with the best mean (ties to the earlier arm).
---- Unplayed arms are played first. Its random numbers come from its own SplitMix64 stream seeded by
---- opts.seed, so runs are reproducible and independent of math.random.
+--- Unplayed arms are played first. Its random numbers come from its own discern.random stream seeded
+--- by opts.seed, so runs are reproducible and independent of math.random.
 ---
 --- Options: c = 0.1, d = 0.1, seed = 0.
 
---- A SplitMix64 generator in pure Lua (64-bit integer arithmetic wraps in Lua 5.4).
-local function splitmix(seed)
-  local x = seed
-  return function()
-    x = x + 0x9E3779B97F4A7C15
-    local z = x
-    z = (z ~ (z >> 30)) * 0xBF58476D1CE4E5B9
-    z = (z ~ (z >> 27)) * 0x94D049BB133111EB
-    z = z ~ (z >> 31)
-    return (z >> 11) * 0x1.0p-53  -- uniform in [0, 1)
-  end
-end
+local random = require "discern.random"
 
 local function best(state)
   local arm, value = nil, -math.huge
@@ -40,7 +29,7 @@ return {
     assert(type(c) == "number" and c > 0, "decaying_epsilon: c must be a number > 0")
     assert(type(d) == "number" and d > 0 and d <= 1, "decaying_epsilon: d must be a number in (0, 1]")
     assert(math.type(seed) == "integer", "decaying_epsilon: seed must be an integer")
-    local state = {arms = arms, arm = {}, t = 0, c = c, d = d, random = splitmix(seed)}
+    local state = {arms = arms, arm = {}, t = 0, c = c, d = d, rng = random.new(seed)}
     for _, a in ipairs(arms) do state.arm[a] = {pulls = 0, sum = 0} end
     return state
   end,
@@ -50,8 +39,8 @@ return {
     end
     local k = #state.arms
     local epsilon = math.min(1, state.c * k / (state.d * state.d * (state.t + 1)))
-    if state.random() < epsilon then
-      return state.arms[math.floor(state.random() * k) + 1]
+    if state.rng:uniform() < epsilon then
+      return state.arms[math.floor(state.rng:uniform() * k) + 1]
     end
     return best(state)
   end,
@@ -67,10 +56,10 @@ return {
     local chosen, taken = {}, {}
     for slot = 1, k do
       local pick
-      if state.random() < epsilon then
+      if state.rng:uniform() < epsilon then
         local free = {}
         for _, r in ipairs(ranked) do if not taken[r.arm] then free[#free + 1] = r.arm end end
-        pick = free[math.floor(state.random() * #free) + 1]
+        pick = free[math.floor(state.rng:uniform() * #free) + 1]
       else
         for _, r in ipairs(ranked) do if not taken[r.arm] then pick = r.arm break end end
       end
