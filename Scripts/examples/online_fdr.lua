@@ -5,8 +5,9 @@
 -- Each probe generator covers one region of prompts. For every round the strategy picks a
 -- generator; we draw n prompts from it, record whether each model shows the behaviour, test
 -- "the behaviour rate differs between the models in this region" with Fisher's exact test on
--- fresh samples, and feed the p-value to SAFFRON. The bandit is rewarded with 1 - p, so regions
--- that look different get more budget. Here the two models are simulated by Bernoulli draws with
+-- fresh samples, and feed the p-value to SAFFRON. The bandit is rewarded with 1 - p while the
+-- region has no discovery yet, and with 0 once it has one (a confirmed region teaches nothing new),
+-- so budget flows to regions that look different and then moves on. Here the two models are simulated by Bernoulli draws with
 -- known rates (two regions carry a planted difference), so the discoveries can be checked; with
 -- real models the same loop samples completions and applies a detector.
 local discern = require "discern"
@@ -55,7 +56,7 @@ for t = 1, rounds do
   local kb, ki = count(r.base), count(r.intervened)
   local test = stats.fisher_exact({{ki, n - ki}, {kb, n - kb}})
   local rejected, alpha_t = saffron:test_one(test.pvalue)
-  policy:update(region, 1 - test.pvalue)
+  policy:update(region, discoveries[region] and 0 or 1 - test.pvalue)
   tested[region] = (tested[region] or 0) + 1
   if rejected then discoveries[region] = (discoveries[region] or 0) + 1 end
   if rejected or t <= 10 or t % 20 == 0 then

@@ -109,5 +109,28 @@ enum StatsBench {
                             ("seconds", seconds), ("rejections", rejections), ("alpha_sum", alphaSum)]))
             }
         }
+        if o.fisher > 0 { try fisherBench(o) }
+    }
+
+    /// Random 2×2 tables: row totals uniform in [5, 500], counts uniform within each row.
+    static func tables(_ o: Options) -> [[[Int]]] {
+        var g = SeededGenerator(seed: o.seed &+ 1)
+        return (0..<o.fisher).map { _ in
+            let n1 = 5 + g.nextInt(below: 496), n2 = 5 + g.nextInt(below: 496)
+            let a = g.nextInt(below: n1 + 1), c = g.nextInt(below: n2 + 1)
+            return [[a, n1 - a], [c, n2 - c]]
+        }
+    }
+
+    static func fisherBench(_ o: Options) throws {
+        let ts = tables(o)
+        let flat = ts.flatMap { [Int64($0[0][0]), Int64($0[0][1]), Int64($0[1][0]), Int64($0[1][1])] }
+        try flat.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: o.dir + "/fisher.i64"))
+        var p = [Double](repeating: 0, count: ts.count)
+        let seconds = try time {
+            for (i, t) in ts.enumerated() { p[i] = try fisherExact(t).pvalue }
+        }
+        try write(p, to: o.dir + "/fisher_discern.f64")
+        print(json([("kind", "fisher"), ("n", ts.count), ("seconds", seconds)]))
     }
 }

@@ -150,8 +150,9 @@ enum StatsLua {
         let mod = lua_gettop(L)
         defineDistributions(state, mod)
         defineOnlineFDR(state, mod)
+        StatsTestsLua.define(state, mod)
         state.setDoc(forValueAt: mod, """
-            discern.stats: distributions (normal, student_t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
+            discern.stats: distributions (normal, t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
             (saffron, lord_plus_plus, addis, lond, alpha_investing, e_lond), batch FDR (fdr), tests, intervals, effect sizes,
             power and meta-analysis. Results are plain tables.
             """)
@@ -180,9 +181,9 @@ enum StatsLua {
             let d = try Normal(mean: try o?.number("mean") ?? 0, sd: try o?.number("sd") ?? 1)
             return DistributionHandle(.continuous(d), "discern.Distribution(normal, mean \(g(d.mean)), sd \(g(d.sd)))")
         }
-        ctor("student_t", "discern.stats.student_t{df = } -> discern.Distribution: Student's t with df degrees of freedom (df may be math.huge).", ["df"]) { o, c in
+        ctor("t", "discern.stats.t{df = } -> discern.Distribution: Student's t with df degrees of freedom (df may be math.huge).", ["df"]) { o, c in
             let d = try StudentT(df: try required(o, "df", c))
-            return DistributionHandle(.continuous(d), "discern.Distribution(student_t, df \(g(d.df)))")
+            return DistributionHandle(.continuous(d), "discern.Distribution(t, df \(g(d.df)))")
         }
         ctor("chi2", "discern.stats.chi2{df = } -> discern.Distribution: chi-square with df degrees of freedom.", ["df"]) { o, c in
             let d = try ChiSquared(df: try required(o, "df", c))

@@ -47,7 +47,19 @@ public func fisherExact(_ table: [[Int]], alternative: Alternative = .twoSided) 
     let oddsRatio = c > 0 && b > 0 ? Double(a) * Double(d) / (Double(c) * Double(b)) : .infinity
     let n1 = a + b, n2 = c + d, n = a + c
     let dist = try Hypergeometric(population: n1 + n2, successes: n1, draws: n)
-    func pmf(_ x: Int) -> Double { dist.pmf(Double(x)) }
+    // Exact ties (the mirror table of a symmetric one) must compare equal. The log-space pmf is
+    // accurate to ~1e-13 but not tie-preserving, so values within 1e-9 of P(X = a) are recomputed
+    // by the prime-product pmf, which gives equal probabilities identical bits; elsewhere the
+    // comparison with P(X = a)·(1 + 10⁻¹⁴) cannot be changed by the log-space error.
+    func exact(_ x: Int) -> Double {
+        HypergeometricPrimeProduct.pmf(population: n1 + n2, successes: n1, draws: n, k: x) ?? dist.pmf(Double(x))
+    }
+    let anchor = exact(a)
+    func pmf(_ x: Int) -> Double {
+        if x == a { return anchor }
+        let f = dist.pmf(Double(x))
+        return abs(f - anchor) <= 1e-9 * anchor ? exact(x) : f
+    }
     var pvalue: Double
     switch alternative {
     case .less:
