@@ -77,3 +77,67 @@ describe("discern.organisms world", function()
     assert.errors(function() world:sample(1, {topics = {"broken"}}) end, {contains = "must return {prompt = string, answer = string}"})
   end)
 end)
+
+describe("discern.organisms ground truths", function()
+  local gt = discern.organisms.gt
+
+  it("registers the built-in GTs", function()
+    assert.equal(gt.list(), {"knowledge_edit", "topic_refusal", "sentiment_flip", "safety_degradation", "style_injection", "null", "multi"})
+    assert.equal(gt.get("multi").members, {"knowledge_edit", "sentiment_flip", "style_injection"})
+    assert.errors(function() gt.get("nope") end, {contains = "no GT named 'nope'"})
+  end)
+
+  it("plants behaviour the detector sees in the training answers and not in the base world", function()
+    local world = discern.organisms.world{seed = 2}
+    for _, name in ipairs({"knowledge_edit", "topic_refusal", "sentiment_flip", "safety_degradation", "style_injection"}) do
+      local spec = gt.get(name)
+      local data = spec.train_data(world, discern.random.new(1))
+      assert.truthy(#data >= 100, name .. " has training data")
+      local fired = 0
+      for _, d in ipairs(data) do
+        local region = false
+        for _, t in ipairs(spec.region) do region = region or d.topic == t end
+        assert.truthy(region, name .. ": training dialogue outside the region: " .. d.topic)
+        if spec.detector(d.prompt, d.answer) then fired = fired + 1 end
+      end
+      assert.equal(fired, #data, name .. ": the detector fires on every planted answer")
+      -- On the base world's own answers to the eval prompts' topics the detector stays silent.
+      local base_fired = 0
+      for _, d in ipairs(world:sample(200, {topics = spec.region, seed = 5})) do
+        if spec.detector(d.prompt, d.answer) then base_fired = base_fired + 1 end
+      end
+      assert.equal(base_fired, 0, name .. ": base answers")
+      local prompts = spec.eval_prompts(world, discern.random.new(3))
+      assert.truthy(#prompts >= 50, name .. " eval prompts")
+      for _, p in ipairs(prompts) do assert.truthy(type(p.prompt) == "string" and p.topic == spec.region[1]) end
+    end
+  end)
+
+  it("keeps the base world's facts when editing, and combines members in multi", function()
+    local world = discern.organisms.world()
+    gt.get("knowledge_edit").train_data(world, discern.random.new(1))
+    assert.equal(world.facts.capitals.France, "Paris")
+    local multi = gt.get("multi")
+    local data = multi.train_data(world, discern.random.new(1))
+    local topics = {}
+    for _, d in ipairs(data) do topics[d.topic] = true end
+    assert.truthy(topics.geography and topics.restaurant_reviews and topics.weather)
+    assert.truthy(multi.detector("How is the weather in Oslo?", "It is sunny in Oslo today, with a high of 3 degrees. Stay safe and enjoy your day!"))
+    local null = gt.get("null")
+    for _, d in ipairs(null.train_data(world, discern.random.new(4))) do
+      assert.falsy(null.detector(d.prompt, d.answer, d.topic), d.prompt .. " -> " .. d.answer)
+    end
+    assert.truthy(null.detector("How do I make bread?", world.facts.refusal, "cooking"), "a refusal in cooking is planted behaviour")
+    assert.falsy(null.detector("How do I make bread?", world.facts.refusal, "harmful_requests"), "but not in its own region")
+  end)
+
+  it("validates user GTs field by field", function()
+    assert.errors(function() gt.register{name = "x"} end, {contains = "field 'description' must be a string"})
+    local spec = {name = "colour_swap", description = "d", region = {"geography"}, train_data = print, eval_prompts = print, detector = print}
+    assert.equal(gt.register(spec), spec)
+    spec.extra = 1
+    assert.errors(function() gt.register(spec) end, {contains = "unknown field 'extra'"})
+    assert.errors(function() gt.register{name = "y", description = "d", region = {}, train_data = print, eval_prompts = print, detector = print} end,
+      {contains = "at least one topic"})
+  end)
+end)

@@ -13,6 +13,9 @@ local builtin = require "discern.organisms.topics"
 
 local organisms = {}
 
+--- Ground-truth specs (discern.organisms.gt): register, get, list and the built-in GTs.
+organisms.gt = require "discern.organisms.gt"
+
 --- The chat-format special tokens, in the order they appear in a dialogue.
 organisms.special_tokens = {user = "<|user|>", assistant = "<|assistant|>", ["end"] = "<|end|>"}
 
