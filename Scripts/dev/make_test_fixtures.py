@@ -393,7 +393,15 @@ def auc_cases():
              ("notes-like", A12, B10),
              ("large", sample(607, 200, 0.3), sample(608, 150)),
              ("probabilities", [float(v) for v in np.round(np.random.default_rng(609).beta(3, 2, 45), 2)],
-              [float(v) for v in np.round(np.random.default_rng(610).beta(2, 3, 55), 2)])]
+              [float(v) for v in np.round(np.random.default_rng(610).beta(2, 3, 55), 2)]),
+             ("two each", [1.0, 3.0], [2.0, 0.5]),
+             ("all tied", [1.0, 1.0, 1.0], [1.0, 1.0]),
+             ("binary scores", [1.0, 1, 1, 0, 1, 0, 1, 1], [0.0, 0, 1, 0, 0, 1, 0, 0, 0])]
+    for i in range(12):
+        n1, n0 = [int(v) for v in np.random.default_rng(620 + i).integers(3, 80, 2)]
+        shift = [0.0, 0.3, 0.8, 1.5][i % 4]
+        decimals = [3, 1, 0][i % 3]
+        pairs.append(("random %d" % i, sample(640 + i, n1, shift, 1.0, decimals), sample(660 + i, n0, 0.0, 1.0, decimals)))
     cases = []
     for i, (label, pos, neg) in enumerate(pairs):
         level = [0.95, 0.9, 0.99][i % 3]
@@ -511,7 +519,9 @@ def effect_size_cases():
         h.append({"p1": d(p1), "p2": d(p2), "h": d(proportion.proportion_effectsize(p1, p2))})
     dg = []
     rb = []
-    for label, x, y in two_samples():
+    extra = [("effect %d" % i, sample(1000 + i, 3 + 5 * i, 0.25 * i, 1.0 + 0.2 * i), sample(1100 + i, 4 + 3 * i, 0.0, 1.0))
+             for i in range(8)]
+    for label, x, y in two_samples() + extra:
         n1, n2 = len(x), len(y)
         if n1 >= 2 and n2 >= 2:
             sp = math.sqrt(((n1 - 1) * np.var(x, ddof=1) + (n2 - 1) * np.var(y, ddof=1)) / (n1 + n2 - 2))
@@ -764,7 +774,7 @@ def random_effects_cases():
             ([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]), ([3.1, 2.9, 3.5, 2.2, 3.0, 3.3, 2.8], [0.1, 0.12, 0.2, 0.3, 0.08, 0.15, 0.11]),
             ([-0.2, 0.4], [0.001, 0.002])]
     rng = np.random.default_rng(29)
-    for _ in range(6):
+    for _ in range(12):
         k = int(rng.integers(3, 15))
         v = np.round(rng.uniform(0.01, 0.2, k), 4)
         y = np.round(rng.normal(0.3, np.sqrt(v + rng.uniform(0, 0.1)), k), 4)
