@@ -74,6 +74,14 @@ struct HypothesisValidationTests {
         #expect(insufficient { try welchT([2, 2, 2], [5, 5]) } == "welchT: both samples are constant, so the standard error is 0 and t is undefined")
         #expect(insufficient { try mannWhitney([], [1]) } == "mannWhitney: x must have at least 1 observation, got 0")
         #expect(invalid { try mannWhitney([1, 2], [nan]) } == "mannWhitney: y[0] must be finite, got nan")
+        let big = (0..<400).map(Double.init), shifted = (0..<400).map { Double($0) + 0.5 }
+        #expect(invalid { try mannWhitney(big, shifted, method: .exact) }
+                == "mannWhitney: samples of 400 and 400 values are too large for method exact (n1*n2*min(U, n1*n2 - U) > 2000000000); use asymptotic")
+        // `.auto` with a tiny sample against a huge one falls back to the normal approximation.
+        let r = try? mannWhitney([0.5, 1.5, 2.5], (0..<40_000).map { Double($0) / 100 })
+        #expect(r?.method == .asymptotic)
+        #expect(invalid { try binomTest(k: 1, n: 1 << 51) } == "binomTest: n must be <= 1125899906842624, got 2251799813685248")
+        #expect(invalid { try fisherExact([[1, 2], [3, Int.max]]) } == "fisherExact: table[1][1] must be <= 1125899906842624, got \(Int.max)")
         #expect(insufficient { try permutationTest([1], [2, 3]) } == "permutationTest: x must have at least 2 observations, got 1")
         #expect(invalid { try permutationTest([1, 2], [2, 3], resamples: 0) } == "permutationTest: resamples must be >= 1, got 0")
         #expect(insufficient { try auc(positive: [1, 2], negative: [0.5]) } == "auc: negative must have at least 2 observations, got 1")

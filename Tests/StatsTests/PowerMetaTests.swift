@@ -115,6 +115,26 @@ struct PowerMetaTests {
         #expect(abs(try powerTTest(effectSize: 0.5, n: try sampleSizeTTest(effectSize: 0.5)) - 0.8) < 1e-13)
     }
 
+    @Test("power at extreme arguments stays in [0, 1] and is monotone in n")
+    func powerExtremes() throws {
+        // δ = 35355 with df = 2·10⁶: the tails come from the quadrature (relative accuracy ~1e-14).
+        #expect(abs(try powerTTest(effectSize: 50, n: 1e6) - 1) < 1e-13)
+        #expect(try powerTTest(effectSize: -50, n: 1e6, alternative: .greater) == 0)
+        #expect(try powerTwoProportions(p1: 0.9, p2: 0.1, n: 1e7) == 1)
+        let tiny = try powerTTest(effectSize: 1e-8, n: 10)
+        #expect(abs(tiny - 0.05) < 1e-8)
+        var previous = 0.0
+        for n in [2.5, 3, 5, 10, 20, 50, 100, 1000] {
+            let p = try powerTTest(effectSize: 0.4, n: n, alpha: 0.01)
+            #expect(p > previous && p <= 1)
+            previous = p
+        }
+        // A large effect needs few observations: the root lies just above df = 0.
+        let n = try sampleSizeTTest(effectSize: 8, power: 0.8)
+        #expect(n > 1 && n < 3)
+        #expect(abs(try powerTTest(effectSize: 8, n: n) - 0.8) < 1e-12)
+    }
+
     @Test("noncentral t: cdf and sf against 60-digit mpmath, both tails, every sign")
     func noncentralT() throws {
         let cases = try Self.cases("noncentral_t")

@@ -10,9 +10,12 @@ import Foundation
 /// qⱼ = δ e^{−λ}λʲ/(√2 Γ(j + 3/2)); negative t use P(T ≤ t; δ) = P(T > −t; −δ). The sums run
 /// outward from the Poisson mode j ≈ λ (weights by Loader's saddle point there, then exact
 /// ratios) and every incomplete beta comes from `incompleteBeta` with both tails accurate.
-/// When δ ≥ 0 every term is positive and both tails have full relative accuracy; when δ < 0 the
-/// qⱼ are negative and the tails are accurate to about 1e-16 absolute (relative accuracy is lost
-/// only for tails far below that, which the power functions add to a much larger term).
+/// When δ ≥ 0 every term is positive and both tails have full relative accuracy. When δ < 0 the
+/// qⱼ are negative and the sums are accurate only in absolute terms, so for ν ≥ 1 the far tail
+/// P(T > t) = P(Z > |δ| + tR), R = √(V/ν), is integrated instead (`normalMixture`, a positive
+/// integrand); for λ > 200 (|δ| > 20) and ν ≥ 1 both tails are integrated, since the series would
+/// need thousands of terms. Only for ν < 1 with δ < 0 is the far tail accurate in absolute terms
+/// alone (about 1e-16).
 package struct NoncentralT: Sendable, Equatable {
     /// The degrees of freedom ν.
     package let df: Double
@@ -55,9 +58,17 @@ package struct NoncentralT: Sendable, Equatable {
             guard let central = try? StudentT(df: df) else { return (.nan, .nan) }
             return (central.cdf(t), central.sf(t))
         }
+        let lambda = 0.5 * delta * delta
+        if lambda > NoncentralT.seriesLimit, df >= 1 {
+            // Far from the origin the series needs O(√λ) terms per unit of spread around a mode at
+            // j ≈ λ; both tails come from the integral instead:
+            // P(T > t) = P(Z > tR − δ), P(T ≤ t) = P(Z > δ − tR).
+            let upper = NoncentralT.normalMixture(s: t, delta: -delta, df: df)
+            let lower = NoncentralT.normalMixture(s: -t, delta: delta, df: df)
+            if upper.isFinite && lower.isFinite { return (lower, upper) }
+        }
         let point = betaPoint(t)
         let b = 0.5 * df
-        let lambda = 0.5 * delta * delta
         let mode = lambda.rounded(.down)
         // Weights at the mode.
         let pMode: Double
@@ -125,20 +136,25 @@ package struct NoncentralT: Sendable, Equatable {
         // Mixed signs: the sums are accurate in absolute terms only. The upper tail
         // P(T > t) = P(Z > |δ| + tR) is the far one; for ν ≥ 1 it comes from the integral instead.
         if df >= 1 {
-            let far = NoncentralT.upperNormalMixture(s: t, delta: -delta, df: df)
+            let far = NoncentralT.normalMixture(s: t, delta: -delta, df: df)
             if far.isFinite { return (1 - far, far) }
         }
         if upperTail <= 0.5 { return (1 - max(upperTail, 0), max(upperTail, 0)) }
         return (max(lowerTail, 0), 1 - max(lowerTail, 0))
     }
 
-    /// P(Z > δ + s·R) for s > 0, δ > 0, Z ~ N(0, 1) and R = √(χ²_ν/ν) independent, ν ≥ 1: the
+    /// The noncentrality (λ = δ²/2) above which the distribution function is integrated rather
+    /// than summed (ν ≥ 1).
+    static let seriesLimit = 200.0
+
+    /// P(Z > δ + s·R) for real s ≠ 0 and δ, Z ~ N(0, 1) and R = √(χ²_ν/ν) independent, ν ≥ 1: the
     /// integral of g(r)·P(Z > δ + sr) over r ≥ 0, g the density of R, by adaptive Gauss–Kronrod
     /// quadrature. The log-integrand (ν − 1)log r − νr²/2 + log P(Z > δ + sr) is concave with
     /// curvature ≤ −ν, so the integral is split at its mode and at mode ± w·2ᵏ (w from the
-    /// curvature at the mode) out to 10/√ν, beyond which it is below e⁻⁵⁰ of its peak. Every
+    /// curvature at the mode) out to 10/√ν, beyond which it is below e⁻⁵⁰ of its peak (and
+    /// geometrically towards 0 when that is nearer, for the r^(ν−1) factor there). Every
     /// integrand value is positive, so the result keeps its relative accuracy however small.
-    static func upperNormalMixture(s: Double, delta: Double, df nu: Double) -> Double {
+    static func normalMixture(s: Double, delta: Double, df nu: Double) -> Double {
         let normal = Normal.standard
         let logConstant = MathConstants.log2 + 0.5 * nu * log(0.5 * nu) - SpecialFunctions.logGamma(0.5 * nu)
         func logIntegrand(_ r: Double) -> Double {
@@ -147,11 +163,18 @@ package struct NoncentralT: Sendable, Equatable {
         }
         /// The inverse Mills ratio φ(z)/P(Z > z).
         func mills(_ z: Double) -> Double { exp(normal.logpdf(z) - normal.logsf(z)) }
-        // The mode: the root of (ν − 1)/r − νr − s·m(δ + sr), decreasing, in (0, 1); 0 when ν = 1.
+        // The mode: the root of the decreasing (ν − 1)/r − νr − s·m(δ + sr), or 0 when that is
+        // already ≤ 0 at 0 (possible for ν = 1 only).
+        let derivative = { (r: Double) -> Double in (nu - 1) / r - nu * r - s * mills(delta + s * r) }
         var mode = 0.0
-        if nu > 1 {
-            let derivative = { (r: Double) -> Double in (nu - 1) / r - nu * r - s * mills(delta + s * r) }
-            guard let root = try? RootFinding.brent(lower: 1e-300, upper: 1, function: "NoncentralT", derivative) else {
+        let tiny = 1e-300
+        if derivative(tiny) > 0 {
+            var high = 1.0
+            while derivative(high) > 0 {
+                high *= 2
+                if high > 1e300 { return .nan }
+            }
+            guard let root = try? RootFinding.brent(lower: tiny, upper: high, function: "NoncentralT", derivative) else {
                 return .nan
             }
             mode = root
@@ -164,13 +187,26 @@ package struct NoncentralT: Sendable, Equatable {
         let peak = nu == 1 ? logIntegrand(mode) : 0
         let tailAtMode = normal.logsf(z)
         // The integrand over its peak, exp(log-integrand(r) − log-integrand(mode)), with the
-        // difference formed term by term ((ν − 1)·log1p((r − m)/m), ν(r − m)(r + m)/2) so that its
-        // rounding error is relative to the difference, not to the terms of size ν.
+        // difference formed term by term ((ν − 1)·log1p((r − m)/m), ν(r − m)(r + m)/2 and the
+        // tail ratio) so that its rounding error is relative to the difference, not to the terms
+        // of size ν or z².
+        // log P(Z > z) − log P(Z > z₀) for z = δ + sr, z₀ = δ + s·mode: for z, z₀ > 0 in the form
+        // −(z − z₀)(z + z₀)/2 + log(erfcx(z/√2)/erfcx(z₀/√2)), whose rounding error is relative to
+        // the difference even where each logarithm is of order z² (a large |δ|).
+        let scaledAtMode = SpecialFunctions.erfcx(z * MathConstants.invSqrt2)
+        func logTailRatio(_ r: Double) -> Double {
+            let zr = delta + s * r
+            if zr > 0 && z > 0 {
+                let dz = s * (r - mode)
+                return -0.5 * dz * (zr + z) + log(SpecialFunctions.erfcx(zr * MathConstants.invSqrt2) / scaledAtMode)
+            }
+            return normal.logsf(zr) - tailAtMode
+        }
         func f(_ r: Double) -> Double {
             if r < 0 || (r == 0 && nu > 1) { return 0 }
             let d = r - mode
-            var exponent = -0.5 * nu * d * (r + mode) + (normal.logsf(delta + s * r) - tailAtMode)
-            if nu > 1 { exponent += (nu - 1) * log1p(d / mode) }
+            var exponent = -0.5 * nu * d * (r + mode) + logTailRatio(r)
+            if nu > 1 { exponent += (nu - 1) * log1p(d / mode) }  // mode > 0 when ν > 1
             return exp(exponent)
         }
         // Breakpoints mode ± w·2^k within [0, mode + reach].
@@ -182,7 +218,17 @@ package struct NoncentralT: Sendable, Equatable {
             step *= 2
         }
         points.append(mode + reach)
-        if mode - reach > 0 { points.append(mode - reach) } else if mode > 0 { points.append(0) }
+        if mode - reach > 0 {
+            points.append(mode - reach)
+        } else if mode > 0 {
+            // Down to 0, where r^(ν−1) is not smooth for non-integer ν: geometrically.
+            var low = points.filter { $0 > 0 }.min() ?? mode
+            for _ in 0..<40 {
+                low *= 0.5
+                points.append(low)
+            }
+            points.append(0)
+        }
         points.sort()
         let pieces = points.count - 1
         var rough = 0.0

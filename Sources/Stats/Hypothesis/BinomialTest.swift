@@ -33,7 +33,7 @@ public struct BinomialTestResult: HypothesisTestResult, Equatable {
 ///   - alternative: the alternative hypothesis.
 ///   - level: the confidence level of `ci`, in (0, 1).
 /// - Returns: the proportion k/n, the p-value and the interval.
-/// - Throws: `StatsError.invalidArgument` for n < 1, k outside 0…n, p outside [0, 1] or a level
+/// - Throws: `StatsError.invalidArgument` for n outside 1…2⁵⁰, k outside 0…n, p outside [0, 1] or a level
 ///   outside (0, 1).
 /// - Complexity: O(log n) evaluations of the binomial distribution.
 public func binomTest(k: Int, n: Int, p: Double = 0.5, alternative: Alternative = .twoSided,

@@ -22,13 +22,14 @@ public struct FisherExactResult: HypothesisTestResult, Equatable {
 /// is hypergeometric; `.less` is P(X ≤ a), `.greater` is P(X ≥ a) (odds ratio > 1), and
 /// `.twoSided` sums the probabilities of all tables with P(X = x) ≤ P(X = a)·(1 + 10⁻¹⁴) — the
 /// relative tolerance scipy uses (R uses 1 + 10⁻⁷). The tolerance is relative, never absolute, so
-/// [[22, 0], [0, 102]] gives 6.9e-25 (not ~1e-7). A table with an empty row or column has
+/// [[22, 0], [0, 102]] gives 7.2e-25 (not ~1e-7). A table with an empty row or column has
 /// p-value 1 and a NaN odds ratio.
 /// - Parameters:
 ///   - table: [[a, b], [c, d]], non-negative counts.
 ///   - alternative: the alternative hypothesis on the odds ratio (`.greater`: odds ratio > 1).
 /// - Returns: the sample odds ratio ad/bc and the p-value.
-/// - Throws: `StatsError.invalidArgument` when the table is not 2×2 or has a negative count.
+/// - Throws: `StatsError.invalidArgument` when the table is not 2×2 or has a count below 0 or
+///   above 2⁵⁰.
 /// - Complexity: O(log n) hypergeometric evaluations.
 public func fisherExact(_ table: [[Int]], alternative: Alternative = .twoSided) throws(StatsError) -> FisherExactResult {
     let function = "fisherExact"
@@ -36,8 +37,9 @@ public func fisherExact(_ table: [[Int]], alternative: Alternative = .twoSided) 
         throw .invalidArgument("\(function): table must be 2x2, got \(table.count) rows of lengths \(table.map(\.count))")
     }
     for i in 0..<2 {
-        for j in 0..<2 where table[i][j] < 0 {
-            throw .invalidArgument("\(function): table[\(i)][\(j)] must be >= 0, got \(table[i][j])")
+        for j in 0..<2 where table[i][j] < 0 || table[i][j] > InputCheck.maxCount {
+            let bound = table[i][j] < 0 ? ">= 0" : "<= \(InputCheck.maxCount)"
+            throw .invalidArgument("\(function): table[\(i)][\(j)] must be \(bound), got \(table[i][j])")
         }
     }
     let a = table[0][0], b = table[0][1], c = table[1][0], d = table[1][1]

@@ -32,9 +32,15 @@ enum InputCheck {
         }
     }
 
-    /// Throws unless 0 ≤ k ≤ n and n ≥ 1 (a count of successes in n trials).
+    /// The largest count accepted (2⁵⁰): counts, their sums and their doubles stay exact.
+    static let maxCount = 1 << 50
+
+    /// Throws unless 0 ≤ k ≤ n, 1 ≤ n ≤ 2⁵⁰ (a count of successes in n trials).
     static func trials(k: Int, n: Int, _ function: String, kName: String = "k", nName: String = "n") throws(StatsError) {
         guard n >= 1 else { throw .invalidArgument("\(function): \(nName) must be >= 1, got \(n)") }
+        guard n <= maxCount else {
+            throw .invalidArgument("\(function): \(nName) must be <= \(maxCount), got \(n)")
+        }
         guard k >= 0 else { throw .invalidArgument("\(function): \(kName) must be >= 0, got \(k)") }
         guard k <= n else {
             throw .invalidArgument("\(function): \(kName) must be <= \(nName) (\(n)), got \(k)")

@@ -37,13 +37,16 @@ public struct MannWhitneyResult: HypothesisTestResult, Equatable {
 ///   - x: the first sample, at least one finite value.
 ///   - y: the second sample, at least one finite value.
 ///   - alternative: the alternative for x relative to y.
-///   - method: how to compute the p-value.
+///   - method: how to compute the p-value. `.auto` also falls back to `.asymptotic` when the exact
+///     distribution would take more than about a second (a sample of up to 8 values against
+///     thousands, where the normal approximation is excellent; scipy would still be exact).
 ///   - useContinuity: whether the asymptotic method subtracts ½ from |U − n₁n₂/2|.
 /// - Returns: U₁, the p-value and the method used.
 /// - Throws: `StatsError.insufficientData` for an empty sample; `StatsError.invalidArgument` for a
-///   NaN or infinity.
+///   NaN or infinity, or for `.exact` with samples too large for it (n₁n₂·min(U, n₁n₂ − U) above
+///   2·10⁹).
 /// - Complexity: O(n log n) asymptotic; the exact distribution takes
-///   O(n₁·n₂·min(U, n₁n₂ − U)) time and O(min(n₁, n₂)·n₁n₂) memory.
+///   O(n₁·n₂·min(U, n₁n₂ − U)) time and O(min(n₁, n₂)·min(U, n₁n₂ − U)) memory.
 public func mannWhitney(_ x: [Double], _ y: [Double], alternative: Alternative = .twoSided,
                         method: MannWhitneyMethod = .auto, useContinuity: Bool = true) throws(StatsError) -> MannWhitneyResult {
     let function = "mannWhitney"
@@ -60,13 +63,18 @@ public func mannWhitney(_ x: [Double], _ y: [Double], alternative: Alternative =
     case .less: u = u2; factor = 1
     case .twoSided: u = max(u1, u2); factor = 2
     }
+    let exactU = Int(u.rounded(.towardZero))
+    let exactFits = MannWhitneyExact.fits(exactU, n1, n2)
     var resolved = method
     if method == .auto {
-        resolved = (n1 > 8 && n2 > 8) || ties.contains(where: { $0 > 1 }) ? .asymptotic : .exact
+        resolved = (n1 > 8 && n2 > 8) || ties.contains(where: { $0 > 1 }) || !exactFits ? .asymptotic : .exact
     }
     var p: Double
     if resolved == .exact {
-        p = MannWhitneyExact.sf(Int(u.rounded(.towardZero)), n1, n2)
+        guard exactFits else {
+            throw .invalidArgument("\(function): samples of \(n1) and \(n2) values are too large for method exact (n1*n2*min(U, n1*n2 - U) > \(Int(MannWhitneyExact.workLimit))); use asymptotic")
+        }
+        p = MannWhitneyExact.sf(exactU, n1, n2)
     } else {
         let nn1 = Double(n1), nn2 = Double(n2), n = nn1 + nn2
         let tieTerm = ties.reduce(0.0) { $0 + Double($1) * Double($1) * Double($1) - Double($1) }
@@ -85,6 +93,17 @@ public func mannWhitney(_ x: [Double], _ y: [Double], alternative: Alternative =
 
 /// The exact null distribution of the Mann–Whitney U statistic (no ties).
 enum MannWhitneyExact {
+    /// The most work (n₁·n₂·(k + 1) for the tail up to k) the exact method takes on: about a
+    /// second; the memory is min(n₁, n₂)·(k + 1) doubles, at most 3·10⁸ bytes.
+    static let workLimit = 2e9
+
+    /// Whether P(U ≥ u) for sizes m, n is within `workLimit` (and the memory bound).
+    static func fits(_ u: Int, _ m: Int, _ n: Int) -> Bool {
+        let total = Double(m) * Double(n)
+        let k = min(Double(max(u, 0)), max(total - Double(u), 0)) + 1
+        return total * k <= workLimit && Double(min(m, n)) * k <= 4e7
+    }
+
     /// P(U ≥ u) for samples of sizes m and n.
     ///
     /// By the symmetry of U about mn/2, the sum is always over the shorter tail, P(U ≤ mn − u) or

@@ -26,7 +26,7 @@ public struct TwoProportionZResult: HypothesisTestResult, Equatable {
 ///   - n2: trials in the second group, ≥ 1.
 ///   - alternative: the alternative on p₁ − p₂.
 /// - Returns: z, the p-value and p̂₁ − p̂₂.
-/// - Throws: `StatsError.invalidArgument` for a count outside 0…n or n < 1.
+/// - Throws: `StatsError.invalidArgument` for a count outside 0…n or n outside 1…2⁵⁰.
 public func twoProportionZ(k1: Int, n1: Int, k2: Int, n2: Int,
                            alternative: Alternative = .twoSided) throws(StatsError) -> TwoProportionZResult {
     let function = "twoProportionZ"

@@ -10,7 +10,7 @@ import Foundation
 ///   - n: the number of trials, ≥ 1.
 ///   - level: the confidence level, in (0, 1).
 /// - Returns: the interval.
-/// - Throws: `StatsError.invalidArgument` for n < 1, k outside 0…n or a level outside (0, 1).
+/// - Throws: `StatsError.invalidArgument` for n outside 1…2⁵⁰, k outside 0…n or a level outside (0, 1).
 public func wilsonCI(k: Int, n: Int, level: Double = 0.95) throws(StatsError) -> Interval {
     let function = "wilsonCI"
     try InputCheck.trials(k: k, n: n, function)
@@ -43,7 +43,7 @@ func wilsonLimits(k: Int, n: Int, level: Double) -> (Double, Double) {
 ///   - n: the number of trials, ≥ 1.
 ///   - level: the confidence level, in (0, 1).
 /// - Returns: the interval.
-/// - Throws: `StatsError.invalidArgument` for n < 1, k outside 0…n or a level outside (0, 1).
+/// - Throws: `StatsError.invalidArgument` for n outside 1…2⁵⁰, k outside 0…n or a level outside (0, 1).
 public func clopperPearsonCI(k: Int, n: Int, level: Double = 0.95) throws(StatsError) -> Interval {
     let function = "clopperPearsonCI"
     try InputCheck.trials(k: k, n: n, function)
@@ -76,7 +76,7 @@ public enum DiffProportionsMethod: String, Sendable, CaseIterable {
 ///   - level: the confidence level, in (0, 1).
 ///   - method: the interval method (Newcombe by default, as statsmodels).
 /// - Returns: the interval for p₁ − p₂.
-/// - Throws: `StatsError.invalidArgument` for a count outside 0…n, n < 1 or a level outside (0, 1).
+/// - Throws: `StatsError.invalidArgument` for a count outside 0…n, n outside 1…2⁵⁰ or a level outside (0, 1).
 public func diffProportionsCI(k1: Int, n1: Int, k2: Int, n2: Int, level: Double = 0.95,
                               method: DiffProportionsMethod = .newcombe) throws(StatsError) -> Interval {
     let function = "diffProportionsCI"

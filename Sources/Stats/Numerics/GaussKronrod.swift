@@ -27,7 +27,7 @@ enum GaussKronrod {
     /// `maxDepth` times.
     /// - Complexity: 15 evaluations of f per piece; at most 15·2^maxDepth in all.
     static func integrate(_ f: (Double) -> Double, _ a: Double, _ b: Double,
-                          absoluteTolerance: Double, maxDepth: Int = 20) -> Double {
+                          absoluteTolerance: Double, maxDepth: Int = 14) -> Double {
         if !(b > a) { return 0 }
         let (kronrod, gauss) = rule(f, a, b)
         let error = abs(kronrod - gauss)
