@@ -154,7 +154,7 @@ enum StatsLua {
         state.setDoc(forValueAt: mod, """
             discern.stats: distributions (normal, t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
             (saffron, lord_plus_plus, addis, lond, alpha_investing, e_lond), batch FDR (fdr), tests, intervals, effect sizes,
-            power and meta-analysis. Results are plain tables.
+            power and meta-analysis, family-wise error control (fwer). Results are plain tables.
             """)
     }
 
@@ -331,16 +331,32 @@ enum StatsLua {
             if o?.has("lambda") == true, name != "storey" {
                 throw LuaError(code: "arg", "\(call.name): option 'lambda' only applies to method = \"storey\"")
             }
-            let r = try BatchFDR.adjust(p, method: method, alpha: try o?.number("alpha") ?? 0.05)
-            lua_createtable(call.L, 0, 3)
-            call.push(booleans: r.rejected)
-            lua_setfield(call.L, -2, "rejected")
-            call.push(numbers: r.adjusted)
-            lua_setfield(call.L, -2, "adjusted")
-            call.push(r.rejected.filter { $0 }.count)
-            lua_setfield(call.L, -2, "n_rejected")
+            pushDecisions(call, try BatchFDR.adjust(p, method: method, alpha: try o?.number("alpha") ?? 0.05))
             return 1
         }
+        state.setFunction(in: mod, "fwer", qualifiedName: "discern.stats.fwer", doc: """
+            discern.stats.fwer(pvalues, {alpha = 0.05, method = "holm"|"bonferroni"}) -> {rejected, adjusted, n_rejected}
+            Family-wise error control (statsmodels multipletests): Holm's step-down or Bonferroni; input order kept.
+            """) { call in
+            let p = try call.numberList(1)
+            let o = try call.options(2, allowed: ["alpha", "method"])
+            let name = try o?.string("method") ?? "holm"
+            guard let method = FamilywiseError.Method(rawValue: name) else {
+                throw LuaError(code: "arg", "\(call.name): method must be \"holm\" or \"bonferroni\", got \"\(name)\"")
+            }
+            pushDecisions(call, try FamilywiseError.adjust(p, method: method, alpha: try o?.number("alpha") ?? 0.05))
+            return 1
+        }
+    }
+
+    static func pushDecisions(_ call: LuaCall, _ r: (rejected: [Bool], adjusted: [Double])) {
+        lua_createtable(call.L, 0, 3)
+        call.push(booleans: r.rejected)
+        lua_setfield(call.L, -2, "rejected")
+        call.push(numbers: r.adjusted)
+        lua_setfield(call.L, -2, "adjusted")
+        call.push(r.rejected.filter { $0 }.count)
+        lua_setfield(call.L, -2, "n_rejected")
     }
 
     static func pushState(_ call: LuaCall, _ h: OnlineFDRHandle) {
