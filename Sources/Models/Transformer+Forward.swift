@@ -18,6 +18,9 @@ public struct ForwardOptions {
     public var lastPositionOnly = false
     /// Stop after this many blocks and skip the unembedding (returns the residual stream).
     public var stopAtLayer: Int?
+    /// Return the final normalised hidden states [batch, seq, d_model] instead of logits (training
+    /// computes the logits of the positions it scores itself).
+    package var finalHiddenOnly = false
 
     /// Creates default options.
     public init(attentionMask: Tensor? = nil, positions: Tensor? = nil, tokenTypes: Tensor? = nil,
@@ -112,6 +115,7 @@ extension Transformer {
         if config.architecture == .bert { return x }
         if opts.lastPositionOnly { x = try x.narrow(dim: 1, start: s - 1, length: 1) }
         x = try norm(x, finalNorm!, layer: nil, prefix: "ln_final", hooks: hk)
+        if opts.finalHiddenOnly { return x }
         if let ut = unembedT { return try x.matmul(ut) }
         return try x.linear(unembed!)
     }
