@@ -47,7 +47,7 @@ public final class AdamW {
     let slots: [Slot]
     /// Use the backend's one-pass kernel on CPU (same rule; the tensor-op path serves other devices
     /// and dtypes, and tests compare the two).
-    var fused = true
+    package var fused = true
 
     /// Creates the optimiser over named parameters with their weight decay.
     /// - Parameters:

@@ -316,6 +316,13 @@ public final class Trainer {
         return sum / Double(count)
     }
 
+    /// The index of the training example visited at position `position` of the data order (epoch
+    /// `position / data.count`), a pure function of the seed and the position.
+    public func exampleIndex(at position: Int) -> Int {
+        var order = DataOrder(count: data.count, seed: config.seed, shuffle: config.shuffle)
+        return order.example(at: position)
+    }
+
     private func evaluateAndRecord(_ state: inout TrainingState) throws {
         let l = try evaluate()
         state.evalLosses.append((state.step, l))

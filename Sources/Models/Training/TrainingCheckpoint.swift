@@ -102,7 +102,10 @@ enum TrainingCheckpoint {
         }
         // Keep the newest `keep` checkpoints; drop leftovers of interrupted writes.
         let items = (try? fm.contentsOfDirectory(atPath: dir)) ?? []
-        let steps = items.compactMap { f -> Int? in f.hasPrefix("checkpoint-") ? Int(f.dropFirst("checkpoint-".count)) : nil }.sorted()
+        let steps = items.compactMap { f -> Int? in
+            guard f.hasPrefix("checkpoint-"), fm.fileExists(atPath: dir + "/" + f + "/trainer_state.json") else { return nil }
+            return Int(f.dropFirst("checkpoint-".count))
+        }.sorted()
         for s in steps.dropLast(keep) { try? fm.removeItem(atPath: path(dir, step: s)) }
         for f in items where f.hasPrefix(".tmp-checkpoint-") && !f.hasSuffix("-\(getpid())") { try? fm.removeItem(atPath: dir + "/" + f) }
     }
