@@ -50,5 +50,35 @@ struct TrainingLoopTests {
         // The trained model is an ordinary inference model again and agrees with the loss.
         let eval = try t.evaluate(data, maxExamples: 8)
         #expect(eval < 0.3 * first)
+        #expect(try m.meanNextTokenLoss(data, batchSize: 3, maxExamples: 8) == eval || abs(try m.meanNextTokenLoss(data, maxExamples: 8) - eval) < 1e-6)
+    }
+
+    /// Question → answer pairs where only the answer is scored: the held-out loss on the answers falls,
+    /// and padding never counts (the reported loss is over answer tokens only).
+    @Test func maskedSequencesLearnTheAnswers() throws {
+        // "a b ? c" where the answer c = a + 20 (b is a distractor); scored: only c.
+        var seqs: [[Int]] = [], masks: [[Bool]] = []
+        for a in 0..<10 {
+            for b in 0..<10 {
+                let pad = Array(repeating: 40, count: (a + b) % 3)   // varying lengths
+                seqs.append(pad + [a, b + 10, 45, a + 20])
+                masks.append(Array(repeating: false, count: pad.count + 3) + [true])
+            }
+        }
+        let all = try TokenDataset.sequences(seqs, scored: masks, blockSize: 16)
+        #expect(all.targetCount == 100)
+        let (train, held) = try all.split(heldOut: 10, seed: 3)
+        var c = TrainingConfig(steps: 60)
+        c.batchSize = 16
+        c.lr = 1e-2
+        c.evalEvery = 20
+        let m = try TinyTraining.model(seed: 4)
+        let t = try Trainer(model: m, data: train, evalData: held, config: c)
+        let before = try t.evaluate()
+        let r = try t.run()
+        #expect(abs(before - Foundation.log(48.0)) < 0.5, "initial answer loss \(before)")
+        #expect(r.evalLosses.count == 3)
+        #expect(r.losses.suffix(10).reduce(0, +) / 10 < 0.4 * r.losses[0], "train loss \(r.losses[0]) → \(r.losses.suffix(3))")
+        #expect(r.evalLosses.last!.loss < 0.45 * before, "held-out \(before) → \(r.evalLosses)")
     }
 }

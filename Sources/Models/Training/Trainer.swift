@@ -300,20 +300,7 @@ public final class Trainer {
     /// - Throws: `TrainingError` of kind `data` when there is nothing to evaluate; `TorchError`.
     public func evaluate(_ data: TokenDataset? = nil, maxExamples: Int? = nil) throws -> Double {
         guard let d = data ?? evalData else { throw TrainingError(.data, "evaluate: no held-out data") }
-        guard d.maxToken < model.config.dVocab, d.blockSize <= model.config.nCtx else {
-            throw TrainingError(.data, "evaluate: the data does not fit the model (ids below \(model.config.dVocab), at most \(model.config.nCtx) tokens)")
-        }
-        let n = Swift.min(d.count, maxExamples ?? config.evalExamples ?? d.count)
-        guard n > 0 else { throw TrainingError(.data, "evaluate: no examples") }
-        var sum = 0.0, count = 0
-        try Torch.noGrad {
-            for start in stride(from: 0, to: n, by: config.batchSize) {
-                let b = try d.batch(Array(start..<Swift.min(n, start + config.batchSize)), dtype: model.dtype, device: model.device)
-                sum += try model.summedNextTokenLoss(tokens: b.inputs, targets: b.targets, weights: b.weights).item()
-                count += b.targetCount
-            }
-        }
-        return sum / Double(count)
+        return try model.meanNextTokenLoss(d, batchSize: config.batchSize, maxExamples: maxExamples ?? config.evalExamples)
     }
 
     /// The index of the training example visited at position `position` of the data order (epoch

@@ -25,5 +25,6 @@ public struct TrainingError: Error, CustomStringConvertible, Sendable, Equatable
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }

@@ -74,6 +74,33 @@ extension Transformer {
         return f
     }
 
+    /// The mean next-token cross-entropy of the model over the scored targets of `data` (nats per
+    /// target token), without gradients.
+    /// - Parameters:
+    ///   - data: the examples (ids inside the vocabulary, at most `config.nCtx` tokens each).
+    ///   - batchSize: examples per forward pass.
+    ///   - maxExamples: score only the first this many (nil: all).
+    /// - Throws: `TrainingError` of kind `data` when the data does not fit the model or is empty;
+    ///   `TorchError`.
+    public func meanNextTokenLoss(_ data: TokenDataset, batchSize: Int = 8, maxExamples: Int? = nil) throws -> Double {
+        guard config.architecture != .bert else { throw TrainingError(.option, "next-token loss needs a causal language model") }
+        guard data.maxToken < config.dVocab, data.blockSize <= config.nCtx else {
+            throw TrainingError(.data, "the data does not fit the model (ids below \(config.dVocab), at most \(config.nCtx) tokens per example)")
+        }
+        guard batchSize >= 1 else { throw TrainingError(.option, "batch_size must be at least 1, got \(batchSize)") }
+        let n = Swift.min(data.count, maxExamples ?? data.count)
+        guard n > 0 else { throw TrainingError(.data, "no examples to score") }
+        var sum = 0.0, count = 0
+        try Torch.noGrad {
+            for start in stride(from: 0, to: n, by: batchSize) {
+                let b = try data.batch(Array(start..<Swift.min(n, start + batchSize)), dtype: dtype, device: device)
+                sum += try summedNextTokenLoss(tokens: b.inputs, targets: b.targets, weights: b.weights).item()
+                count += b.targetCount
+            }
+        }
+        return sum / Double(count)
+    }
+
     /// The summed next-token cross-entropy of a batch: position t predicts `targets[:, t]` from
     /// tokens 0…t, and `weights` (1 for a scored target, 0 for padding or an unscored prompt token)
     /// selects the targets.
