@@ -89,7 +89,13 @@ extension Transformer {
         var x = try hk.at(nil, "hook_embed", try Tensor.embedding(embed, tok))
         switch config.architecture {
         case .gpt2:
-            let pe = try hk.at(nil, "hook_pos_embed", try Tensor.embedding(posEmbed!, pos))
+            // Default positions are the same in every row: look them up once and broadcast (the
+            // embedding's backward then scatters s rows instead of b·s). A hook here gets a
+            // materialised [b, s, d] tensor, as before.
+            let rows = opts.positions == nil && !hk.wants(nil, "hook_pos_embed")
+                ? try Tensor.embedding(posEmbed!, pos.select(dim: 0, index: 0)).unsqueeze(0).expand([b, s, config.dModel])
+                : try Tensor.embedding(posEmbed!, pos)
+            let pe = try hk.at(nil, "hook_pos_embed", rows)
             x = try x + pe
         case .bert:
             let pe = try hk.at(nil, "hook_pos_embed", try Tensor.embedding(posEmbed!, pos))
