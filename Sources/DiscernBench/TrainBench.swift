@@ -84,6 +84,7 @@ enum TrainBench {
     static func profile(_ o: Options) throws {
         let cfg = try ModelConfig.gpt2(nLayers: o.layers, dModel: o.dModel, nHeads: o.heads, dVocab: o.vocab, nCtx: o.ctx)
         let model = try Transformer.initialized(config: cfg, seed: 0)
+        Torch.keepTensorMemoryInHeap()   // as Trainer.run does
         try model.prepareForTraining()
         let params = model.trainableTensors()
         let adam = try AdamW(parameters: params.map { ($0.name, $0.tensor, 0.1) }, beta2: 0.95)

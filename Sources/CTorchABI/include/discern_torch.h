@@ -229,6 +229,10 @@ const dt_api *dt_load(const char *path, char *err, size_t errlen);
 /* Writes the file path of the shared object (or executable) containing this code. */
 int dt_self_path(char *buf, size_t len);
 
+/* Sets glibc malloc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (bytes; a value <= 0 leaves that one
+   alone). Part of the loader, not of the backend's table. Returns 1 when glibc accepted both. */
+int dt_set_heap_thresholds(long mmap_threshold, long trim_threshold);
+
 #ifdef __cplusplus
 }
 #endif

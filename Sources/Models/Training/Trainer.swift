@@ -158,6 +158,7 @@ public final class Trainer {
     ///   when the loss or gradient norm becomes NaN/∞), `TorchError`, or what `onProgress` throws.
     public func run() throws -> TrainingResult {
         let started = Trainer.now()
+        Torch.keepTensorMemoryInHeap()
         try model.prepareForTraining()
         defer { try? model.finishTraining() }
         let params = model.trainableTensors()
