@@ -19,6 +19,7 @@ warmup (LambdaLR), gradients set to None between steps.
 The first `warmup-steps` steps are not timed. tokens/s counts every input token of the timed steps.
 """
 import argparse
+import ctypes
 import json
 import math
 import time
@@ -26,6 +27,18 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+def set_threads(n):
+    """torch.set_num_threads sets ATen's OpenMP pool only; Debian's libtorch multiplies matrices with
+    OpenBLAS, whose pool keeps its default (every core). Discern sets both, so do the same here."""
+    torch.set_num_threads(n)
+    for lib in ("libopenblas.so.0", "libopenblasp-r0.3.21.so"):
+        try:
+            ctypes.CDLL(lib).openblas_set_num_threads(n)
+            return
+        except (OSError, AttributeError):
+            continue
 
 
 class Block(nn.Module):
@@ -101,7 +114,7 @@ def main():
     ap.add_argument("--warmup-steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    set_threads(a.threads)
     torch.manual_seed(0)
     total = a.steps + a.warmup_steps
     if a.impl == "torch":
