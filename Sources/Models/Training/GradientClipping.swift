@@ -16,7 +16,13 @@ public enum GradientClipping {
     static func norm(of grads: [Tensor]) throws -> Double {
         guard let first = grads.first else { return 0 }
         let single = first.dtype != .float64
-        let norms = try Torch.noGrad { try grads.map { try $0.square().sum().item().squareRoot() } }
+        // ‖g‖² as a dot product: one pass through BLAS, no temporary tensor.
+        let norms = try Torch.noGrad {
+            try grads.map { g in
+                let flat = try g.reshape([-1])
+                return try flat.matmul(flat).item().squareRoot()
+            }
+        }
         if single {
             var sumSq: Float = 0
             for n in norms { let f = Float(n); sumSq += f * f }
