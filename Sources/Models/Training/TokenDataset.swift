@@ -186,9 +186,13 @@ public struct TokenDataset: Sendable {
 
     /// One batch of examples, ready for the loss.
     package struct Batch {
+        /// Input ids [b, s] (int64, right-padded with 0).
         package let inputs: Tensor
+        /// Next-token ids [b, s − 1] (0 where nothing is scored).
         package let targets: Tensor
+        /// Per-target weights [b, s − 1] (1 scored, 0 not), nil when every target is scored.
         package let weights: Tensor?
+        /// Scored targets in the batch.
         package let targetCount: Int
         /// Real (unpadded) tokens in the batch.
         package let tokenCount: Int
