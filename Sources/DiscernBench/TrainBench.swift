@@ -4,12 +4,15 @@ import Models
 import Tensor
 
 /// `discern-bench train [--layers 4] [--d-model 256] [--heads 4] [--ctx 128] [--vocab 4096] [--batch 8]
-/// [--steps 20] [--warmup-steps 3] [--threads N] [--python PY] [--reference torch,hf] [--repeats 1]`
+/// [--steps 20] [--warmup-steps 3] [--threads N] [--python PY] [--reference torch,hf] [--repeats 1]
+/// [--profile 1] [--checkpoint-dir D --checkpoint-every N]`
 ///
 /// Trains a random GPT-2-shaped model on random tokens (AdamW lr 3e-4, betas 0.9/0.95, weight decay
 /// 0.1 on matrices, clipping at 1.0, cosine schedule with warmup), times the steps after
 /// `warmup-steps`, then runs the PyTorch reference(s) with the same shape, recipe and thread count
-/// and prints a table of tokens/s with the ratio Discern / reference.
+/// and prints a table of tokens/s with the ratio Discern / reference. `--profile 1` times the phases
+/// of a step instead; with `--checkpoint-dir` the run checkpoints (and resumes) and prints a checksum
+/// of the final weights, for checking resumption after `kill -9` by hand.
 enum TrainBench {
     struct Options {
         var layers = 4, dModel = 256, heads = 4, ctx = 128, vocab = 4096, batch = 8, steps = 20, warmup = 3
@@ -18,6 +21,8 @@ enum TrainBench {
         var references = ["torch", "hf"]
         var repeats = 1
         var profile = false
+        var checkpointDir: String?
+        var checkpointEvery: Int?
     }
 
     static func parse(_ args: [String]) -> Options {
@@ -39,6 +44,8 @@ enum TrainBench {
             case "reference": o.references = v.split(separator: ",").map(String.init).filter { !$0.isEmpty && $0 != "none" }
             case "repeats": o.repeats = Int(v) ?? o.repeats
             case "profile": o.profile = v == "1" || v == "true"
+            case "checkpoint-dir": o.checkpointDir = v
+            case "checkpoint-every": o.checkpointEvery = Int(v)
             default:
                 FileHandle.standardError.write(Data("discern-bench train: unknown option --\(k)\n".utf8))
                 exit(2)
@@ -67,6 +74,8 @@ enum TrainBench {
         c.weightDecay = 0.1
         c.maxGradNorm = 1.0
         c.shuffle = false
+        c.checkpointDir = o.checkpointDir
+        c.checkpointEvery = o.checkpointEvery
         let trainer = try Trainer(model: model, data: try TokenDataset.packed(stream, blockSize: o.ctx), config: c)
         var t0 = 0.0, t1 = 0.0
         trainer.onProgress = { p in
@@ -75,6 +84,18 @@ enum TrainBench {
             if p.step == total { t1 = now() }
         }
         let r = try trainer.run()
+        if o.checkpointDir != nil {
+            // For checking resumption by hand (kill -9 a run, rerun, compare with an uninterrupted run).
+            var sum = 0.0, sq = 0.0
+            for name in model.parameters.keys.sorted() {
+                let p = try model.parameters[name]!.to(.float64)
+                sum += try p.sum().item()
+                sq += try p.square().sum().item()
+            }
+            print(String(format: "config %@ resumed from %@ steps %d weights sum %.17g sumsq %.17g", r.configHash,
+                         r.resumedFrom.map(String.init) ?? "-", r.steps, sum, sq))
+            return (0, 0, r.losses.first ?? .nan, r.losses.last ?? .nan)
+        }
         let dt = t1 - t0
         return (Double(o.steps * o.batch * o.ctx) / dt, dt / Double(o.steps) * 1e3, r.losses.first ?? .nan, r.losses.last ?? .nan)
     }
