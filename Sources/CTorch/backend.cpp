@@ -13,6 +13,7 @@
 #include <torch/csrc/autograd/variable.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -667,6 +668,82 @@ dt_err linear(const dt_tensor *x, const dt_tensor *w, const dt_tensor *b, dt_ten
     });
 }
 
+// One AdamW step over contiguous arrays, with the float operations of PyTorch's single-tensor
+// rule in its order (scalars rounded to T first, as ATen does).
+template <class T>
+void adamw_loop(T *p, const T *g, T *m, T *v, int64_t n, double lr, double beta1, double beta2, double eps,
+                double wd, int64_t step) {
+    const T decay = static_cast<T>(1 - lr * wd);
+    const T b1 = static_cast<T>(beta1), a1 = static_cast<T>(1 - beta1);
+    const T b2 = static_cast<T>(beta2), a2 = static_cast<T>(1 - beta2);
+    const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
+    const double bc2 = 1 - std::pow(beta2, static_cast<double>(step));
+    const T neg_step = static_cast<T>(-(lr / bc1));
+    const T bc2_sqrt = static_cast<T>(std::sqrt(bc2));
+    const T e = static_cast<T>(eps);
+    const bool decays = wd != 0;
+    at::parallel_for(0, n, 16384, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+            T pi = decays ? p[i] * decay : p[i];
+            const T gi = g[i];
+            const T mi = m[i] * b1 + a1 * gi;
+            const T vi = v[i] * b2 + a2 * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            const T denom = std::sqrt(vi) / bc2_sqrt + e;
+            p[i] = pi + neg_step * mi / denom;
+        }
+    });
+}
+
+dt_err adamw_step(dt_tensor *param, const dt_tensor *grad, dt_tensor *exp_avg, dt_tensor *exp_avg_sq, double lr,
+                  double beta1, double beta2, double eps, double weight_decay, int64_t step) {
+    return guard([&] {
+        auto &p = param->t;
+        auto &m = exp_avg->t;
+        auto &v = exp_avg_sq->t;
+        TORCH_CHECK(p.device().is_cpu(), "adamw_step: only CPU tensors are supported, got ", p.device());
+        TORCH_CHECK(p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble,
+                    "adamw_step: parameters must be float32 or float64, got ", p.scalar_type());
+        for (const at::Tensor *t : {static_cast<const at::Tensor *>(&m), static_cast<const at::Tensor *>(&v), &grad->t}) {
+            TORCH_CHECK(t->sizes() == p.sizes(), "adamw_step: shape ", t->sizes(), " does not match the parameter's ", p.sizes());
+            TORCH_CHECK(t->scalar_type() == p.scalar_type(), "adamw_step: dtype ", t->scalar_type(),
+                        " does not match the parameter's ", p.scalar_type());
+        }
+        TORCH_CHECK(p.is_contiguous() && m.is_contiguous() && v.is_contiguous(),
+                    "adamw_step: parameter and moments must be contiguous");
+        TORCH_CHECK(step >= 1, "adamw_step: step must be at least 1, got ", step);
+        at::NoGradGuard no_grad;
+        auto g = grad->t.detach().contiguous();
+        if (p.scalar_type() == at::kFloat) {
+            adamw_loop<float>(p.data_ptr<float>(), g.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.numel(),
+                              lr, beta1, beta2, eps, weight_decay, step);
+        } else {
+            adamw_loop<double>(p.data_ptr<double>(), g.data_ptr<double>(), m.data_ptr<double>(), v.data_ptr<double>(),
+                               p.numel(), lr, beta1, beta2, eps, weight_decay, step);
+        }
+        // Writes through raw pointers: tell autograd the tensors changed.
+        p.unsafeGetTensorImpl()->bump_version();
+        m.unsafeGetTensorImpl()->bump_version();
+        v.unsafeGetTensorImpl()->bump_version();
+    });
+}
+
+dt_err svd(const dt_tensor *a, dt_tensor **u, dt_tensor **s, dt_tensor **vh) {
+    return guard([&] {
+        TORCH_CHECK(a->t.dim() >= 2, "svd: expected a matrix or a batch of matrices, got shape ", a->t.sizes());
+        TORCH_CHECK(at::isFloatingType(a->t.scalar_type()), "svd: expected a floating dtype, got ", a->t.scalar_type());
+        if (u == nullptr || vh == nullptr) {
+            *s = wrap(at::linalg_svdvals(a->t));
+            return;
+        }
+        auto r = at::linalg_svd(a->t, false);
+        *u = wrap(std::get<0>(r));
+        *s = wrap(std::get<1>(r));
+        *vh = wrap(std::get<2>(r));
+    });
+}
+
 dt_api make_api() {
     dt_api a{};
     a.abi_version = DT_ABI_VERSION;
@@ -743,6 +820,8 @@ dt_api make_api() {
     a.autograd_grad = autograd_grad;
     a.bench_add_loop = bench_add_loop;
     a.linear = linear;
+    a.adamw_step = adamw_step;
+    a.svd = svd;
     return a;
 }
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "discern_torch.h"
 #include <dlfcn.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,4 +44,11 @@ int dt_self_path(char *buf, size_t len) {
     if (dladdr((void *)&dt_self_path, &info) == 0 || !info.dli_fname) return 0;
     snprintf(buf, len, "%s", info.dli_fname);
     return 1;
+}
+
+int dt_set_heap_thresholds(long mmap_threshold, long trim_threshold) {
+    int ok = 1;
+    if (mmap_threshold > 0) ok &= mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold) == 1;
+    if (trim_threshold > 0) ok &= mallopt(M_TRIM_THRESHOLD, (int)trim_threshold) == 1;
+    return ok;
 }

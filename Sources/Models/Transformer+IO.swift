@@ -55,6 +55,7 @@ extension Transformer {
     /// `model.safetensors` (sharded above `maxShardBytes`) and `tokenizer.json` if it has one.
     ///
     /// The result loads unchanged in HF transformers (`AutoModelForCausalLM.from_pretrained`).
+    /// Attached LoRA adapters are merged into the saved weights (the model keeps them unmerged).
     /// - Throws: `ModelError` / `SafeTensorsError` on I/O problems.
     public func save(_ dir: String, maxShardBytes: Int = 5_000_000_000) throws {
         do {
@@ -62,7 +63,8 @@ extension Transformer {
         } catch {
             throw ModelError("cannot create model directory \(dir): \(error.localizedDescription)")
         }
-        var tensors = parameters
+        // LoRA adapters are merged into the weights they adapt (plain weights HF and Discern load).
+        var tensors = try mergedParameters()
         // Tied output embeddings are not written separately (as HF does).
         if config.tiedEmbeddings { tensors["lm_head.weight"] = nil }
         try SafeTensors.saveCheckpoint(tensors, to: dir, maxShardBytes: maxShardBytes)

@@ -9,8 +9,14 @@ struct Linear {
     /// The weight as [out, in] (possibly a transposed view of the stored tensor).
     var weight: Tensor
     var bias: Tensor?
+    /// A low-rank adapter added to the output (`x A^T B^T · scale`, as PEFT), if any.
+    var lora: LoRAAdapter?
 
-    func callAsFunction(_ x: Tensor) throws -> Tensor { try x.linear(weight, bias: bias) }
+    func callAsFunction(_ x: Tensor) throws -> Tensor {
+        let y = try x.linear(weight, bias: bias)
+        guard let l = lora else { return y }
+        return try y + x.linear(l.a).linear(l.b) * l.scale
+    }
 }
 
 /// Normalisation weights (LayerNorm has a bias, RMSNorm does not).
@@ -77,7 +83,7 @@ public final class Transformer {
     /// Device holding the weights.
     public let device: Device
     /// Every weight under its Hugging Face name (what `save` writes).
-    public private(set) var parameters: [String: Tensor]
+    public internal(set) var parameters: [String: Tensor]
     /// Where the model was loaded from, if anywhere.
     public let source: String?
     /// Tokenizer side files (`tokenizer_config.json`, …) carried from load to save.
@@ -96,6 +102,11 @@ public final class Transformer {
     var rope: (cos: Tensor, sin: Tensor)?
     /// Causal-mask helper: [n_ctx] int64 positions on the model's device.
     var arangeCache: Tensor?
+    /// LoRA adapters by module name (`transformer.h.0.attn.c_attn`); see `Transformer+LoRA.swift`.
+    var adapters: [String: LoRAAdapter] = [:]
+    /// Whether the weights are laid out for training (see `Transformer+Training.swift`): no
+    /// transposed copy of the unembedding, so every weight is one tensor the optimiser updates.
+    var trainingLayout = false
 
     /// Builds a model from a config and weights named as in Hugging Face checkpoints.
     ///
@@ -110,7 +121,44 @@ public final class Transformer {
         self.device = device
         self.source = source
         let w = try WeightReader(weights: weights, config: config, dtype: dtype, device: device, source: source ?? "weights")
-        let c = config
+        let parts = try Transformer.assemble(w, adapters: [:])
+        blocks = parts.blocks
+        embed = parts.embed
+        posEmbed = parts.posEmbed
+        typeEmbed = parts.typeEmbed
+        embedNorm = parts.embedNorm
+        finalNorm = parts.finalNorm
+        unembed = parts.unembed
+        parameters = w.used
+        if config.architecture == .llama {
+            rope = try Transformer.ropeTables(config: config, positions: config.nCtx, dtype: dtype, device: device)
+        }
+        try transposeUnembedding()
+    }
+
+    /// The modules of a model built from named weights.
+    struct Parts {
+        var blocks: [Block] = []
+        var embed: Tensor
+        var posEmbed: Tensor?
+        var typeEmbed: Tensor?
+        var embedNorm: Norm?
+        var finalNorm: Norm?
+        var unembed: Tensor?
+    }
+
+    /// Builds the modules from the weights in `w` (recording the ones used in `w.used`), attaching
+    /// the LoRA adapters named in `adapters`.
+    static func assemble(_ w: WeightReader, adapters: [String: LoRAAdapter]) throws -> Parts {
+        let c = w.config
+        w.adapters = adapters
+        var blocks: [Block] = []
+        let embed: Tensor
+        var posEmbed: Tensor?
+        var typeEmbed: Tensor?
+        var embedNorm: Norm?
+        var finalNorm: Norm?
+        var unembed: Tensor?
         switch c.architecture {
         case .gpt2:
             embed = try w.get("wte.weight", [c.dVocab, c.dModel])
@@ -147,7 +195,6 @@ public final class Transformer {
             }
             finalNorm = Norm(weight: try w.get("norm.weight", [c.dModel]), bias: nil)
             unembed = c.tiedEmbeddings ? embed : try w.get("lm_head.weight", [c.dVocab, c.dModel], prefixed: false)
-            rope = try Transformer.ropeTables(config: c, positions: c.nCtx, dtype: dtype, device: device)
         case .bert:
             let d = c.dModel
             embed = try w.get("embeddings.word_embeddings.weight", [c.dVocab, d])
@@ -172,8 +219,28 @@ public final class Transformer {
             _ = try? w.get("pooler.dense.weight", [d, d])
             _ = try? w.get("pooler.dense.bias", [d])
         }
+        return Parts(blocks: blocks, embed: embed, posEmbed: posEmbed, typeEmbed: typeEmbed, embedNorm: embedNorm,
+                     finalNorm: finalNorm, unembed: unembed)
+    }
+
+    /// Rebuilds the modules from `parameters` and `adapters` (after weights or adapters were
+    /// replaced). With `training`, the unembedding stays one tensor (no transposed copy), so that
+    /// every module uses the tensors in `parameters` directly.
+    package func reassemble(training: Bool) throws {
+        let w = try WeightReader(weights: parameters, config: config, dtype: dtype, device: device, source: source ?? "weights")
+        // Views of gradient-tracking weights must be recorded by autograd, whatever the caller's mode.
+        let parts = try Torch.withGradEnabled(true) { try Transformer.assemble(w, adapters: adapters) }
+        blocks = parts.blocks
+        embed = parts.embed
+        posEmbed = parts.posEmbed
+        typeEmbed = parts.typeEmbed
+        embedNorm = parts.embedNorm
+        finalNorm = parts.finalNorm
+        unembed = parts.unembed
+        unembedT = nil
         parameters = w.used
-        try transposeUnembedding()
+        trainingLayout = training
+        if !training { try transposeUnembedding() }
     }
 
     /// On CPU, stores the unembedding transposed and contiguous, and makes the HF-layout weight (and
@@ -275,6 +342,8 @@ final class WeightReader {
     let source: String
     let prefix: String
     var used: [String: Tensor] = [:]
+    /// LoRA adapters to attach, by module name (canonical, without `.weight`).
+    var adapters: [String: LoRAAdapter] = [:]
 
     init(weights: [String: Tensor], config: ModelConfig, dtype: DType, device: Device, source: String) throws {
         self.weights = weights
@@ -312,12 +381,12 @@ final class WeightReader {
     func conv1d(_ name: String, _ nIn: Int, _ nOut: Int) throws -> Linear {
         let w = try get(name + ".weight", [nIn, nOut])
         let b = try get(name + ".bias", [nOut])
-        return Linear(weight: try w.transpose(0, 1), bias: b)
+        return Linear(weight: try w.transpose(0, 1), bias: b, lora: adapters[canonical(name)])
     }
 
     /// An nn.Linear layer stored [out, in] (+ optional bias [out]).
     func linear(_ name: String, _ nIn: Int, _ nOut: Int, bias: Bool) throws -> Linear {
         let w = try get(name + ".weight", [nOut, nIn])
-        return Linear(weight: w, bias: bias ? try get(name + ".bias", [nOut]) : nil)
+        return Linear(weight: w, bias: bias ? try get(name + ".bias", [nOut]) : nil, lora: adapters[canonical(name)])
     }
 }

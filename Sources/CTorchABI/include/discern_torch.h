@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-#define DT_ABI_VERSION 2
+#define DT_ABI_VERSION 3
 
 typedef struct dt_tensor dt_tensor;
 typedef struct dt_generator dt_generator;
@@ -203,6 +203,19 @@ typedef struct dt_api {
     /* --- ABI 2: model kernels ------------------------------------------------------------ */
     /* x @ w^T + b (torch.nn.functional.linear); b may be NULL. */
     dt_err (*linear)(const dt_tensor *x, const dt_tensor *w, const dt_tensor *b, dt_tensor **out);
+
+    /* --- ABI 3: training and linear algebra ------------------------------------------------ */
+    /* One AdamW update of `param` in place (torch.optim.AdamW's single-tensor rule, amsgrad off):
+       param *= 1 - lr*wd; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+       param -= lr/(1-b1^step) * m / (sqrt(v)/sqrt(1-b2^step) + eps), in one pass. step is the
+       parameter's 1-based step count. param, exp_avg and exp_avg_sq are contiguous float32 or
+       float64 tensors of one shape and dtype; grad matches them (it is made contiguous). */
+    dt_err (*adamw_step)(dt_tensor *param, const dt_tensor *grad, dt_tensor *exp_avg, dt_tensor *exp_avg_sq,
+                         double lr, double beta1, double beta2, double eps, double weight_decay, int64_t step);
+    /* Thin SVD of a matrix or batch of matrices (torch.linalg.svd, full_matrices=False): singular
+       values in descending order. With u and vh NULL only the values are computed
+       (torch.linalg.svdvals). */
+    dt_err (*svd)(const dt_tensor *a, dt_tensor **u, dt_tensor **s, dt_tensor **vh);
 } dt_api;
 
 /* The one symbol a backend exports besides its ABI version. */
@@ -215,6 +228,10 @@ const dt_api *dt_load(const char *path, char *err, size_t errlen);
 
 /* Writes the file path of the shared object (or executable) containing this code. */
 int dt_self_path(char *buf, size_t len);
+
+/* Sets glibc malloc's M_MMAP_THRESHOLD and M_TRIM_THRESHOLD (bytes; a value <= 0 leaves that one
+   alone). Part of the loader, not of the backend's table. Returns 1 when glibc accepted both. */
+int dt_set_heap_thresholds(long mmap_threshold, long trim_threshold);
 
 #ifdef __cplusplus
 }
