@@ -35,7 +35,11 @@ enum ModelLua {
             cls.push(call.L, try Transformer.load(dir, dtype: dtype, device: device))
             return 1
         }
-        state.setDoc(forValueAt: mod, "discern.model: load Hugging Face transformers (GPT-2, Llama, Qwen2, BERT); see discern.Model methods.")
+        TrainLua.define(state, mod)
+        state.setDoc(forValueAt: mod, """
+            discern.model: load Hugging Face transformers (GPT-2, Llama, Qwen2, BERT), create fresh GPT-2s (init), compare
+            weights (weight_diff); see discern.Model methods (train, loss, add_lora, generate, run_with_cache, …).
+            """)
     }
 
     // MARK: inputs
@@ -215,6 +219,7 @@ enum ModelLua {
     static func defineMethods() {
         if methodsDefined { return }
         methodsDefined = true
+        TrainLua.defineMethods(cls)
         cls.property("cfg") { call, m in
             pushConfig(call, m)
             return 1
@@ -460,18 +465,30 @@ final class ProgressBar {
         enabled = isatty(2) != 0 || ProcessEnv.get("DISCERN_PROGRESS") == "1"
     }
 
-    func update(_ done: Int, _ total: Int) {
+    var open = false
+
+    /// Redraws the bar (at most every 0.2 s, and always at the end); `extra` follows the counts.
+    func update(_ done: Int, _ total: Int, extra: String? = nil) {
         guard enabled else { return }
         let now = Date()
         guard done == total || now.timeIntervalSince(last) > 0.2 else { return }
         last = now
-        let frac = total > 0 ? Double(done) / Double(total) : 1
+        let frac = total > 0 ? Swift.min(Double(done) / Double(total), 1) : 1
         let width = 30
         let filled = Int(frac * Double(width))
         let rate = Double(done) / Swift.max(now.timeIntervalSince(start), 1e-9)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        var line = "\r\(label) \(bar) \(done)/\(total) (\(String(format: "%.1f", rate))/s)"
+        var line = "\r\(label) \(bar) \(done)/\(total) "
+        line += extra ?? "(\(String(format: "%.1f", rate))/s)"
+        open = done != total
         if done == total { line += "\n" }
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// Ends the line if the bar stopped before its total (a stopped or interrupted run).
+    func finish() {
+        guard enabled, open else { return }
+        open = false
+        FileHandle.standardError.write(Data("\n".utf8))
     }
 }
