@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(name: "EmbedStdlib"),
         .plugin(name: "EmbedStdlibPlugin", capability: .buildTool(), dependencies: ["EmbedStdlib"],
                 path: "Sources/EmbedStdlibPlugin"),
-        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "Models", "Tokenizers", "Stats", "CLua"],
+        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "Models", "Tokenizers", "Stats", "JSON", "CLua"],
                 plugins: ["EmbedStdlibPlugin"]),
         .executableTarget(
             name: "DiscernCLI",

@@ -92,6 +92,8 @@ public enum DiscernLua {
             case "embed": EmbedLua.open(st)
             case "stats": StatsLua.open(st)
             case "bandit": BanditLua.open(st)
+            case "json": JSONLua.open(st)
+            case "fs": FsLua.open(st)
             default:
                 guard embeddedStdlib["discern." + key] != nil || stdlibPath("discern." + key) != nil else {
                     call.pushNil()
@@ -107,7 +109,7 @@ public enum DiscernLua {
         }
         lua_setfield(L, -2, "__index")
         lua_setmetatable(L, mod)
-        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, strategy, spec.")
+        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, strategy, organisms, random, json, fs, spec.")
         return 1
     }
 

@@ -1,4 +1,5 @@
 import CLua
+import JSON
 import Foundation
 import LuaKit
 import Store
@@ -109,7 +110,7 @@ enum StoreLua {
             switch e.kind {
             case "blob": call.push(bytes: e.bytes)
             case "json":
-                pushJSON(L, try JSONDecoder().decode(JSONValue.self, from: Data(e.bytes)))
+                JSONLua.push(L, try parseJSON(e.bytes))
             case "tensor":
                 guard let meta = e.meta, let m = try JSONSerialization.jsonObject(with: Data(meta.utf8)) as? [String: Any],
                       let dt = m["dtype"] as? String, let shape = m["shape"] as? [Int] else {
@@ -198,36 +199,13 @@ enum StoreLua {
             throw LuaError(code: "arg", "cannot describe a \(call.typeName(i)) as data (plain tables, strings, numbers, booleans only)")
         }
     }
-
-    static func pushJSON(_ L: OpaquePointer, _ v: JSONValue) {
-        switch v {
-        case .null: lua_pushnil(L)
-        case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
-        case .int(let i): lua_pushinteger(L, lua_Integer(i))
-        case .double(let d): lua_pushnumber(L, d)
-        case .string(let s): lua_pushstring(L, s)
-        case .array(let a):
-            lua_createtable(L, Int32(a.count), 0)
-            for (k, x) in a.enumerated() { pushJSON(L, x); lua_rawseti(L, -2, lua_Integer(k + 1)) }
-        case .object(let d):
-            lua_createtable(L, 0, Int32(d.count))
-            for (k, x) in d { pushJSON(L, x); lua_setfield(L, -2, k) }
-        }
-    }
 }
 
-/// A decoded JSON value (booleans, integers and doubles kept apart).
-enum JSONValue: Decodable {
-    case null, bool(Bool), int(Int64), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+/// Parses JSON bytes; `context` starts the error message (e.g. the function name).
+func parseJSON(_ bytes: [UInt8], context: String = "stored JSON is malformed") throws -> JSON.JSONValue {
+    do {
+        return try JSON.JSONValue.parse(bytes)
+    } catch let e as JSONParser.Failure {
+        throw LuaError(code: "format", "\(context): \(e.message)")
     }
 }

@@ -1,0 +1,204 @@
+import CLua
+import Foundation
+import JSON
+import LuaKit
+import Store
+
+/// `discern.json`: JSON text ⇄ plain Lua values.
+enum JSONLua {
+    static func open(_ state: LuaState) {
+        let L = state.L
+        lua_createtable(L, 0, 2)
+        let mod = lua_gettop(L)
+        state.setFunction(in: mod, "encode", qualifiedName: "discern.json.encode", doc: """
+            discern.json.encode(value) -> JSON text, pretty-printed with two-space indentation. Tables with keys 1..n are
+            arrays (an empty table is []), other tables objects with string keys in sorted order; integers stay integers;
+            NaN, infinities, functions and userdata are errors naming where they are.
+            """) { call in
+            guard call.count >= 1 else { throw call.argError(1, "value") }
+            var seen = Set<UnsafeRawPointer>()
+            let v = try toJSON(call, 1, path: "value", seen: &seen)
+            call.push(String(decoding: JSONWriter.render(v), as: UTF8.self))
+            return 1
+        }
+        state.setFunction(in: mod, "decode", qualifiedName: "discern.json.decode", doc: """
+            discern.json.decode(text) -> the value (objects and arrays become tables, null becomes nil); a syntax error
+            raises naming its position.
+            """) { call in
+            push(call.L, try parseJSON(try call.bytes(1), context: call.name))
+            return 1
+        }
+        state.setDoc(forValueAt: mod, "discern.json: encode and decode JSON (plain tables).")
+    }
+
+    static func toJSON(_ call: LuaCall, _ i: Int32, path: String, seen: inout Set<UnsafeRawPointer>) throws -> JSONValue {
+        let L = call.L
+        let idx = lua_absindex(L, i)
+        switch lua_type(L, idx) {
+        case LUA_TNIL: return .null
+        case LUA_TBOOLEAN: return .bool(lua_toboolean(L, idx) != 0)
+        case LUA_TNUMBER:
+            if lua_isinteger(L, idx) != 0 { return .int(Int(lua_tointegerx(L, idx, nil))) }
+            let d = lua_tonumberx(L, idx, nil)
+            guard d.isFinite else { throw LuaError(code: "arg", "\(call.name): \(path) is \(d), which JSON cannot hold") }
+            return .double(d)
+        case LUA_TSTRING: return .string(String(cString: dlua_tostring(L, idx)!))
+        case LUA_TTABLE:
+            guard let ptr = lua_topointer(L, idx) else { return .null }
+            guard seen.insert(ptr).inserted else { throw LuaError(code: "arg", "\(call.name): \(path) contains itself") }
+            defer { seen.remove(ptr) }
+            let n = luaL_len(L, idx)
+            var count = 0
+            var stringKeys: [String] = []
+            lua_pushnil(L)
+            while lua_next(L, idx) != 0 {
+                count += 1
+                if lua_type(L, -2) == LUA_TSTRING { stringKeys.append(String(cString: dlua_tostring(L, -2)!)) }
+                dlua_pop(L, 1)
+            }
+            if count == Int(n) {
+                var out: [JSONValue] = []
+                for k in 1...Swift.max(n, 1) where n > 0 {
+                    lua_geti(L, idx, k)
+                    defer { dlua_pop(L, 1) }
+                    out.append(try toJSON(call, -1, path: "\(path)[\(k)]", seen: &seen))
+                }
+                return .array(out)
+            }
+            guard stringKeys.count == count else {
+                throw LuaError(code: "arg", "\(call.name): \(path) mixes list entries with other keys, or has non-string keys")
+            }
+            var o = JSONObject()
+            for k in stringKeys.sorted() {
+                lua_getfield(L, idx, k)
+                defer { dlua_pop(L, 1) }
+                o[k] = try toJSON(call, -1, path: "\(path).\(k)", seen: &seen)
+            }
+            return .object(o)
+        default:
+            throw LuaError(code: "arg", "\(call.name): \(path) is a \(String(cString: lua_typename(L, lua_type(L, idx)))), which JSON cannot hold")
+        }
+    }
+
+    static func push(_ L: OpaquePointer, _ v: JSONValue) {
+        switch v {
+        case .null: lua_pushnil(L)
+        case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
+        case .int(let n): lua_pushinteger(L, lua_Integer(n))
+        case .double(let d): lua_pushnumber(L, d)
+        case .string(let s): lua_pushstring(L, s)
+        case .array(let a):
+            lua_createtable(L, Int32(a.count), 0)
+            for (k, x) in a.enumerated() {
+                push(L, x)
+                lua_rawseti(L, -2, lua_Integer(k + 1))
+            }
+        case .object(let o):
+            lua_createtable(L, 0, Int32(o.pairs.count))
+            for (k, x) in o.pairs {
+                push(L, x)
+                lua_setfield(L, -2, k)
+            }
+        }
+    }
+}
+
+/// `discern.fs`: the few file operations Lua pipelines need (atomic writes, hashes, directories).
+enum FsLua {
+    static func open(_ state: LuaState) {
+        let L = state.L
+        lua_createtable(L, 0, 8)
+        let mod = lua_gettop(L)
+        let fm = FileManager.default
+        state.setFunction(in: mod, "exists", qualifiedName: "discern.fs.exists",
+                          doc: "discern.fs.exists(path) -> \"file\", \"directory\" or nil.") { call in
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: try call.string(1), isDirectory: &isDir) { call.push(isDir.boolValue ? "directory" : "file") } else { call.pushNil() }
+            return 1
+        }
+        state.setFunction(in: mod, "mkdir", qualifiedName: "discern.fs.mkdir",
+                          doc: "discern.fs.mkdir(path): creates a directory and its parents (no error if it exists).") { call in
+            let p = try call.string(1)
+            do { try fm.createDirectory(atPath: p, withIntermediateDirectories: true) } catch {
+                throw LuaError(code: "io", "\(call.name): cannot create \(p): \(error.localizedDescription)")
+            }
+            return 0
+        }
+        state.setFunction(in: mod, "read", qualifiedName: "discern.fs.read",
+                          doc: "discern.fs.read(path) -> the file's bytes as a string, or nil, message when it cannot be read.") { call in
+            let p = try call.string(1)
+            guard let d = fm.contents(atPath: p) else {
+                call.pushNil()
+                call.push("cannot read \(p)")
+                return 2
+            }
+            call.push(bytes: [UInt8](d))
+            return 1
+        }
+        state.setFunction(in: mod, "write", qualifiedName: "discern.fs.write", doc: """
+            discern.fs.write(path, text): writes atomically (a temporary file in the same directory, then a rename), so a
+            reader never sees half a file and a kill never leaves one.
+            """) { call in
+            let p = try call.string(1)
+            let bytes = try call.bytes(2)
+            do { try Data(bytes).write(to: URL(fileURLWithPath: p), options: .atomic) } catch {
+                throw LuaError(code: "io", "\(call.name): cannot write \(p): \(error.localizedDescription)")
+            }
+            return 0
+        }
+        state.setFunction(in: mod, "remove", qualifiedName: "discern.fs.remove",
+                          doc: "discern.fs.remove(path): removes a file or a directory tree (no error if absent).") { call in
+            let p = try call.string(1)
+            guard fm.fileExists(atPath: p) else { return 0 }
+            do { try fm.removeItem(atPath: p) } catch {
+                throw LuaError(code: "io", "\(call.name): cannot remove \(p): \(error.localizedDescription)")
+            }
+            return 0
+        }
+        state.setFunction(in: mod, "list", qualifiedName: "discern.fs.list",
+                          doc: "discern.fs.list(dir) -> sorted names in a directory (nil, message when it cannot be read).") { call in
+            let p = try call.string(1)
+            guard let names = try? fm.contentsOfDirectory(atPath: p) else {
+                call.pushNil()
+                call.push("cannot list \(p)")
+                return 2
+            }
+            call.push(strings: names.sorted())
+            return 1
+        }
+        state.setFunction(in: mod, "sha256", qualifiedName: "discern.fs.sha256", doc: """
+            discern.fs.sha256(path) -> the hex SHA-256 of a file, or of every file under a directory (names and contents,
+            in sorted order), for content hashes of models.
+            """) { call in
+            let p = try call.string(1)
+            call.push(try hash(p, call))
+            return 1
+        }
+        state.setFunction(in: mod, "home", qualifiedName: "discern.fs.home",
+                          doc: "discern.fs.home() -> $DISCERN_HOME, or ./.discern when it is unset.") { call in
+            let h = ProcessEnv.get("DISCERN_HOME").flatMap { $0.isEmpty ? nil : $0 } ?? (fm.currentDirectoryPath + "/.discern")
+            call.push(h)
+            return 1
+        }
+        state.setDoc(forValueAt: mod, "discern.fs: exists, mkdir, read, write (atomic), remove, list, sha256, home.")
+    }
+
+    static func hash(_ path: String, _ call: LuaCall) throws -> String {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw LuaError(code: "io", "\(call.name): \(path) does not exist") }
+        if !isDir.boolValue {
+            guard let d = fm.contents(atPath: path) else { throw LuaError(code: "io", "\(call.name): cannot read \(path)") }
+            return SHA256.hexEncode(SHA256.hash([UInt8](d)))
+        }
+        guard let names = fm.subpaths(atPath: path) else { throw LuaError(code: "io", "\(call.name): cannot list \(path)") }
+        var all: [UInt8] = []
+        for name in names.sorted() {
+            var sub: ObjCBool = false
+            let full = path + "/" + name
+            guard fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue else { continue }
+            all += Array(name.utf8) + [0] + Array(try hash(full, call).utf8) + [0]
+        }
+        return SHA256.hexEncode(SHA256.hash(all))
+    }
+}
