@@ -12,22 +12,22 @@ local build = {}
 --- medium: for a GPU.
 build.presets = {
   tiny = {
-    corpus = 6000, vocab = 384, model = {n_layers = 2, d_model = 64, n_heads = 4, n_ctx = 64},
-    base = {steps = 700, batch_size = 16, lr = 3e-3, warmup_steps = 30, min_lr = 3e-4},
+    corpus = 6000, vocab = 640, model = {n_layers = 2, d_model = 64, n_heads = 4, n_ctx = 96},
+    base = {steps = 900, batch_size = 16, lr = 3e-3, warmup_steps = 30, min_lr = 3e-4},
     finetune = {steps = 160, batch_size = 16, lr = 2e-3, warmup_steps = 10, min_lr = 2e-4}, mix = 1.0,
-    eval_n = 60, max_new_tokens = 32,
+    eval_n = 80, max_new_tokens = 56, temperature = 0.7,
   },
   small = {
-    corpus = 40000, vocab = 1024, model = {n_layers = 4, d_model = 128, n_heads = 4, n_ctx = 96},
+    corpus = 40000, vocab = 1024, model = {n_layers = 4, d_model = 128, n_heads = 4, n_ctx = 128},
     base = {steps = 3000, batch_size = 32, lr = 2e-3, warmup_steps = 100, min_lr = 2e-4},
     finetune = {steps = 400, batch_size = 32, lr = 1e-3, warmup_steps = 20, min_lr = 1e-4}, mix = 1.0,
-    eval_n = 150, max_new_tokens = 40,
+    eval_n = 150, max_new_tokens = 64, temperature = 0.7,
   },
   medium = {
     corpus = 200000, vocab = 4096, model = {n_layers = 8, d_model = 512, n_heads = 8, n_ctx = 128},
     base = {steps = 20000, batch_size = 64, lr = 6e-4, warmup_steps = 500, min_lr = 6e-5},
     finetune = {steps = 1000, batch_size = 32, lr = 3e-4, warmup_steps = 50, min_lr = 3e-5}, mix = 1.0,
-    eval_n = 300, max_new_tokens = 48,
+    eval_n = 300, max_new_tokens = 64, temperature = 0.7,
   },
 }
 
@@ -93,7 +93,7 @@ end
 local function generate(model, world, prompts, opts, seed)
   local texts = {}
   for i, p in ipairs(prompts) do texts[i] = world:prompt_text(p.prompt) end
-  local outs = model:generate(texts, {max_new_tokens = opts.max_new_tokens, temperature = 1.0, seed = seed,
+  local outs = model:generate(texts, {max_new_tokens = opts.max_new_tokens, temperature = opts.temperature, seed = seed,
     stop = {"<|end|>"}, batch_size = 64, progress = false})
   local completions = {}
   for i, o in ipairs(outs) do completions[i] = (o.text:gsub("<|end|>.*$", "")) end
@@ -262,7 +262,8 @@ function build.run(opts)
   local models = {}
   for _, name in ipairs(names) do
     local spec = gt.get(name)
-    local h = hash_of({base_hash, preset.finetune, preset.mix, name, spec.description, "organism"})
+    local h = hash_of({base_hash, preset.finetune, preset.mix, preset.temperature, preset.max_new_tokens, name,
+      spec.description, "organism"})
     if not (stages:finished(name, h) and discern.fs.exists(dir .. "/" .. name)) then
       local rng = discern.random.new(seed):fork("gt:" .. name)
       local data = {}
