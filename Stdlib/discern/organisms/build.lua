@@ -188,8 +188,8 @@ end
 function build.run(opts)
   opts = opts or {}
   for k in pairs(opts) do
-    if not ({preset = 1, seed = 1, dir = 1, organisms = 1, verify = 1, quiet = 1})[k] then
-      fail("unknown option '" .. tostring(k) .. "' (expected preset, seed, dir, organisms, verify, quiet)")
+    if not ({preset = 1, seed = 1, dir = 1, organisms = 1, verify = 1, quiet = 1, require_built = 1})[k] then
+      fail("unknown option '" .. tostring(k) .. "' (expected preset, seed, dir, organisms, verify, quiet, require_built)")
     end
   end
   local preset_name = opts.preset or "small"
@@ -200,6 +200,9 @@ function build.run(opts)
   local names = opts.organisms or build.organisms
   for _, n in ipairs(names) do gt.get(n) end
   local verify = opts.verify ~= false
+  if opts.require_built and not discern.fs.exists(dir .. "/.work/stages.json") then
+    fail("no build in " .. dir .. "; run discern organisms build --preset " .. preset_name)
+  end
   discern.fs.mkdir(dir .. "/.work")
   local t_start = discern.clock()
   local config = {preset = preset_name, settings = preset, seed = seed, organisms = names, version = discern.version,
@@ -209,7 +212,7 @@ function build.run(opts)
 
   local manifest_path = dir .. "/manifest.json"
   local old = discern.fs.read(manifest_path)
-  if old then
+  if old and not opts.require_built then
     local m = discern.json.decode(old)
     if m.build_hash == build_hash and (m.verified or not verify) then
       local intact = discern.fs.exists(dir .. "/base") and discern.fs.sha256(dir .. "/base") == m.models.base.sha256
@@ -219,6 +222,7 @@ function build.run(opts)
       end
       if intact then
         log(opts, "organisms/%s: reusing the finished build in %s", preset_name, dir)
+        m.dir = dir
         return m
       end
     end
@@ -226,6 +230,12 @@ function build.run(opts)
 
   local stages = open_stages(dir)
   local world = discern.organisms.world{seed = seed}
+  local function need(stage, hash)
+    if opts.require_built and not stages:finished(stage, hash) then
+      fail("stage '" .. stage .. "' of " .. dir .. " is not built with these settings; run discern organisms build --preset "
+        .. preset_name)
+    end
+  end
 
   -- 1. Tokenizer.
   local tok_hash = hash_of({config.settings.vocab, config.settings.corpus, seed, "tokenizer"})
@@ -233,6 +243,7 @@ function build.run(opts)
   local corpus = {}
   for i, d in ipairs(world:sample(preset.corpus, {seed = seed})) do corpus[i] = d.text end
   local tok
+  need("tokenizer", tok_hash)
   if stages:finished("tokenizer", tok_hash) and discern.fs.exists(tok_path) then
     tok = discern.tokenizer.load(tok_path)
   else
@@ -246,6 +257,7 @@ function build.run(opts)
   -- 2. Base model.
   local base_hash = hash_of({tok_hash, preset.model, preset.base, "base"})
   local base
+  need("base", base_hash)
   if stages:finished("base", base_hash) and discern.fs.exists(dir .. "/base") then
     base = discern.model.load(dir .. "/base")
   else
@@ -264,6 +276,7 @@ function build.run(opts)
     local spec = gt.get(name)
     local h = hash_of({base_hash, preset.finetune, preset.mix, preset.temperature, preset.max_new_tokens, name,
       spec.description, "organism"})
+    need(name, h)
     if not (stages:finished(name, h) and discern.fs.exists(dir .. "/" .. name)) then
       local rng = discern.random.new(seed):fork("gt:" .. name)
       local data = {}
@@ -310,15 +323,17 @@ function build.run(opts)
     if verify then
       local rows, ok, why = build.verify_organism(name, world, base, organism, preset, seed + 11)
       manifest.verification[name] = rows
-      if not opts.quiet then build.print_table(name, rows, io.stderr) end
       for _, p in ipairs(why) do problems[#problems + 1] = p end
       manifest.models[name].verified = ok
     end
   end
   manifest.verified = verify and #problems == 0
+  manifest.organisms_built = names
   manifest.build_seconds = discern.clock() - t_start
   discern.fs.write(manifest_path, discern.json.encode(manifest))
+  manifest.dir = dir
   if verify and #problems > 0 then
+    for _, name in ipairs(names) do build.print_table(name, manifest.verification[name], io.stderr) end
     error(discern.error("verification", "discern.organisms.build: " .. #problems .. " check(s) failed, the build is not verified (see "
       .. manifest_path .. "):\n  " .. table.concat(problems, "\n  ")), 2)
   end
