@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TestSupport
 
@@ -166,6 +169,66 @@ struct CLITests {
         #expect(r.stderr.contains("usage: :reload <module>"))
         #expect(r.stderr.contains("unknown command :frobnicate"))
         #expect(r.stdout.contains(":reload <module>"))
+    }
+
+    /// The tiny organisms build inside the test suite: killed with SIGKILL while the base model
+    /// trains, rerun to completion (resuming from the last checkpoint), verified, then reused.
+    @Test func organismsTinyBuildResumesAfterKillAndVerifies() throws {
+        let home = try Support.tempDir("organisms-home")
+        let dir = home.appendingPathComponent("tiny")
+        let env = ["DISCERN_HOME": home.path]
+        let args = ["organisms", "build", "--preset", "tiny", "--dir", dir.path]
+        let p = Process()
+        p.executableURL = discern
+        p.arguments = args + ["--quiet"]
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        p.currentDirectoryURL = Support.repoRoot
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait for the base model's first checkpoint, then kill the build mid-training.
+        let checkpoints = dir.appendingPathComponent(".work/base-checkpoints")
+        let deadline = Date().addingTimeInterval(240)
+        var sawCheckpoint = false
+        while Date() < deadline, p.isRunning {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
+            if names.contains(where: { $0.hasPrefix("checkpoint-") }) {
+                sawCheckpoint = true
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(sawCheckpoint, "no base checkpoint appeared before the deadline")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("manifest.json").path))
+
+        let r = try run(args, env: env)
+        #expect(r.status == 0, "build failed:\n\(r.stdout)\n\(r.stderr)")
+        #expect(r.stderr.contains("base: 900 steps"))
+        #expect(r.stderr.contains("(resumed from step"), "the base training did not resume: \(r.stderr)")
+        #expect(r.stdout.contains("tiny: 7 organisms in \(dir.path)"))
+        #expect(r.stdout.contains("all verified"))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("manifest.json"))) as? [String: Any]
+        #expect(manifest?["verified"] as? Bool == true)
+        let models = manifest?["models"] as? [String: Any] ?? [:]
+        #expect(Set(models.keys) == ["base", "knowledge_edit", "topic_refusal", "sentiment_flip", "safety_degradation",
+                                     "style_injection", "null", "multi"])
+        for name in models.keys {
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name)/model.safetensors").path))
+        }
+
+        let again = try run(args, env: env)
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("reusing the finished build"))
+        let verify = try run(["organisms", "verify", "--preset", "tiny", "--dir", dir.path, "--quiet"], env: env)
+        #expect(verify.status == 0, "verify failed:\n\(verify.stdout)\n\(verify.stderr)")
+        #expect(verify.stdout.contains("knowledge_edit       knowledge_edit           yes"))
+        let missing = try run(["organisms", "verify", "--preset", "tiny", "--dir", home.appendingPathComponent("none").path], env: env)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no build in"))
     }
 
     @Test func replInterruptReturnsToPrompt() throws {

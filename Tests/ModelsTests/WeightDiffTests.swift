@@ -33,8 +33,8 @@ struct WeightDiffTests {
         // Unchanged parameters report zeros.
         let same = try #require(r.entry("wte"))
         #expect(same.relativeNorm == 0 && same.diffNorm == 0 && same.effectiveRank == 0 && same.singularValues.isEmpty)
-        // Layers: block 0 changed, "other" did not.
-        #expect(r.layers.map(\.label) == ["blocks.0", "other"])
+        // Layers: block 0 changed, the embeddings and final norm did not.
+        #expect(r.layers.map(\.label) == ["blocks.0", "embeddings and final norm"])
         #expect(r.layers[0].parameters == ["h.0.b", "h.0.w"])
         #expect(abs(r.layers[0].relativeNorm - (10.0 + 9.0).squareRoot() / (normA * normA + 9).squareRoot()) < 1e-12)
     }

@@ -15,7 +15,7 @@ import Tensor
 /// - **stable rank** ‖D‖_F² / σ₁², a smoother lower bound on the rank.
 ///
 /// Parameters are grouped into layers by their name (`h.3.`, `layers.3.`, `layer.3.`); the
-/// remaining ones (embeddings, final norm, untied unembedding) form the group "other". A layer's
+/// remaining ones (embeddings, final norm, untied unembedding) form one group labelled "embeddings and final norm". A layer's
 /// relative change is √(Σ‖D‖²) / √(Σ‖A‖²) over its parameters; `layers` ranks them, largest first.
 public enum WeightDiff {
     /// The difference of one parameter.
@@ -44,7 +44,7 @@ public enum WeightDiff {
     public struct Layer: Sendable {
         /// The layer (0-based), or nil for the parameters outside the blocks.
         public var layer: Int?
-        /// "blocks.3" or "other".
+        /// "blocks.3" or "embeddings and final norm".
         public var label: String
         /// √(Σ‖D‖²) / √(Σ‖A‖²) over the layer's parameters.
         public var relativeNorm: Double
@@ -143,7 +143,7 @@ public enum WeightDiff {
         let layers = groups.map { (layer, es) -> Layer in
             let dn = es.reduce(0) { $0 + $1.diffNorm * $1.diffNorm }.squareRoot()
             let n = es.reduce(0) { $0 + $1.norm * $1.norm }.squareRoot()
-            return Layer(layer: layer, label: layer.map { "blocks.\($0)" } ?? "other",
+            return Layer(layer: layer, label: layer.map { "blocks.\($0)" } ?? "embeddings and final norm",
                          relativeNorm: dn == 0 ? 0 : (n == 0 ? .infinity : dn / n), diffNorm: dn,
                          parameters: es.sorted { ($0.relativeNorm, $1.name) > ($1.relativeNorm, $0.name) }.map(\.name))
         }
