@@ -101,10 +101,15 @@ local function generate(model, world, prompts, opts, seed)
 end
 
 --- Rates of one GT's behaviour in base and organism completions of the same eval prompts.
-local function measure(spec, world, base, organism, preset, seed)
+local function measure(spec, world, base, organism, preset, seed, cache)
   local prompts = spec.eval_prompts(world, discern.random.new(seed):fork(spec.name))
   while #prompts > preset.eval_n do table.remove(prompts) end
-  local cb = generate(base, world, prompts, preset, seed)
+  -- The base model's completions are the same for every organism (same prompts, same seed).
+  local cb = cache and cache[spec.name]
+  if not cb then
+    cb = generate(base, world, prompts, preset, seed)
+    if cache then cache[spec.name] = cb end
+  end
   local co = generate(organism, world, prompts, preset, seed)
   local kb, ko = 0, 0
   local examples = {}
@@ -123,13 +128,13 @@ end
 --- Verifies one organism against the base model: its planted GTs must show a large effect (p < 1e-6), every
 --- other GT's behaviour no significant change (Holm-corrected p > 0.01 and |difference| < 0.05).
 ---@return table rows, boolean ok, string[] problems
-function build.verify_organism(name, world, base, organism, preset, seed)
+function build.verify_organism(name, world, base, organism, preset, seed, cache)
   local spec = gt.get(name)
   local planted = {}
   for _, m in ipairs(spec.members or (name == "null" and {} or {name})) do planted[m] = true end
   local rows = {}
   for _, g in ipairs(build.planted) do
-    local row = measure(gt.get(g), world, base, organism, preset, seed)
+    local row = measure(gt.get(g), world, base, organism, preset, seed, cache)
     row.planted = planted[g] == true
     rows[#rows + 1] = row
   end
@@ -305,6 +310,7 @@ function build.run(opts)
     models = {base = {path = "base", sha256 = discern.fs.sha256(dir .. "/base")}}, ground_truths = {}, verification = {},
     weight_diff = {}, verified = false}
   local problems = {}
+  local base_completions = {}
   for _, name in ipairs(names) do
     local spec = gt.get(name)
     manifest.models[name] = {path = name, sha256 = discern.fs.sha256(dir .. "/" .. name)}
@@ -321,7 +327,7 @@ function build.run(opts)
     end
     manifest.weight_diff[name] = {top_layers = top, max_relative_norm = max_rel, effective_rank_of_max = rank}
     if verify then
-      local rows, ok, why = build.verify_organism(name, world, base, organism, preset, seed + 11)
+      local rows, ok, why = build.verify_organism(name, world, base, organism, preset, seed + 11, base_completions)
       manifest.verification[name] = rows
       for _, p in ipairs(why) do problems[#problems + 1] = p end
       manifest.models[name].verified = ok
