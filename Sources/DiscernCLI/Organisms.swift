@@ -40,6 +40,14 @@ struct Organisms: ParsableCommand {
             local build = require 'discern.organisms.build'
             local m = discern.organisms.build(\(options.lua(verifyOnly: verifyOnly)))
             for _, name in ipairs(m.organisms_built or build.organisms) do build.print_table(name, m.verification[name]) end
+            print("\\nweight differences from the base model:")
+            for _, name in ipairs(m.organisms_built or build.organisms) do
+              local w = m.weight_diff[name]
+              local layers = {}
+              for i, l in ipairs(w.top_layers) do layers[i] = string.format("%s %.3g", l.label, l.relative_norm) end
+              print(string.format("%-20s most changed: %s; largest matrix change %.3g (effective rank %.1f)", name,
+                table.concat(layers, ", "), w.max_relative_norm, w.effective_rank_of_max or 0))
+            end
             print(string.format("%s: %s organisms in %s (%.1f s)%s", m.preset, #(m.organisms_built or build.organisms), m.dir,
               m.build_seconds, m.verified and ", all verified" or ""))
             """

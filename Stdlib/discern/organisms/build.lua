@@ -322,8 +322,8 @@ function build.run(opts)
       top[i] = {label = diff.layers[i].label, relative_norm = diff.layers[i].relative_norm}
     end
     local max_rel, rank = 0, nil
-    for _, e in ipairs(diff.entries) do
-      if e.relative_norm > max_rel then max_rel, rank = e.relative_norm, e.effective_rank end
+    for _, e in ipairs(diff.entries) do  -- weight matrices only (biases and norms change relatively more)
+      if #e.shape == 2 and e.relative_norm > max_rel then max_rel, rank = e.relative_norm, e.effective_rank end
     end
     manifest.weight_diff[name] = {top_layers = top, max_relative_norm = max_rel, effective_rank_of_max = rank}
     if verify then
