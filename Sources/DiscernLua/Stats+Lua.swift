@@ -21,12 +21,17 @@ extension StatsError: LuaCodedError {
 /// kept and re-raised by the binding (the procedure itself only sees NaN and stops).
 final class LuaSequenceFunction: @unchecked Sendable {
     var L: OpaquePointer
+    /// The state's main thread, which outlives every coroutine: the reference is released through it.
+    let mainL: OpaquePointer
     let ref: Int32
     let what: String
     var error: Error?
 
     init(_ call: LuaCall, _ index: Int32, what: String) {
         L = call.L
+        lua_rawgeti(call.L, dlua_registryindex(), lua_Integer(LUA_RIDX_MAINTHREAD))
+        mainL = lua_tothread(call.L, -1) ?? call.L
+        dlua_pop(call.L, 1)
         lua_pushvalue(call.L, index)
         ref = luaL_ref(call.L, dlua_registryindex())
         self.what = what
@@ -52,7 +57,7 @@ final class LuaSequenceFunction: @unchecked Sendable {
         return lua_tonumberx(L, -1, nil)
     }
 
-    deinit { luaL_unref(L, dlua_registryindex(), ref) }
+    deinit { luaL_unref(mainL, dlua_registryindex(), ref) }
 }
 
 /// Lua bindings of `discern.stats`: distributions, online and batch FDR.

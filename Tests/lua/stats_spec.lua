@@ -142,6 +142,24 @@ describe("discern.stats online FDR", function()
     assert.errors(function() stats.addis{w0 = 0.2} end, {contains = "w0"})
   end)
 
+  it("keeps a gamma function working across coroutines and releases it safely", function()
+    local lord = function(j) return 0.07720838 * math.log(math.max(j, 2)) / (j * math.exp(math.sqrt(math.log(j)))) end
+    local proc
+    local co = coroutine.wrap(function()
+      proc = stats.lord_plus_plus{gamma = lord}
+      proc:test_one(0.5)
+    end)
+    co()
+    co = nil
+    collectgarbage()
+    collectgarbage()
+    local _, level = proc:test_one(0.5)   -- now from the main thread, after the coroutine is gone
+    rel(level, stats.lord_plus_plus():test_many({0.5, 0.5}).alpha[2], 1e-15, "same levels as the built-in sequence")
+    proc = nil
+    collectgarbage()
+    collectgarbage()
+  end)
+
   it("tests e-values with e_lond", function()
     local proc = stats.e_lond()
     local want = {false, false, true, false, false}
