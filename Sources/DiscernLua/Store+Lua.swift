@@ -205,7 +205,7 @@ enum StoreLua {
 func parseJSON(_ bytes: [UInt8], context: String = "stored JSON is malformed") throws -> JSON.JSONValue {
     do {
         return try JSON.JSONValue.parse(bytes)
-    } catch let e as JSONParser.Failure {
-        throw LuaError(code: "format", "\(context): \(e.message)")
+    } catch {
+        throw LuaError(code: "format", "\(context): \(error.message)")
     }
 }
