@@ -38,6 +38,7 @@ let package = Package(
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         .target(name: "CReplBridge", dependencies: ["CReadline"]),
         .systemLibrary(name: "CReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "Tensor", dependencies: ["CTorchABI"]),
@@ -46,6 +47,8 @@ let package = Package(
         .target(name: "JSON"),
         .target(name: "Tokenizers", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON"]),
+        // Transcoders and circuit tracing (issue 6): formats, replacement model, attribution. No Lua.
+        .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib"]),
         // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).
         .target(name: "Stats"),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
@@ -71,6 +74,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Models", "Tensor", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],

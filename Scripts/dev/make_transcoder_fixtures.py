@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Transcoder fixtures for Discern's Circuits tests (reference: numpy).
+
+Writes small random transcoders shaped for the tiny GPT-2 fixture (Tests/Fixtures/models/gpt2:
+2 layers, d_model 64) under Tests/Fixtures/transcoders/, in the formats circuit-tracer reads, built
+from the format description in ../shared/notes/circuit-tracing-and-diffing.md §1.6 (circuit-tracer
+itself is not installed):
+
+  plt/config.yaml              model_kind transcoder_set, ln2.hook_normalized -> hook_mlp_out
+  plt/layer_0.safetensors      JumpReLU (activation_function.threshold) + W_skip
+  plt/layer_1.safetensors      ReLU, no skip
+  topk/config.yaml, topk/layer_{0,1}.safetensors   TopK, k = 5 (safetensors metadata "k")
+  gemmascope/layer_0/params.npz             GemmaScope v1 layout, np.savez (stored)
+  gemmascope/layer_0/params_compressed.npz  the same, np.savez_compressed (deflate)
+  reference.safetensors        inputs and numpy outputs:
+      x                        [2, 11, 64] float32 inputs (random normal; stand-in for
+                               blocks.L.ln2.hook_normalized)
+      <set>.<layer>.pre / .features / .decoded / .out    pre-activations, features,
+                               a·W_dec + b_dec, and full output (+ skip)  for set in plt, topk
+      gemmascope.0.features / .out
+
+Orientation: circuit-tracer W_enc [d_tc, d_model] (pre = x @ W_enc.T + b_enc), W_dec [d_tc, d_model],
+W_skip [d_model, d_model] applied as x @ W_skip.T; GemmaScope W_enc [d_model, d_sae].
+JumpReLU f = z * (z > theta); TopK keeps the k largest z per token, ReLU'd.
+
+Usage: /work/main/.venv-dev/bin/python Scripts/dev/make_transcoder_fixtures.py   (torch not needed;
+numpy<2 and safetensors)
+"""
+import os
+
+import numpy as np
+from safetensors.numpy import save_file
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "Fixtures", "transcoders")
+D_MODEL, D_TC, N_LAYERS, K = 64, 32, 2, 5
+rng = np.random.default_rng(20261121)
+
+
+def f32(a):
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def make(skip, jump):
+    p = {
+        "W_enc": f32(rng.normal(0, 0.25, (D_TC, D_MODEL))),
+        "b_enc": f32(rng.normal(0, 0.3, (D_TC,))),
+        "W_dec": f32(rng.normal(0, 0.2, (D_TC, D_MODEL))),
+        "b_dec": f32(rng.normal(0, 0.1, (D_MODEL,))),
+    }
+    if jump:
+        p["activation_function.threshold"] = f32(rng.uniform(0.0, 1.0, (D_TC,)))
+    if skip:
+        p["W_skip"] = f32(rng.normal(0, 0.05, (D_MODEL, D_MODEL)))
+    return p
+
+
+def forward(p, x, act):
+    pre = x @ p["W_enc"].T + p["b_enc"]
+    if act == "jumprelu":
+        feats = pre * (pre > p["activation_function.threshold"])
+    elif act == "relu":
+        feats = np.maximum(pre, 0)
+    else:
+        idx = np.argsort(-pre, axis=-1, kind="stable")[..., :K]
+        feats = np.zeros_like(pre)
+        np.put_along_axis(feats, idx, np.maximum(np.take_along_axis(pre, idx, -1), 0), -1)
+    dec = feats @ p["W_dec"] + p["b_dec"]
+    out = dec + (x @ p["W_skip"].T if "W_skip" in p else 0)
+    return f32(pre), f32(feats), f32(dec), f32(out)
+
+
+def write_config(d, files, extra=""):
+    with open(os.path.join(d, "config.yaml"), "w") as f:
+        f.write("# tiny random transcoders for Tests/Fixtures/models/gpt2\n")
+        f.write("model_kind: transcoder_set\nfeature_input_hook: \"ln2.hook_normalized\"\n")
+        f.write("feature_output_hook: hook_mlp_out  # circuit-tracer naming\n" + extra)
+        f.write("transcoders:\n" + "".join(f"  - {n}\n" for n in files))
+
+
+def main():
+    x = f32(rng.normal(0, 1, (2, 11, D_MODEL)))
+    ref = {"x": x}
+    for name, specs in [("plt", [("jumprelu", True), ("relu", False)]), ("topk", [("topk", False), ("topk", True)])]:
+        d = os.path.join(ROOT, name)
+        os.makedirs(d, exist_ok=True)
+        files = []
+        for layer, (act, skip) in enumerate(specs):
+            p = make(skip, act == "jumprelu")
+            fn = f"layer_{layer}.safetensors"
+            save_file(p, os.path.join(d, fn), metadata={"k": str(K)} if act == "topk" else None)
+            files.append(fn)
+            pre, feats, dec, out = forward(p, x, act)
+            for k, v in [("pre", pre), ("features", feats), ("decoded", dec), ("out", out)]:
+                ref[f"{name}.{layer}.{k}"] = v
+        write_config(d, files, "model_name: 'tiny-gpt2'\n" if name == "plt" else "")
+    g = make(False, True)
+    gd = os.path.join(ROOT, "gemmascope", "layer_0")
+    os.makedirs(gd, exist_ok=True)
+    arrays = dict(W_enc=f32(g["W_enc"].T), W_dec=g["W_dec"], b_enc=g["b_enc"], b_dec=g["b_dec"],
+                  threshold=g["activation_function.threshold"])
+    np.savez(os.path.join(gd, "params.npz"), **arrays)
+    np.savez_compressed(os.path.join(gd, "params_compressed.npz"), **arrays)
+    _, feats, _, out = forward(g, x, "jumprelu")
+    ref["gemmascope.0.features"], ref["gemmascope.0.out"] = feats, out
+    save_file(ref, os.path.join(ROOT, "reference.safetensors"))
+    print("wrote", os.path.normpath(ROOT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+import Foundation
+
+/// A transcoder set descriptor: circuit-tracer's `config.yaml`.
+///
+/// Read and written by a strict, minimal YAML subset (Yams is not a dependency): top-level
+/// `key: scalar` lines, one block list (`transcoders:` followed by `- item` lines), `#` comments,
+/// and plain, single- or double-quoted scalars. Anything else is an error naming the line.
+public struct TranscoderConfig: Sendable, Equatable {
+    /// `transcoder_set` (per-layer transcoders) or `cross_layer_transcoder`.
+    public var modelKind: String
+    /// Hook the transcoders read, relative to a block (e.g. `ln2.hook_normalized`, `mlp.hook_in`).
+    public var featureInputHook: String
+    /// Hook the transcoders write, relative to a block (e.g. `hook_mlp_out`, `mlp.hook_out`).
+    public var featureOutputHook: String
+    /// One path per layer, in layer order; relative paths resolve against the config's directory.
+    public var transcoders: [String]
+    /// Other top-level scalar keys (`model_name`, `scan`, `activation`, `k`, …), kept verbatim.
+    public var extra: [String: String]
+
+    /// Creates a descriptor.
+    public init(modelKind: String = "transcoder_set", featureInputHook: String, featureOutputHook: String,
+                transcoders: [String], extra: [String: String] = [:]) {
+        self.modelKind = modelKind
+        self.featureInputHook = featureInputHook
+        self.featureOutputHook = featureOutputHook
+        self.transcoders = transcoders
+        self.extra = extra
+    }
+
+    /// Parses `config.yaml` text.
+    /// - Parameter path: the file name used in errors.
+    /// - Throws: `TranscoderError` naming the file, the line and the problem.
+    public static func parse(_ text: String, path: String) throws -> TranscoderConfig {
+        var scalars: [String: String] = [:]
+        var lists: [String: [String]] = [:]
+        var currentList: String?
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNo = i + 1
+            var line = String(raw)
+            if line.hasSuffix("\r") { line.removeLast() }
+            let trimmed = stripComment(line).trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed == "---" { continue }
+            if line.first == " " || line.first == "-" || line.first == "\t" {
+                guard trimmed.hasPrefix("- ") || trimmed == "-", let key = currentList else {
+                    throw TranscoderError(path, "line \(lineNo): unsupported YAML (only top-level keys and '- item' lists)")
+                }
+                let item = try unquote(String(trimmed.dropFirst(1)).trimmingCharacters(in: .whitespaces), path: path, line: lineNo)
+                lists[key, default: []].append(item)
+                continue
+            }
+            guard let colon = trimmed.firstIndex(of: ":") else {
+                throw TranscoderError(path, "line \(lineNo): expected 'key: value'")
+            }
+            let key = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
+            let value = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            if scalars[key] != nil || lists[key] != nil {
+                throw TranscoderError(path, "line \(lineNo): duplicate key \"\(key)\"")
+            }
+            if value.isEmpty {
+                currentList = key
+                lists[key] = []
+            } else if value.hasPrefix("[") {
+                guard value.hasSuffix("]") else { throw TranscoderError(path, "line \(lineNo): unterminated flow list") }
+                let inner = value.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                lists[key] = try inner.isEmpty ? [] : inner.split(separator: ",").map {
+                    try unquote($0.trimmingCharacters(in: .whitespaces), path: path, line: lineNo)
+                }
+                currentList = nil
+            } else {
+                scalars[key] = try unquote(value, path: path, line: lineNo)
+                currentList = nil
+            }
+        }
+        func required(_ k: String) throws -> String {
+            guard let v = scalars[k] else { throw TranscoderError(path, "missing key \"\(k)\"") }
+            return v
+        }
+        let kind = try required("model_kind")
+        guard kind == "transcoder_set" || kind == "cross_layer_transcoder" else {
+            throw TranscoderError(path, "model_kind is \"\(kind)\", expected transcoder_set or cross_layer_transcoder")
+        }
+        guard let list = lists.removeValue(forKey: "transcoders") else {
+            throw TranscoderError(path, "missing list \"transcoders\"")
+        }
+        if let other = lists.keys.sorted().first {
+            throw TranscoderError(path, "unsupported list key \"\(other)\"")
+        }
+        let input = try required("feature_input_hook")
+        let output = try required("feature_output_hook")
+        for k in ["model_kind", "feature_input_hook", "feature_output_hook"] { scalars[k] = nil }
+        return TranscoderConfig(modelKind: kind, featureInputHook: input, featureOutputHook: output,
+                                transcoders: list, extra: scalars)
+    }
+
+    /// The descriptor as `config.yaml` text (keys in a fixed order, values double-quoted when needed).
+    public func yaml() -> String {
+        var s = "model_kind: \(Self.quote(modelKind))\n"
+        s += "feature_input_hook: \(Self.quote(featureInputHook))\n"
+        s += "feature_output_hook: \(Self.quote(featureOutputHook))\n"
+        for k in extra.keys.sorted() { s += "\(k): \(Self.quote(extra[k]!))\n" }
+        s += "transcoders:\n"
+        for t in transcoders { s += "  - \(Self.quote(t))\n" }
+        return s
+    }
+
+    static func stripComment(_ line: String) -> String {
+        var quote: Character?
+        var prev: Character = " "
+        for (i, c) in zip(line.indices, line) {
+            if let q = quote { if c == q { quote = nil } }
+            else if c == "\"" || c == "'" { quote = c }
+            else if c == "#" && (prev == " " || prev == "\t" || i == line.startIndex) { return String(line[..<i]) }
+            prev = c
+        }
+        return line
+    }
+
+    static func unquote(_ v: String, path: String, line: Int) throws -> String {
+        guard let first = v.first, first == "\"" || first == "'" else { return v }
+        guard v.count >= 2, v.last == first else { throw TranscoderError(path, "line \(line): unterminated quoted string") }
+        let body = String(v.dropFirst().dropLast())
+        if first == "'" { return body.replacingOccurrences(of: "''", with: "'") }
+        var out = ""
+        var escape = false
+        for c in body {
+            if escape {
+                switch c {
+                case "n": out.append("\n")
+                case "t": out.append("\t")
+                case "\\", "\"", "/": out.append(c)
+                default: throw TranscoderError(path, "line \(line): unsupported escape \\\(c)")
+                }
+                escape = false
+            } else if c == "\\" { escape = true } else { out.append(c) }
+        }
+        return out
+    }
+
+    static func quote(_ v: String) -> String {
+        let plain = !v.isEmpty && v.allSatisfy { $0.isLetter || $0.isNumber || "._/-+@".contains($0) }
+            && !["true", "false", "null", "yes", "no", "~"].contains(v.lowercased())
+        if plain { return v }
+        return "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+}

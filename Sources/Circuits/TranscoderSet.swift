@@ -1,0 +1,104 @@
+import Foundation
+
+/// Per-layer transcoders for a whole model with the hooks they read and write (circuit-tracer's
+/// `TranscoderSet`).
+public final class TranscoderSet {
+    /// One transcoder per layer, index = layer.
+    public let transcoders: [Transcoder]
+    /// Hook read, relative to a block (e.g. `ln2.hook_normalized`).
+    public let featureInputHook: String
+    /// Hook written, relative to a block (e.g. `hook_mlp_out`).
+    public let featureOutputHook: String
+    /// Other `config.yaml` scalars (`model_name`, `scan`, …).
+    public let extra: [String: String]
+
+    /// Creates a set; transcoder `i` must have `layer == i` and all must share `d_model`.
+    /// - Throws: `TranscoderError` (path `"<memory>"`) when the layers or widths disagree.
+    public init(transcoders: [Transcoder], featureInputHook: String, featureOutputHook: String,
+                extra: [String: String] = [:]) throws {
+        for (i, t) in transcoders.enumerated() {
+            guard t.layer == i else { throw TranscoderError("<memory>", "transcoder \(i) has layer \(t.layer)") }
+            guard t.dModel == transcoders[0].dModel else {
+                throw TranscoderError("<memory>", "transcoder \(i) has d_model \(t.dModel), transcoder 0 has \(transcoders[0].dModel)")
+            }
+        }
+        self.transcoders = transcoders
+        self.featureInputHook = featureInputHook
+        self.featureOutputHook = featureOutputHook
+        self.extra = extra
+    }
+
+    /// Number of layers.
+    public var count: Int { transcoders.count }
+
+    /// The transcoder of `layer`.
+    public subscript(layer: Int) -> Transcoder { transcoders[layer] }
+
+    /// TransformerLens name of the hook read at `layer`, e.g. `blocks.3.ln2.hook_normalized`.
+    public func inputHook(layer: Int) -> String { "blocks.\(layer).\(featureInputHook)" }
+
+    /// TransformerLens name of the hook written at `layer`, e.g. `blocks.3.hook_mlp_out`.
+    public func outputHook(layer: Int) -> String { "blocks.\(layer).\(featureOutputHook)" }
+
+    /// Drops every materialised weight of file-backed transcoders.
+    public func release() { transcoders.forEach { $0.release() } }
+
+    /// Opens a circuit-tracer transcoder set directory lazily (`config.yaml` + one safetensors file
+    /// per layer; only headers are read now).
+    /// - Parameter path: the directory, or its `config.yaml`.
+    /// - Throws: `TranscoderError` naming the file and the problem (missing config, wrong
+    ///   `model_kind`, remote `hf://` paths, malformed layer files).
+    public convenience init(contentsOf path: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw TranscoderError(path, "no such file or directory")
+        }
+        let configPath = isDir.boolValue ? (path as NSString).appendingPathComponent("config.yaml") : path
+        let dir = (configPath as NSString).deletingLastPathComponent
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw TranscoderError(configPath, "cannot read config.yaml")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw TranscoderError(configPath, "not UTF-8") }
+        let config = try TranscoderConfig.parse(text, path: configPath)
+        guard config.modelKind == "transcoder_set" else {
+            throw TranscoderError(configPath, "model_kind is \(config.modelKind); open it with CrossLayerTranscoder")
+        }
+        guard !config.transcoders.isEmpty else { throw TranscoderError(configPath, "lists no transcoders") }
+        var ts: [Transcoder] = []
+        for (layer, ref) in config.transcoders.enumerated() {
+            if ref.contains("://") {
+                throw TranscoderError(configPath, "transcoder \(layer) is remote (\(ref)); download it and list a local path")
+            }
+            let file = ref.hasPrefix("/") ? ref : (dir as NSString).appendingPathComponent(ref)
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw TranscoderError(configPath, "transcoder \(layer): \(file) does not exist")
+            }
+            ts.append(file.hasSuffix(".npz") ? try GemmaScope.load(path: file, layer: layer)
+                                             : try Transcoder(contentsOf: file, layer: layer))
+        }
+        do {
+            try self.init(transcoders: ts, featureInputHook: config.featureInputHook,
+                          featureOutputHook: config.featureOutputHook, extra: config.extra)
+        } catch let e as TranscoderError { throw TranscoderError(configPath, e.message) }
+    }
+
+    /// Writes the set to directory `path` as `config.yaml` + `layer_{i}.safetensors`.
+    /// - Throws: `TranscoderError` when the directory cannot be created, or a write error.
+    public func save(to path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw TranscoderError(path, "cannot create directory: \(error)")
+        }
+        var names: [String] = []
+        for t in transcoders {
+            let name = "layer_\(t.layer).safetensors"
+            try t.save(to: (path as NSString).appendingPathComponent(name))
+            names.append(name)
+        }
+        let config = TranscoderConfig(modelKind: "transcoder_set", featureInputHook: featureInputHook,
+                                      featureOutputHook: featureOutputHook, transcoders: names, extra: extra)
+        let cfg = (path as NSString).appendingPathComponent("config.yaml")
+        guard FileManager.default.createFile(atPath: cfg, contents: Data(config.yaml().utf8)) else {
+            throw TranscoderError(cfg, "cannot write")
+        }
+    }
+}
