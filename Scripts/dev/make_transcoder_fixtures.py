@@ -9,7 +9,10 @@ itself is not installed):
   plt/config.yaml              model_kind transcoder_set, ln2.hook_normalized -> hook_mlp_out
   plt/layer_0.safetensors      JumpReLU (activation_function.threshold) + W_skip
   plt/layer_1.safetensors      ReLU, no skip
-  topk/config.yaml, topk/layer_{0,1}.safetensors   TopK, k = 5 (safetensors metadata "k")
+  topk/config.yaml             activation: topk, k: 5, no "transcoders" list (layer_*.safetensors
+                               discovery, as circuit-tracer's resolve_transcoder_paths)
+  topk/layer_{0,1}.safetensors TopK, plus the int64 tensor "k" (shape []) that circuit-tracer's
+                               SingleLayerTranscoder.to_safetensors writes; layer 1 has W_skip
   gemmascope/layer_0/params.npz             GemmaScope v1 layout, np.savez (stored)
   gemmascope/layer_0/params_compressed.npz  the same, np.savez_compressed (deflate)
   reference.safetensors        inputs and numpy outputs:
@@ -21,7 +24,8 @@ itself is not installed):
 
 Orientation: circuit-tracer W_enc [d_tc, d_model] (pre = x @ W_enc.T + b_enc), W_dec [d_tc, d_model],
 W_skip [d_model, d_model] applied as x @ W_skip.T; GemmaScope W_enc [d_model, d_sae].
-JumpReLU f = z * (z > theta); TopK keeps the k largest z per token, ReLU'd.
+JumpReLU f = z * (z > theta); TopK keeps the k largest z per token unchanged (circuit-tracer's TopK:
+z * gate, no ReLU).
 
 Usage: /work/main/.venv-dev/bin/python Scripts/dev/make_transcoder_fixtures.py   (torch not needed;
 numpy<2 and safetensors)
@@ -63,7 +67,7 @@ def forward(p, x, act):
     else:
         idx = np.argsort(-pre, axis=-1, kind="stable")[..., :K]
         feats = np.zeros_like(pre)
-        np.put_along_axis(feats, idx, np.maximum(np.take_along_axis(pre, idx, -1), 0), -1)
+        np.put_along_axis(feats, idx, np.take_along_axis(pre, idx, -1), -1)
     dec = feats @ p["W_dec"] + p["b_dec"]
     out = dec + (x @ p["W_skip"].T if "W_skip" in p else 0)
     return f32(pre), f32(feats), f32(dec), f32(out)
@@ -74,7 +78,8 @@ def write_config(d, files, extra=""):
         f.write("# tiny random transcoders for Tests/Fixtures/models/gpt2\n")
         f.write("model_kind: transcoder_set\nfeature_input_hook: \"ln2.hook_normalized\"\n")
         f.write("feature_output_hook: hook_mlp_out  # circuit-tracer naming\n" + extra)
-        f.write("transcoders:\n" + "".join(f"  - {n}\n" for n in files))
+        if files:
+            f.write("transcoders:\n" + "".join(f"  - {n}\n" for n in files))
 
 
 def main():
@@ -87,12 +92,18 @@ def main():
         for layer, (act, skip) in enumerate(specs):
             p = make(skip, act == "jumprelu")
             fn = f"layer_{layer}.safetensors"
-            save_file(p, os.path.join(d, fn), metadata={"k": str(K)} if act == "topk" else None)
+            if act == "topk":
+                p["k"] = np.array(K, dtype=np.int64)
+            save_file(p, os.path.join(d, fn))
+            p.pop("k", None)
             files.append(fn)
             pre, feats, dec, out = forward(p, x, act)
             for k, v in [("pre", pre), ("features", feats), ("decoded", dec), ("out", out)]:
                 ref[f"{name}.{layer}.{k}"] = v
-        write_config(d, files, "model_name: 'tiny-gpt2'\n" if name == "plt" else "")
+        if name == "plt":
+            write_config(d, files, "model_name: 'tiny-gpt2'\n")
+        else:
+            write_config(d, None, f"activation: topk\nk: {K}\n")
     g = make(False, True)
     gd = os.path.join(ROOT, "gemmascope", "layer_0")
     os.makedirs(gd, exist_ok=True)

@@ -50,11 +50,12 @@ public final class Transcoder {
 
     /// Opens a circuit-tracer per-layer safetensors file lazily: only the header is read now.
     ///
-    /// The activation is JumpReLU when `activation_function.threshold` is present, TopK when a `k`
-    /// tensor or metadata entry is present, else ReLU (circuit-tracer's rule).
+    /// The activation is `activation` when given (circuit-tracer's config-level `activation: relu|topk`);
+    /// otherwise JumpReLU when `activation_function.threshold` is present, TopK when a `k` tensor
+    /// (or `k` metadata entry) is present, else ReLU (circuit-tracer's rule).
     /// - Throws: `TranscoderError` naming the file when a tensor is missing, misshapen, or the file
     ///   is not valid safetensors.
-    public init(contentsOf path: String, layer: Int) throws {
+    public init(contentsOf path: String, layer: Int, activation: TranscoderActivation? = nil) throws {
         let f: SafeTensorsFile
         do { f = try SafeTensorsFile(path: path) } catch let e as SafeTensorsError {
             throw TranscoderError(path, "not a valid safetensors file (\(e.message))")
@@ -77,11 +78,17 @@ public final class Transcoder {
             act = .jumpReLU
         }
         shapes["k"] = nil
+        if let activation {
+            if activation != .jumpReLU, shapes["activation_function.threshold"] != nil {
+                throw TranscoderError(path, "has a JumpReLU threshold but the set's config asks for \(activation)")
+            }
+            act = activation
+        }
         let (dm, dt) = try Transcoder.validate(shapes, activation: act, path: path)
         self.layer = layer
         dModel = dm
         dTranscoder = dt
-        activation = act
+        self.activation = act
         hasSkip = shapes["W_skip"] != nil
         loader = { try f.tensor($0) }
         resident = [:]
@@ -195,17 +202,16 @@ public final class Transcoder {
         return y
     }
 
-    /// Writes the transcoder in circuit-tracer's per-layer safetensors layout (TopK `k` as the
-    /// safetensors metadata entry `"k"`).
+    /// Writes the transcoder in circuit-tracer's per-layer safetensors layout (`SingleLayerTranscoder.
+    /// to_safetensors`: TopK `k` as an int64 tensor `"k"` of shape `[]`).
     /// - Throws: `SafeTensorsError` or `TorchError` when writing fails.
     public func save(to path: String) throws {
         var t: [String: Tensor] = ["W_enc": try wEnc, "b_enc": try bEnc, "W_dec": try wDec, "b_dec": try bDec]
         t["activation_function.threshold"] = try threshold
         t["W_skip"] = try wSkip
-        var meta: [String: String] = [:]
         if case .topK(let k) = activation {
-            meta["k"] = String(k)
+            t["k"] = try Tensor([Int64(k)], shape: [])
         }
-        try SafeTensors.write(t, metadata: meta.isEmpty ? nil : meta, to: path)
+        try SafeTensors.write(t, to: path)
     }
 }

@@ -6,7 +6,8 @@ public enum TranscoderActivation: Sendable, Equatable {
     case relu
     /// `z · 1[z > θ]` with a per-feature threshold θ (`activation_function.threshold`, shape `[d_tc]`).
     case jumpReLU
-    /// Keeps the `k` largest pre-activations of each token, ReLU'd; every other feature is zero.
+    /// Keeps the `k` largest pre-activations of each token unchanged (no ReLU, as circuit-tracer's
+    /// `TopK`: `z · gate`); every other feature is zero.
     case topK(Int)
 
     /// Applies the activation to pre-activations `z` (`[..., d_tc]`).
@@ -25,7 +26,7 @@ public enum TranscoderActivation: Sendable, Equatable {
             let kk = Swift.min(k, width)
             let (values, indices) = try z.topk(kk, dim: -1)
             let zeros = try Tensor.zeros(z.shape, dtype: z.dtype, device: z.device)
-            return try zeros.scatterAdd(dim: z.ndim - 1, index: indices, src: try values.relu())
+            return try zeros.scatterAdd(dim: z.ndim - 1, index: indices, src: values)
         }
     }
 }

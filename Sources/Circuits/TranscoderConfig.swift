@@ -13,13 +13,15 @@ public struct TranscoderConfig: Sendable, Equatable {
     /// Hook the transcoders write, relative to a block (e.g. `hook_mlp_out`, `mlp.hook_out`).
     public var featureOutputHook: String
     /// One path per layer, in layer order; relative paths resolve against the config's directory.
-    public var transcoders: [String]
+    /// Nil when the key is absent: per-layer sets then use the directory's `layer_{i}.safetensors`
+    /// and cross-layer transcoders their `W_enc_{i}`/`W_dec_{i}` files (circuit-tracer's rule).
+    public var transcoders: [String]?
     /// Other top-level scalar keys (`model_name`, `scan`, `activation`, `k`, …), kept verbatim.
     public var extra: [String: String]
 
     /// Creates a descriptor.
     public init(modelKind: String = "transcoder_set", featureInputHook: String, featureOutputHook: String,
-                transcoders: [String], extra: [String: String] = [:]) {
+                transcoders: [String]?, extra: [String: String] = [:]) {
         self.modelKind = modelKind
         self.featureInputHook = featureInputHook
         self.featureOutputHook = featureOutputHook
@@ -79,9 +81,8 @@ public struct TranscoderConfig: Sendable, Equatable {
         guard kind == "transcoder_set" || kind == "cross_layer_transcoder" else {
             throw TranscoderError(path, "model_kind is \"\(kind)\", expected transcoder_set or cross_layer_transcoder")
         }
-        guard let list = lists.removeValue(forKey: "transcoders") else {
-            throw TranscoderError(path, "missing list \"transcoders\"")
-        }
+        let list = lists.removeValue(forKey: "transcoders")
+        if scalars["transcoders"] != nil { throw TranscoderError(path, "\"transcoders\" must be a list") }
         if let other = lists.keys.sorted().first {
             throw TranscoderError(path, "unsupported list key \"\(other)\"")
         }
@@ -98,8 +99,10 @@ public struct TranscoderConfig: Sendable, Equatable {
         s += "feature_input_hook: \(Self.quote(featureInputHook))\n"
         s += "feature_output_hook: \(Self.quote(featureOutputHook))\n"
         for k in extra.keys.sorted() { s += "\(k): \(Self.quote(extra[k]!))\n" }
-        s += "transcoders:\n"
-        for t in transcoders { s += "  - \(Self.quote(t))\n" }
+        if let transcoders {
+            s += transcoders.isEmpty ? "transcoders: []\n" : "transcoders:\n"
+            for t in transcoders { s += "  - \(Self.quote(t))\n" }
+        }
         return s
     }
 

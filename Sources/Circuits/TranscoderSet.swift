@@ -12,7 +12,7 @@ public final class TranscoderSet {
     /// Other `config.yaml` scalars (`model_name`, `scan`, …).
     public let extra: [String: String]
 
-    /// Creates a set; transcoder `i` must have `layer == i` and all must share `d_model`.
+    /// Creates a set; transcoder `i` must have `layer == i` and all must share `d_model` and `d_tc`.
     /// - Throws: `TranscoderError` (path `"<memory>"`) when the layers or widths disagree.
     public init(transcoders: [Transcoder], featureInputHook: String, featureOutputHook: String,
                 extra: [String: String] = [:]) throws {
@@ -20,6 +20,9 @@ public final class TranscoderSet {
             guard t.layer == i else { throw TranscoderError("<memory>", "transcoder \(i) has layer \(t.layer)") }
             guard t.dModel == transcoders[0].dModel else {
                 throw TranscoderError("<memory>", "transcoder \(i) has d_model \(t.dModel), transcoder 0 has \(transcoders[0].dModel)")
+            }
+            guard t.dTranscoder == transcoders[0].dTranscoder else {
+                throw TranscoderError("<memory>", "transcoder \(i) has d_tc \(t.dTranscoder), transcoder 0 has \(transcoders[0].dTranscoder)")
             }
         }
         self.transcoders = transcoders
@@ -45,6 +48,11 @@ public final class TranscoderSet {
 
     /// Opens a circuit-tracer transcoder set directory lazily (`config.yaml` + one safetensors file
     /// per layer; only headers are read now).
+    ///
+    /// Layers come from the config's `transcoders` list (files ending `.npz` are GemmaScope
+    /// `params.npz`), or, without the list, from `layer_0.safetensors`, `layer_1.safetensors`, … in
+    /// the directory. A config `activation: topk` with `k`, or `activation: relu`, overrides what
+    /// the files imply, as in circuit-tracer's `load_transcoder_set`.
     /// - Parameter path: the directory, or its `config.yaml`.
     /// - Throws: `TranscoderError` naming the file and the problem (missing config, wrong
     ///   `model_kind`, remote `hf://` paths, malformed layer files).
@@ -63,9 +71,28 @@ public final class TranscoderSet {
         guard config.modelKind == "transcoder_set" else {
             throw TranscoderError(configPath, "model_kind is \(config.modelKind); open it with CrossLayerTranscoder")
         }
-        guard !config.transcoders.isEmpty else { throw TranscoderError(configPath, "lists no transcoders") }
+        var activation: TranscoderActivation?
+        switch config.extra["activation"] {
+        case "topk":
+            guard let ks = config.extra["k"], let k = Int(ks), k > 0 else {
+                throw TranscoderError(configPath, "activation topk needs a positive integer \"k\"")
+            }
+            activation = .topK(k)
+        case "relu": activation = .relu
+        default: activation = nil
+        }
+        var refs = config.transcoders ?? []
+        if config.transcoders == nil {
+            while FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("layer_\(refs.count).safetensors")) {
+                refs.append("layer_\(refs.count).safetensors")
+            }
+        }
+        guard !refs.isEmpty else {
+            throw TranscoderError(configPath, config.transcoders == nil ? "no \"transcoders\" list and no layer_0.safetensors beside it"
+                                                                         : "lists no transcoders")
+        }
         var ts: [Transcoder] = []
-        for (layer, ref) in config.transcoders.enumerated() {
+        for (layer, ref) in refs.enumerated() {
             if ref.contains("://") {
                 throw TranscoderError(configPath, "transcoder \(layer) is remote (\(ref)); download it and list a local path")
             }
@@ -74,7 +101,7 @@ public final class TranscoderSet {
                 throw TranscoderError(configPath, "transcoder \(layer): \(file) does not exist")
             }
             ts.append(file.hasSuffix(".npz") ? try GemmaScope.load(path: file, layer: layer)
-                                             : try Transcoder(contentsOf: file, layer: layer))
+                                             : try Transcoder(contentsOf: file, layer: layer, activation: activation))
         }
         do {
             try self.init(transcoders: ts, featureInputHook: config.featureInputHook,
@@ -82,9 +109,20 @@ public final class TranscoderSet {
         } catch let e as TranscoderError { throw TranscoderError(configPath, e.message) }
     }
 
-    /// Writes the set to directory `path` as `config.yaml` + `layer_{i}.safetensors`.
-    /// - Throws: `TranscoderError` when the directory cannot be created, or a write error.
+    /// Writes the set to directory `path` as `config.yaml` + `layer_{i}.safetensors`. A TopK set also
+    /// records `activation: topk` and `k` in the config, which is where circuit-tracer reads them.
+    /// - Throws: `TranscoderError` when the directory cannot be created, TopK layers disagree on `k`
+    ///   or mix with other activations, or a write error.
     public func save(to path: String) throws {
+        var extra = self.extra
+        let ks = Set(transcoders.compactMap { t -> Int? in if case .topK(let k) = t.activation { k } else { nil } })
+        if !ks.isEmpty {
+            guard ks.count == 1, transcoders.allSatisfy({ if case .topK = $0.activation { true } else { false } }) else {
+                throw TranscoderError(path, "circuit-tracer sets hold one activation: TopK layers must all share k")
+            }
+            extra["activation"] = "topk"
+            extra["k"] = String(ks.first!)
+        }
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw TranscoderError(path, "cannot create directory: \(error)")
         }

@@ -30,7 +30,9 @@ struct TranscoderErrorTests {
         let cfg = dir.appendingPathComponent("config.yaml")
         let good = "model_kind: transcoder_set\nfeature_input_hook: ln2.hook_normalized\nfeature_output_hook: hook_mlp_out\n"
         try write(good, cfg)
-        expectError("config.yaml", "missing list \"transcoders\"") { _ = try TranscoderSet(contentsOf: dir.path) }
+        expectError("config.yaml", "no \"transcoders\" list and no layer_0.safetensors") { _ = try TranscoderSet(contentsOf: dir.path) }
+        try write(good + "activation: topk\ntranscoders: []\n", cfg)
+        expectError("config.yaml", "activation topk needs a positive integer \"k\"") { _ = try TranscoderSet(contentsOf: dir.path) }
         try write("feature_input_hook: a\nfeature_output_hook: b\ntranscoders: []\n", cfg)
         expectError("config.yaml", "missing key \"model_kind\"") { _ = try TranscoderSet(contentsOf: dir.path) }
         try write(good.replacingOccurrences(of: "transcoder_set", with: "sae"), cfg)
@@ -63,6 +65,11 @@ struct TranscoderErrorTests {
         try SafeTensors.write(["W_enc": z([4, 3]), "b_enc": z([4]), "W_dec": z([4, 3]), "b_dec": z([3])],
                               metadata: ["k": "zero"], to: f)
         expectError("layer_0.safetensors", "metadata \"k\"") { _ = try Transcoder(contentsOf: f, layer: 0) }
+        try SafeTensors.write(["W_enc": z([4, 3]), "b_enc": z([4]), "W_dec": z([4, 3]), "b_dec": z([3]),
+                               "activation_function.threshold": z([4])], to: f)
+        expectError("layer_0.safetensors", "the set's config asks for relu") {
+            _ = try Transcoder(contentsOf: f, layer: 0, activation: .relu)
+        }
         try Data("not a safetensors file".utf8).write(to: URL(fileURLWithPath: f))
         expectError("layer_0.safetensors", "not a valid safetensors file") { _ = try Transcoder(contentsOf: f, layer: 0) }
     }

@@ -44,7 +44,7 @@ struct TranscoderFormatTests {
         #expect(gated > 0)
     }
 
-    @Test("TopK set reads k from metadata and matches numpy")
+    @Test("TopK set: config activation/k, layer_*.safetensors discovery, k tensor; matches numpy")
     func topKFixture() throws {
         let set = try TranscoderSet(contentsOf: fixtures + "/topk/config.yaml")
         let ref = try reference()
@@ -53,10 +53,12 @@ struct TranscoderFormatTests {
             #expect(set[l].activation == .topK(5))
             let a = try set[l].encode(x)
             #expect(try maxDiff(a, ref.tensor("topk.\(l).features")) <= 1e-5)
-            #expect(try a.compare(.ne, 0).to(.float32).sum(dims: [-1]).amax().item() <= 5)
+            #expect(try a.compare(.ne, 0).to(.float32).sum(dims: [-1]).amax().item() == 5)
             #expect(try maxDiff(set[l](x), ref.tensor("topk.\(l).out")) <= 1e-5)
         }
         #expect(set[1].hasSkip)
+        // The layer file alone (its int64 "k" tensor) gives the same activation.
+        #expect(try Transcoder(contentsOf: fixtures + "/topk/layer_0.safetensors", layer: 0).activation == .topK(5))
     }
 
     @Test("GemmaScope params.npz, stored and deflated, matches numpy", arguments: ["params.npz", "params_compressed.npz"])
@@ -94,10 +96,9 @@ struct TranscoderFormatTests {
         func r(_ s: [Int]) throws -> Tensor { try Tensor.randn(s, generator: gen) }
         let t0 = try Transcoder(layer: 0, wEnc: r([16, 8]), bEnc: r([16]), wDec: r([16, 8]), bDec: r([8]),
                                 threshold: Tensor.rand([16], generator: gen), wSkip: r([8, 8]), activation: .jumpReLU)
-        let t1 = try Transcoder(layer: 1, wEnc: r([16, 8]), bEnc: r([16]), wDec: r([16, 8]), bDec: r([8]), activation: .topK(3))
-        let t2 = try Transcoder(layer: 2, wEnc: r([16, 8]), bEnc: r([16]), wDec: r([16, 8]), bDec: r([8]), activation: .relu)
-        let set = try TranscoderSet(transcoders: [t0, t1, t2], featureInputHook: "mlp.hook_in",
-                                    featureOutputHook: "mlp.hook_out", extra: ["scan": "tiny scan: v1", "k": "3"])
+        let t1 = try Transcoder(layer: 1, wEnc: r([16, 8]), bEnc: r([16]), wDec: r([16, 8]), bDec: r([8]), activation: .relu)
+        let set = try TranscoderSet(transcoders: [t0, t1], featureInputHook: "mlp.hook_in",
+                                    featureOutputHook: "mlp.hook_out", extra: ["scan": "tiny scan: v1"])
         let dir = try Support.tempDir("circuits")
         defer { try? FileManager.default.removeItem(at: dir) }
         try set.save(to: dir.path)
@@ -105,14 +106,28 @@ struct TranscoderFormatTests {
         #expect(back.featureInputHook == "mlp.hook_in" && back.featureOutputHook == "mlp.hook_out")
         #expect(back.extra == set.extra)
         let x = try r([4, 8])
-        for l in 0..<3 {
+        for l in 0..<2 {
             #expect(back[l].activation == set[l].activation && back[l].hasSkip == set[l].hasSkip)
             #expect(try maxDiff(back[l].wEnc, set[l].wEnc) == 0)
             #expect(try maxDiff(back[l](x), set[l](x)) == 0)
         }
+        // A TopK set records activation/k in config.yaml (where circuit-tracer reads them).
+        let k0 = try Transcoder(layer: 0, wEnc: r([16, 8]), bEnc: r([16]), wDec: r([16, 8]), bDec: r([8]), activation: .topK(3))
+        let k1 = try Transcoder(layer: 1, wEnc: r([16, 8]), bEnc: r([16]), wDec: r([16, 8]), bDec: r([8]),
+                                wSkip: r([8, 8]), activation: .topK(3))
+        let kdir = dir.appendingPathComponent("topk").path
+        try TranscoderSet(transcoders: [k0, k1], featureInputHook: "a", featureOutputHook: "b").save(to: kdir)
+        let kback = try TranscoderSet(contentsOf: kdir)
+        #expect(kback.extra == ["activation": "topk", "k": "3"])
+        #expect(try maxDiff(kback[1](x), k1(x)) == 0 && kback[0].activation == .topK(3))
+        #expect(throws: TranscoderError.self) {
+            try TranscoderSet(transcoders: [k0, t1], featureInputHook: "a", featureOutputHook: "b")
+                .save(to: dir.appendingPathComponent("mixed").path)
+        }
+        let t2 = t1
         // GemmaScope round trip (JumpReLU; ReLU becomes zero thresholds with the same features).
         try GemmaScope.save(t2, to: dir.appendingPathComponent("relu.npz").path)
-        let g2 = try GemmaScope.load(path: dir.appendingPathComponent("relu.npz").path, layer: 2)
+        let g2 = try GemmaScope.load(path: dir.appendingPathComponent("relu.npz").path, layer: 1)
         #expect(try maxDiff(g2(x), t2(x)) == 0)
         let noSkip = try Transcoder(layer: 0, wEnc: t0.wEnc, bEnc: t0.bEnc, wDec: t0.wDec, bDec: t0.bDec,
                                     threshold: t0.threshold, activation: .jumpReLU)
@@ -121,6 +136,6 @@ struct TranscoderFormatTests {
         #expect(try maxDiff(g0.threshold!, noSkip.threshold!) == 0)
         #expect(try maxDiff(g0(x), noSkip(x)) == 0)
         #expect(throws: TranscoderError.self) { try GemmaScope.save(t0, to: dir.appendingPathComponent("skip.npz").path) }
-        #expect(throws: TranscoderError.self) { try GemmaScope.save(t1, to: dir.appendingPathComponent("topk.npz").path) }
+        #expect(throws: TranscoderError.self) { try GemmaScope.save(k0, to: dir.appendingPathComponent("topk.npz").path) }
     }
 }
