@@ -15,12 +15,18 @@ itself is not installed):
                                SingleLayerTranscoder.to_safetensors writes; layer 1 has W_skip
   gemmascope/layer_0/params.npz             GemmaScope v1 layout, np.savez (stored)
   gemmascope/layer_0/params_compressed.npz  the same, np.savez_compressed (deflate)
+  clt/config.yaml              model_kind cross_layer_transcoder (hook_resid_mid -> hook_mlp_out)
+  clt/W_enc_{i}.safetensors    W_enc_i [32, 64], b_enc_i, b_dec_i, threshold_i (JumpReLU)
+  clt/W_dec_{i}.safetensors    W_dec_i [32, 2 - i, 64]
   reference.safetensors        inputs and numpy outputs:
       x                        [2, 11, 64] float32 inputs (random normal; stand-in for
                                blocks.L.ln2.hook_normalized)
       <set>.<layer>.pre / .features / .decoded / .out    pre-activations, features,
                                a·W_dec + b_dec, and full output (+ skip)  for set in plt, topk
       gemmascope.0.features / .out
+      x1                       a second input, read by the CLT's layer 1 (layer 0 reads x)
+      clt.<layer>.features / clt.<layer>.out   CLT features per layer and outputs per layer:
+                               out[t] = b_dec_t + sum_{s <= t} features_s @ W_dec_s[:, t - s]
 
 Orientation: circuit-tracer W_enc [d_tc, d_model] (pre = x @ W_enc.T + b_enc), W_dec [d_tc, d_model],
 W_skip [d_model, d_model] applied as x @ W_skip.T; GemmaScope W_enc [d_model, d_sae].
@@ -113,6 +119,28 @@ def main():
     np.savez_compressed(os.path.join(gd, "params_compressed.npz"), **arrays)
     _, feats, _, out = forward(g, x, "jumprelu")
     ref["gemmascope.0.features"], ref["gemmascope.0.out"] = feats, out
+    cd = os.path.join(ROOT, "clt")
+    os.makedirs(cd, exist_ok=True)
+    with open(os.path.join(cd, "config.yaml"), "w") as f:
+        f.write("model_kind: cross_layer_transcoder\nfeature_input_hook: hook_resid_mid\nfeature_output_hook: hook_mlp_out\n")
+    x1 = f32(rng.normal(0, 1, (2, 11, D_MODEL)))
+    ref["x1"] = x1
+    clt = []
+    for i in range(N_LAYERS):
+        p = make(False, True)
+        wdec = f32(rng.normal(0, 0.2, (D_TC, N_LAYERS - i, D_MODEL)))
+        save_file({f"W_enc_{i}": p["W_enc"], f"b_enc_{i}": p["b_enc"], f"b_dec_{i}": p["b_dec"],
+                   f"threshold_{i}": p["activation_function.threshold"]}, os.path.join(cd, f"W_enc_{i}.safetensors"))
+        save_file({f"W_dec_{i}": wdec}, os.path.join(cd, f"W_dec_{i}.safetensors"))
+        clt.append((p, wdec))
+    feats = []
+    for i, xi in enumerate([x, x1]):
+        pre, f, _, _ = forward(clt[i][0], xi, "jumprelu")
+        feats.append(f)
+        ref[f"clt.{i}.features"] = f
+    for t in range(N_LAYERS):
+        out = clt[t][0]["b_dec"] + sum(feats[s] @ clt[s][1][:, t - s] for s in range(t + 1))
+        ref[f"clt.{t}.out"] = f32(out)
     save_file(ref, os.path.join(ROOT, "reference.safetensors"))
     print("wrote", os.path.normpath(ROOT))
 
