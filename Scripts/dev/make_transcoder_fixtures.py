@@ -35,8 +35,14 @@ z * gate, no ReLU).
 
 Usage: /work/main/.venv-dev/bin/python Scripts/dev/make_transcoder_fixtures.py   (torch not needed;
 numpy<2 and safetensors)
+       .venv-dev/bin/python Scripts/dev/make_transcoder_fixtures.py --check-saved DIR
+           reads what Discern wrote to DIR (plt/ and topk/ sets, params.npz, clt/, and
+           outputs.safetensors with the input "x" and Discern's outputs "<name>.<layer>") with numpy
+           and safetensors only, recomputes the outputs as circuit-tracer defines them and exits 0
+           when every max |diff| <= 1e-5.
 """
 import os
+import sys
 
 import numpy as np
 from safetensors.numpy import save_file
@@ -145,5 +151,66 @@ def main():
     print("wrote", os.path.normpath(ROOT))
 
 
+def load_layer(path, config_activation=None, k=None):
+    from safetensors.numpy import load_file
+    p = load_file(path)
+    kt = p.pop("k", None)
+    if config_activation == "topk":
+        act = "topk"
+        k = int(k)
+    elif "activation_function.threshold" in p:
+        act = "jumprelu"
+    else:
+        act = "relu"
+    return p, act, k
+
+
+def parse_config(path):
+    cfg = {}
+    for line in open(path):
+        if ":" in line and not line.startswith(" "):
+            key, val = line.split(":", 1)
+            cfg[key.strip()] = val.split(" #")[0].strip().strip('"')
+    return cfg
+
+
+def check_saved(d):
+    global K
+    from safetensors.numpy import load_file
+    out = load_file(os.path.join(d, "outputs.safetensors"))
+    x = out["x"]
+    worst = 0.0
+    for name in ("plt", "topk"):
+        cfg = parse_config(os.path.join(d, name, "config.yaml"))
+        layer = 0
+        while os.path.exists(os.path.join(d, name, f"layer_{layer}.safetensors")):
+            p, act, k = load_layer(os.path.join(d, name, f"layer_{layer}.safetensors"), cfg.get("activation"), cfg.get("k"))
+            if k is not None:
+                K = k
+            got = forward(p, x, act)[3]
+            worst = max(worst, float(np.abs(got - out[f"{name}.{layer}"]).max()))
+            layer += 1
+    g = dict(np.load(os.path.join(d, "params.npz")))
+    gp = {"W_enc": g["W_enc"].T, "W_dec": g["W_dec"], "b_enc": g["b_enc"], "b_dec": g["b_dec"],
+          "activation_function.threshold": g["threshold"]}
+    worst = max(worst, float(np.abs(forward(gp, x, "jumprelu")[3] - out["gemmascope.0"]).max()))
+    feats, n = [], 0
+    while os.path.exists(os.path.join(d, "clt", f"W_enc_{n}.safetensors")):
+        n += 1
+    encs = [load_file(os.path.join(d, "clt", f"W_enc_{i}.safetensors")) for i in range(n)]
+    decs = [load_file(os.path.join(d, "clt", f"W_dec_{i}.safetensors"))[f"W_dec_{i}"] for i in range(n)]
+    for i in range(n):
+        e = encs[i]
+        pre = x @ e[f"W_enc_{i}"].T + e[f"b_enc_{i}"]
+        feats.append(pre * (pre > e[f"threshold_{i}"]))
+    for t in range(n):
+        y = encs[t][f"b_dec_{t}"] + sum(feats[s] @ decs[s][:, t - s] for s in range(t + 1))
+        worst = max(worst, float(np.abs(y - out[f"clt.{t}"]).max()))
+    print(f"max |diff| {worst:.3g}")
+    return 0 if worst <= 1e-5 else 1
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--check-saved":
+        sys.exit(check_saved(sys.argv[2]))
     main()
