@@ -181,8 +181,16 @@ public final class CrossLayerTranscoder {
     /// Features of `layer` for its input `x` `[..., d_model]`: `σ(x·W_encᵀ + b_enc)`, `[..., d_tc]`.
     /// - Throws: `TorchError` on a shape mismatch.
     public func encode(_ x: Tensor, layer: Int) throws -> Tensor {
-        let z = try x.linear(try wEnc(layer: layer), bias: try bEnc(layer: layer))
+        let w = try wEnc(layer: layer)
+        let z = try (x.dtype == w.dtype ? x : x.to(w.dtype)).linear(w, bias: try bEnc(layer: layer))
         return try activation.apply(z, threshold: try threshold(layer: layer))
+    }
+
+    /// Decoder vectors of `features` (int64 ids `[n]`) of source `layer`: `[n, n_layers − layer, d_model]`,
+    /// row `j` of each writing to layer `layer + j`. Only those rows of the mapped file are read.
+    /// - Throws: `TorchError` for ids out of range.
+    public func decoderVectors(layer: Int, _ features: Tensor) throws -> Tensor {
+        try wDec(layer: layer).indexSelect(dim: 0, index: features)
     }
 
     /// Outputs of every layer from every layer's features: `out[l'] = b_dec[l'] + Σ_{l ≤ l'} a_l · W_dec_l[:, l' − l]`.

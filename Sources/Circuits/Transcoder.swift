@@ -169,10 +169,12 @@ public final class Transcoder {
         if loader != nil { resident.removeAll() }
     }
 
-    /// Encoder pre-activations `x·W_encᵀ + b_enc` for `x` `[..., d_model]`.
+    /// Encoder pre-activations `x·W_encᵀ + b_enc` for `x` `[..., d_model]` (`x` is cast to the
+    /// encoder's dtype first, as circuit-tracer does).
     /// - Throws: `TorchError` on a shape mismatch.
     public func preActivations(_ x: Tensor) throws -> Tensor {
-        try x.linear(try wEnc, bias: try bEnc)
+        let w = try wEnc
+        return try (x.dtype == w.dtype ? x : x.to(w.dtype)).linear(w, bias: try bEnc)
     }
 
     /// Feature activations `σ(x·W_encᵀ + b_enc)`, `[..., d_tc]`.
@@ -191,7 +193,20 @@ public final class Transcoder {
     /// - Throws: `TorchError` on a shape mismatch.
     public func skip(_ x: Tensor) throws -> Tensor? {
         guard let w = try wSkip else { return nil }
-        return try x.linear(w)
+        return try (x.dtype == w.dtype ? x : x.to(w.dtype)).linear(w)
+    }
+
+    /// Decoder rows of `features` (int64 ids `[n]`), `[n, d_model]`: only those rows of the mapped
+    /// file are read (circuit-tracer's lazy `_get_decoder_vectors`).
+    /// - Throws: `TorchError` for ids out of range.
+    public func decoderVectors(_ features: Tensor) throws -> Tensor {
+        try wDec.indexSelect(dim: 0, index: features)
+    }
+
+    /// Encoder rows of `features` (int64 ids `[n]`), `[n, d_model]`.
+    /// - Throws: `TorchError` for ids out of range.
+    public func encoderVectors(_ features: Tensor) throws -> Tensor {
+        try wEnc.indexSelect(dim: 0, index: features)
     }
 
     /// The full transcoder output `decode(encode(x)) + skip(x)`, `[..., d_model]`.

@@ -59,3 +59,23 @@ struct TranscoderSemanticsTests {
         }
     }
 }
+
+@Suite("Transcoder dtypes and rows")
+struct TranscoderRowsTests {
+    @Test("decoder/encoder rows select features; float32 input is cast to bfloat16 weights")
+    func rowsAndDtype() throws {
+        let gen = try Generator(seed: 5)
+        let wEnc = try Tensor.randn([6, 4], generator: gen), wDec = try Tensor.randn([6, 4], generator: gen)
+        let tc = try Transcoder(layer: 0, wEnc: wEnc, bEnc: Tensor.zeros([6]), wDec: wDec, bDec: Tensor.zeros([4]),
+                                activation: .relu)
+        let ids = try Tensor([Int64(4), 1], shape: [2])
+        #expect(try tc.decoderVectors(ids).floats() == (try wDec.select(dim: 0, index: 4).floats() + wDec.select(dim: 0, index: 1).floats()))
+        #expect(try tc.encoderVectors(ids).shape == [2, 4])
+        let bf = try Transcoder(layer: 0, wEnc: wEnc.to(.bfloat16), bEnc: Tensor.zeros([6], dtype: .bfloat16),
+                                wDec: wDec.to(.bfloat16), bDec: Tensor.zeros([4], dtype: .bfloat16), activation: .relu)
+        let x = try Tensor.randn([3, 4], generator: gen)
+        let y = try bf(x)
+        #expect(y.dtype == .bfloat16)
+        #expect(try (y.to(.float32) - tc(x)).abs().amax().item() < 0.1)
+    }
+}
