@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import Models
 import Tensor
 
 /// One array in a numpy `.npz` archive: its name and where its member lies.
@@ -12,24 +13,29 @@ public struct NPZEntry: Sendable, Equatable {
     let uncompressedSize: Int
 }
 
-/// A numpy `.npz` archive (a zip of `.npy` files) read from disk: the directory is parsed at once,
-/// arrays are decoded on demand. Members may be stored or deflated (`np.savez`,
+/// A numpy `.npz` archive (a zip of `.npy` files) read from disk: the file is memory-mapped, the
+/// directory is parsed at once, arrays are decoded on demand (a stored, suitably aligned array is
+/// borrowed from the mapping without a copy). Members may be stored or deflated (`np.savez`,
 /// `np.savez_compressed`); arrays must be little-endian, C order, of a dtype Discern tensors hold.
 public final class NPZFile {
     /// The archive's path.
     public let path: String
     /// The arrays, in archive order.
     public let entries: [NPZEntry]
+    private let map: MappedFile
     private let data: Data
 
-    /// Opens `path` (memory-mapped) and parses every member's `.npy` header.
+    /// Opens `path` (memory-mapped) and parses the archive's directory.
     /// - Throws: `TranscoderError` naming the file when it is not a zip, uses an unsupported
     ///   compression, or holds a malformed or unsupported `.npy` member.
     public init(path: String) throws {
         self.path = path
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw TranscoderError(path, "cannot read: \(error.localizedDescription)")
+        let m: MappedFile
+        do { m = try MappedFile(path: path) } catch let e as SafeTensorsError {
+            throw TranscoderError(path, e.message)
         }
+        map = m
+        data = m.base.map { Data(bytesNoCopy: $0, count: m.size, deallocator: .none) } ?? Data()
         entries = try NPZFile.parseDirectory(data, path: path)
     }
 
@@ -40,6 +46,24 @@ public final class NPZFile {
     /// - Throws: `TranscoderError` when the name is missing or the member cannot be decompressed.
     public func tensor(_ name: String) throws -> Tensor {
         guard let e = entry(name) else { throw TranscoderError(path, "has no array named \"\(name)\"") }
+        if e.method == 0, let base = map.base {
+            guard e.dataOffset + e.compressedSize <= map.size else {
+                throw TranscoderError(path, "member \(e.name).npy runs past the end of the file")
+            }
+            let n = Swift.min(e.compressedSize, 65_536 + 12)
+            let head = [UInt8](UnsafeRawBufferPointer(start: base + e.dataOffset, count: n))
+            let header = try NPZFile.parseNPY(head, path: path, member: e.name)
+            let need = header.shape.reduce(1, *) * header.dtype.byteSize
+            guard e.compressedSize - header.dataStart == need else {
+                throw TranscoderError(path, "array \"\(name)\" holds \(e.compressedSize - header.dataStart) data bytes, shape \(header.shape) needs \(need)")
+            }
+            let ptr = base + e.dataOffset + header.dataStart
+            if need == 0 { return try Tensor.zeros(header.shape, dtype: header.dtype) }
+            if Int(bitPattern: ptr) % header.dtype.byteSize == 0 {
+                return try Tensor(borrowing: ptr, dtype: header.dtype, shape: header.shape, owner: map)
+            }
+            return try Tensor(rawBytes: [UInt8](UnsafeRawBufferPointer(start: ptr, count: need)), dtype: header.dtype, shape: header.shape)
+        }
         let member = try memberBytes(e)
         let header = try NPZFile.parseNPY(member, path: path, member: e.name)
         let bytes = [UInt8](member[header.dataStart...])

@@ -211,12 +211,12 @@ public struct SafeTensorsHeader: Sendable {
 }
 
 /// A read-only memory mapping of a file, unmapped when the last tensor borrowing it is freed.
-final class MappedFile: @unchecked Sendable {
-    let base: UnsafeMutableRawPointer?
-    let size: Int
-    let path: String
+package final class MappedFile: @unchecked Sendable {
+    package let base: UnsafeMutableRawPointer?
+    package let size: Int
+    package let path: String
 
-    init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw SafeTensorsError(path, "cannot open (\(String(cString: strerror(errno))))") }
@@ -236,7 +236,7 @@ final class MappedFile: @unchecked Sendable {
         base = p
     }
 
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+    package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
     deinit { if let base { munmap(base, size) } }
 }
