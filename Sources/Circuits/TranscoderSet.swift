@@ -1,4 +1,5 @@
 import Foundation
+import Models
 
 /// Per-layer transcoders for a whole model with the hooks they read and write (circuit-tracer's
 /// `TranscoderSet`).
@@ -50,7 +51,7 @@ public final class TranscoderSet {
     /// per layer; only headers are read now).
     ///
     /// Layers come from the config's `transcoders` list (files ending `.npz` are GemmaScope
-    /// `params.npz`), or, without the list, from `layer_0.safetensors`, `layer_1.safetensors`, … in
+    /// `params.npz`; safetensors files holding `w_enc` are GemmaScope-2), or, without the list, from `layer_0.safetensors`, `layer_1.safetensors`, … in
     /// the directory. A config `activation: topk` with `k`, or `activation: relu`, overrides what
     /// the files imply, as in circuit-tracer's `load_transcoder_set`.
     /// - Parameter path: the directory, or its `config.yaml`.
@@ -100,8 +101,13 @@ public final class TranscoderSet {
             guard FileManager.default.fileExists(atPath: file) else {
                 throw TranscoderError(configPath, "transcoder \(layer): \(file) does not exist")
             }
-            ts.append(file.hasSuffix(".npz") ? try GemmaScope.load(path: file, layer: layer)
-                                             : try Transcoder(contentsOf: file, layer: layer, activation: activation))
+            if file.hasSuffix(".npz") {
+                ts.append(try GemmaScope.load(path: file, layer: layer))
+            } else if (try? SafeTensorsFile(path: file))?.entry("w_enc") != nil {
+                ts.append(try GemmaScope.loadV2(path: file, layer: layer))
+            } else {
+                ts.append(try Transcoder(contentsOf: file, layer: layer, activation: activation))
+            }
         }
         do {
             try self.init(transcoders: ts, featureInputHook: config.featureInputHook,

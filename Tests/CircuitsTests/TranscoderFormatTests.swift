@@ -139,3 +139,33 @@ struct TranscoderFormatTests {
         #expect(throws: TranscoderError.self) { try GemmaScope.save(k0, to: dir.appendingPathComponent("topk.npz").path) }
     }
 }
+
+@Suite("GemmaScope-2 transcoders")
+struct GemmaScope2Tests {
+    @Test("w_enc/w_dec/affine_skip_connection safetensors load as the transposed circuit-tracer transcoder, also from a set")
+    func v2() throws {
+        let gen = try Generator(seed: 9)
+        func r(_ s: [Int]) throws -> Tensor { try Tensor.randn(s, generator: gen) }
+        let t = try Transcoder(layer: 0, wEnc: r([10, 6]), bEnc: r([10]), wDec: r([10, 6]), bDec: r([6]),
+                               threshold: Tensor.rand([10], generator: gen), wSkip: r([6, 6]), activation: .jumpReLU)
+        let dir = try Support.tempDir("circuits")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("params.safetensors").path
+        try SafeTensors.write([
+            "w_enc": t.wEnc.transpose(0, 1).contiguous(), "w_dec": t.wDec, "b_enc": t.bEnc, "b_dec": t.bDec,
+            "threshold": t.threshold!, "affine_skip_connection": t.wSkip!.transpose(0, 1).contiguous(),
+        ], to: file)
+        let g = try GemmaScope.loadV2(path: file, layer: 0)
+        #expect(g.activation == .jumpReLU && g.hasSkip && !g.isResident)
+        let x = try r([3, 6])
+        #expect(try maxDiff(g(x), t(x)) == 0)
+        try Data("model_kind: transcoder_set\nfeature_input_hook: a\nfeature_output_hook: b\ntranscoders:\n  - params.safetensors\n".utf8)
+            .write(to: dir.appendingPathComponent("config.yaml"))
+        let set = try TranscoderSet(contentsOf: dir.path)
+        #expect(try maxDiff(set[0](x), t(x)) == 0)
+        try SafeTensors.write(["w_enc": r([6, 10]), "w_dec": r([10, 6])], to: file)
+        #expect(throws: TranscoderError(file, "missing tensor \"b_enc\" (GemmaScope-2 layout)")) {
+            _ = try GemmaScope.loadV2(path: file, layer: 0)
+        }
+    }
+}
