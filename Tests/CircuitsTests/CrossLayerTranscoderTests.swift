@@ -94,3 +94,16 @@ struct CrossLayerTranscoderTests {
         }
     }
 }
+
+@Suite("Transcoder summaries")
+struct TranscoderSummaryTests {
+    @Test("one-line descriptions of what users see")
+    func summaries() throws {
+        let set = try TranscoderSet(contentsOf: fixtures + "/plt")
+        #expect(set.description == "TranscoderSet(2 layers, d_model 64, 32 features, ln2.hook_normalized → hook_mlp_out)")
+        #expect(set[0].description == "Transcoder(layer 0, d_model 64, 32 features, JumpReLU, skip)")
+        #expect(try TranscoderSet(contentsOf: fixtures + "/topk")[0].description == "Transcoder(layer 0, d_model 64, 32 features, TopK(5))")
+        #expect(try CrossLayerTranscoder(contentsOf: fixtures + "/clt").description
+            == "CrossLayerTranscoder(2 layers, d_model 64, 32 features per layer, JumpReLU, hook_resid_mid → hook_mlp_out)")
+    }
+}

@@ -67,7 +67,7 @@ struct TranscoderErrorTests {
         expectError("layer_0.safetensors", "metadata \"k\"") { _ = try Transcoder(contentsOf: f, layer: 0) }
         try SafeTensors.write(["W_enc": z([4, 3]), "b_enc": z([4]), "W_dec": z([4, 3]), "b_dec": z([3]),
                                "activation_function.threshold": z([4])], to: f)
-        expectError("layer_0.safetensors", "the set's config asks for relu") {
+        expectError("layer_0.safetensors", "the set's config asks for ReLU") {
             _ = try Transcoder(contentsOf: f, layer: 0, activation: .relu)
         }
         try Data("not a safetensors file".utf8).write(to: URL(fileURLWithPath: f))
