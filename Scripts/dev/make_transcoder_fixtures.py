@@ -3,8 +3,9 @@
 
 Writes small random transcoders shaped for the tiny GPT-2 fixture (Tests/Fixtures/models/gpt2:
 2 layers, d_model 64) under Tests/Fixtures/transcoders/, in the formats circuit-tracer reads, built
-from the format description in ../shared/notes/circuit-tracing-and-diffing.md §1.6 (circuit-tracer
-itself is not installed):
+from the format description in ../shared/notes/circuit-tracing-and-diffing.md §1.6 and circuit-tracer's
+source (circuit-tracer is not a dependency; Scripts/dev/check_transcoders_circuit_tracer.py checks these
+fixtures against circuit-tracer 0.5.0's own loaders: max |diff| 1.9e-6):
 
   plt/config.yaml              model_kind transcoder_set, ln2.hook_normalized -> hook_mlp_out
   plt/layer_0.safetensors      JumpReLU (activation_function.threshold) + W_skip
