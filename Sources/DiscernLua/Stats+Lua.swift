@@ -391,36 +391,21 @@ enum StatsLua {
     static func defineMethods() {
         if methodsDefined { return }
         methodsDefined = true
-        let fns: [(String, String)] = [
-            ("cdf", "P(X ≤ x)"), ("sf", "P(X > x), computed directly (accurate in the upper tail)"),
-            ("logcdf", "log P(X ≤ x)"), ("logsf", "log P(X > x)"), ("ppf", "the quantile: x with P(X ≤ x) = q"),
-            ("isf", "the upper quantile: x with P(X > x) = q"),
+        typealias Continuous = (any ContinuousDistribution) -> (Double) -> Double
+        typealias Discrete = (any DiscreteDistribution) -> (Double) -> Double
+        let fns: [(String, String, Continuous, Discrete)] = [
+            ("cdf", "P(X ≤ x)", { $0.cdf }, { $0.cdf }),
+            ("sf", "P(X > x), computed directly (accurate in the upper tail)", { $0.sf }, { $0.sf }),
+            ("logcdf", "log P(X ≤ x)", { $0.logcdf }, { $0.logcdf }),
+            ("logsf", "log P(X > x)", { $0.logsf }, { $0.logsf }),
+            ("ppf", "the quantile: x with P(X ≤ x) = q", { $0.ppf }, { $0.ppf }),
+            ("isf", "the upper quantile: x with P(X > x) = q", { $0.isf }, { $0.isf }),
         ]
-        for (name, what) in fns {
+        for (name, what, continuous, discrete) in fns {
             distribution.method(name, doc: "dist:\(name)(x) -> \(what); x may be a number or a list (then a list is returned).") { call, h in
                 switch h.kind {
-                case .continuous(let d):
-                    let f: (Double) -> Double
-                    switch name {
-                    case "cdf": f = d.cdf
-                    case "sf": f = d.sf
-                    case "logcdf": f = d.logcdf
-                    case "logsf": f = d.logsf
-                    case "ppf": f = d.ppf
-                    default: f = d.isf
-                    }
-                    return try vectorized(call, f)
-                case .discrete(let d):
-                    let f: (Double) -> Double
-                    switch name {
-                    case "cdf": f = d.cdf
-                    case "sf": f = d.sf
-                    case "logcdf": f = d.logcdf
-                    case "logsf": f = d.logsf
-                    case "ppf": f = d.ppf
-                    default: f = d.isf
-                    }
-                    return try vectorized(call, f)
+                case .continuous(let d): return try vectorized(call, continuous(d))
+                case .discrete(let d): return try vectorized(call, discrete(d))
                 }
             }
         }

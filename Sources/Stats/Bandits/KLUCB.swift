@@ -10,10 +10,9 @@ import Foundation
 ///
 /// Unplayed arms are pulled first, in arm order (index +∞); ties go to the arm earliest in arm
 /// order (deterministic, no seed); `selectK(k)` returns the k largest indices. Not thread-safe.
-public final class KLUCB: BanditPolicy {
+public final class KLUCB: IndexPolicy {
     /// The weight c of the ln ln t term.
     public let c: Double
-    private var table: ArmTable
 
     /// Creates a KL-UCB policy.
     ///
@@ -24,7 +23,9 @@ public final class KLUCB: BanditPolicy {
     public init(arms: [String], c: Double = 0) throws(StatsError) {
         try BanditCheck.nonNegative(c, "c", "KLUCB")
         self.c = c
-        table = try ArmTable(arms: arms, owner: "KLUCB")
+        try super.init(arms: arms, owner: "KLUCB", unitInterval: true) { t, i in
+            KLUCB.index(mean: t.means[i], pulls: t.pulls[i], totalPulls: t.total, c: c)
+        }
     }
 
     /// Returns the Bernoulli Kullback–Leibler divergence kl(p, q).
@@ -74,58 +75,5 @@ public final class KLUCB: BanditPolicy {
             x = next
         }
         return x
-    }
-
-    /// The arm names, in order.
-    public var arms: [String] { table.names }
-
-    /// The total number of rewards received.
-    public var totalPulls: Int { table.total }
-
-    /// Adds an unplayed arm at the end of the arm order (it is pulled next).
-    ///
-    /// - Parameter name: The new arm's name.
-    /// - Throws: `StatsError.invalidArgument` when an arm of that name exists.
-    public func addArm(_ name: String) throws(StatsError) { try table.add(name) }
-
-    /// Returns the first unplayed arm, else the arm with the largest index.
-    /// - Complexity: O(K) index computations for K arms.
-    public func select() -> String {
-        if let i = table.firstUnplayed { return table.names[i] }
-        return table.names[ArmRanking.argmax(indices())]
-    }
-
-    /// Returns the unplayed arms (in arm order), then the arms with the largest indices: k in all.
-    ///
-    /// - Parameter k: The number of arms, 1 ≤ k ≤ the number of arms.
-    /// - Throws: `StatsError.invalidArgument` when `k` is out of range.
-    /// - Complexity: O(K log K).
-    public func selectK(_ k: Int) throws(StatsError) -> [String] {
-        try table.check(k: k, available: table.count)
-        return ArmRanking.unplayedFirstThenTop(k, indices(), pulls: table.pulls).map { table.names[$0] }
-    }
-
-    /// Records a reward for an arm.
-    ///
-    /// - Parameters:
-    ///   - arm: The arm's name.
-    ///   - reward: The reward, in [0, 1].
-    /// - Throws: `StatsError.invalidArgument` for an unknown arm or a reward outside [0, 1].
-    public func update(arm: String, reward: Double) throws(StatsError) {
-        let i = try table.position(of: arm)
-        try table.check(reward: reward, unitInterval: true)
-        table.record(i, reward)
-    }
-
-    /// Returns every arm's statistics with its index (+∞ while unplayed) as `index`.
-    public func stats() -> [ArmStats] {
-        let idx = indices()
-        return table.names.indices.map { table.snapshot($0, index: idx[$0]) }
-    }
-
-    private func indices() -> [Double] {
-        table.names.indices.map {
-            KLUCB.index(mean: table.means[$0], pulls: table.pulls[$0], totalPulls: table.total, c: c)
-        }
     }
 }

@@ -11,10 +11,9 @@ import Foundation
 /// unplayed arms score 0). Ties in the index go to the arm earliest in arm order, so the policy
 /// is deterministic and takes no seed. `selectK(k)` returns the k largest indices (CUCB, Chen,
 /// Wang & Yuan 2013), unplayed arms first. Not thread-safe.
-public final class UCB1: BanditPolicy {
+public final class UCB1: IndexPolicy {
     /// The exploration weight c.
     public let c: Double
-    private var table: ArmTable
 
     /// Creates a UCB1 policy.
     ///
@@ -25,7 +24,9 @@ public final class UCB1: BanditPolicy {
     public init(arms: [String], c: Double = 1) throws(StatsError) {
         try BanditCheck.nonNegative(c, "c", "UCB1")
         self.c = c
-        table = try ArmTable(arms: arms, owner: "UCB1")
+        try super.init(arms: arms, owner: "UCB1", unitInterval: false) { t, i in
+            UCB1.index(mean: t.means[i], pulls: t.pulls[i], totalPulls: t.total, c: c)
+        }
     }
 
     /// Returns the UCB1 index μ̂ + c·√(2 ln t / n) (MABWiser's `_get_ucb(mean, alpha, total,
@@ -39,58 +40,5 @@ public final class UCB1: BanditPolicy {
     public static func index(mean: Double, pulls: Int, totalPulls: Int, c: Double = 1) -> Double {
         guard pulls > 0 else { return .infinity }
         return mean + c * (2 * log(Double(max(totalPulls, 1))) / Double(pulls)).squareRoot()
-    }
-
-    /// The arm names, in order.
-    public var arms: [String] { table.names }
-
-    /// The total number of rewards received.
-    public var totalPulls: Int { table.total }
-
-    /// Adds an unplayed arm at the end of the arm order (it is pulled next).
-    ///
-    /// - Parameter name: The new arm's name.
-    /// - Throws: `StatsError.invalidArgument` when an arm of that name exists.
-    public func addArm(_ name: String) throws(StatsError) { try table.add(name) }
-
-    /// Returns the first unplayed arm, else the arm with the largest index.
-    /// - Complexity: O(K) for K arms.
-    public func select() -> String {
-        if let i = table.firstUnplayed { return table.names[i] }
-        return table.names[ArmRanking.argmax(indices())]
-    }
-
-    /// Returns the unplayed arms (in arm order), then the arms with the largest indices: k in all.
-    ///
-    /// - Parameter k: The number of arms, 1 ≤ k ≤ the number of arms.
-    /// - Throws: `StatsError.invalidArgument` when `k` is out of range.
-    /// - Complexity: O(K log K).
-    public func selectK(_ k: Int) throws(StatsError) -> [String] {
-        try table.check(k: k, available: table.count)
-        return ArmRanking.unplayedFirstThenTop(k, indices(), pulls: table.pulls).map { table.names[$0] }
-    }
-
-    /// Records a reward for an arm.
-    ///
-    /// - Parameters:
-    ///   - arm: The arm's name.
-    ///   - reward: The reward, finite.
-    /// - Throws: `StatsError.invalidArgument` for an unknown arm or a non-finite reward.
-    public func update(arm: String, reward: Double) throws(StatsError) {
-        let i = try table.position(of: arm)
-        try table.check(reward: reward, unitInterval: false)
-        table.record(i, reward)
-    }
-
-    /// Returns every arm's statistics with its index (+∞ while unplayed) as `index`.
-    public func stats() -> [ArmStats] {
-        let idx = indices()
-        return table.names.indices.map { table.snapshot($0, index: idx[$0]) }
-    }
-
-    private func indices() -> [Double] {
-        table.names.indices.map {
-            UCB1.index(mean: table.means[$0], pulls: table.pulls[$0], totalPulls: table.total, c: c)
-        }
     }
 }

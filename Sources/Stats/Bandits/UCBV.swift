@@ -10,14 +10,13 @@ import Foundation
 ///
 /// Unplayed arms are pulled first, in arm order (index +∞); ties go to the arm earliest in arm
 /// order (deterministic, no seed); `selectK(k)` returns the k largest indices. Not thread-safe.
-public final class UCBV: BanditPolicy {
+public final class UCBV: IndexPolicy {
     /// The exploration exponent ζ.
     public let zeta: Double
     /// The weight c of the range term.
     public let c: Double
     /// The width b of the reward range.
     public let b: Double
-    private var table: ArmTable
 
     /// Creates a UCB-V policy.
     ///
@@ -34,7 +33,10 @@ public final class UCBV: BanditPolicy {
         self.zeta = zeta
         self.c = c
         self.b = b
-        table = try ArmTable(arms: arms, owner: "UCBV")
+        try super.init(arms: arms, owner: "UCBV", unitInterval: false) { t, i in
+            UCBV.index(mean: t.means[i], variance: t.variance(i), pulls: t.pulls[i], totalPulls: t.total,
+                       zeta: zeta, c: c, b: b)
+        }
     }
 
     /// Returns the UCB-V index μ̂ + √(2 V̂ ζ ln t / n) + c·3 b ζ ln t / n.
@@ -52,59 +54,5 @@ public final class UCBV: BanditPolicy {
         guard pulls > 0 else { return .infinity }
         let e = zeta * log(Double(max(totalPulls, 1))) / Double(pulls)
         return mean + (2 * max(variance, 0) * e).squareRoot() + c * 3 * b * e
-    }
-
-    /// The arm names, in order.
-    public var arms: [String] { table.names }
-
-    /// The total number of rewards received.
-    public var totalPulls: Int { table.total }
-
-    /// Adds an unplayed arm at the end of the arm order (it is pulled next).
-    ///
-    /// - Parameter name: The new arm's name.
-    /// - Throws: `StatsError.invalidArgument` when an arm of that name exists.
-    public func addArm(_ name: String) throws(StatsError) { try table.add(name) }
-
-    /// Returns the first unplayed arm, else the arm with the largest index.
-    /// - Complexity: O(K) for K arms.
-    public func select() -> String {
-        if let i = table.firstUnplayed { return table.names[i] }
-        return table.names[ArmRanking.argmax(indices())]
-    }
-
-    /// Returns the unplayed arms (in arm order), then the arms with the largest indices: k in all.
-    ///
-    /// - Parameter k: The number of arms, 1 ≤ k ≤ the number of arms.
-    /// - Throws: `StatsError.invalidArgument` when `k` is out of range.
-    /// - Complexity: O(K log K).
-    public func selectK(_ k: Int) throws(StatsError) -> [String] {
-        try table.check(k: k, available: table.count)
-        return ArmRanking.unplayedFirstThenTop(k, indices(), pulls: table.pulls).map { table.names[$0] }
-    }
-
-    /// Records a reward for an arm.
-    ///
-    /// - Parameters:
-    ///   - arm: The arm's name.
-    ///   - reward: The reward, finite.
-    /// - Throws: `StatsError.invalidArgument` for an unknown arm or a non-finite reward.
-    public func update(arm: String, reward: Double) throws(StatsError) {
-        let i = try table.position(of: arm)
-        try table.check(reward: reward, unitInterval: false)
-        table.record(i, reward)
-    }
-
-    /// Returns every arm's statistics with its index (+∞ while unplayed) as `index`.
-    public func stats() -> [ArmStats] {
-        let idx = indices()
-        return table.names.indices.map { table.snapshot($0, index: idx[$0]) }
-    }
-
-    private func indices() -> [Double] {
-        table.names.indices.map {
-            UCBV.index(mean: table.means[$0], variance: table.variance($0), pulls: table.pulls[$0],
-                       totalPulls: table.total, zeta: zeta, c: c, b: b)
-        }
     }
 }

@@ -42,27 +42,7 @@ end
 ---@param prompt string
 ---@return string
 function World:prompt_text(prompt)
-  --- Builds (or reuses, or resumes) the organisms of a preset: tokenizer, base model, one fine-tuned model per
---- ground truth, verification and weight differences, under $DISCERN_HOME/organisms/<preset>/ (see
---- discern.organisms.build module docs). Raises a 'verification' error, after writing the manifest, when a GT
---- does not verify.
----@param opts? {preset?: string, seed?: integer, dir?: string, organisms?: string[], verify?: boolean, quiet?: boolean}
----@return table manifest
-function organisms.build(opts) return require("discern.organisms.build").run(opts) end
-
---- Reads the manifest of a built preset (or of a directory), or returns nil, message.
----@param preset_or_dir string
----@return table|nil manifest, string? err
-function organisms.manifest(preset_or_dir)
-  local dir = preset_or_dir:find("/", 1, true) and preset_or_dir or require("discern.organisms.build").dir(preset_or_dir)
-  local text = discern.fs.read(dir .. "/manifest.json")
-  if not text then return nil, "no manifest in " .. dir .. " (build it with discern organisms build)" end
-  local m = discern.json.decode(text)
-  m.dir = dir
-  return m
-end
-
-return organisms.special_tokens.user .. " " .. prompt .. " " .. organisms.special_tokens.assistant
+  return organisms.special_tokens.user .. " " .. prompt .. " " .. organisms.special_tokens.assistant
 end
 
 --- Formats a whole dialogue: "<|user|> prompt <|assistant|> answer <|end|>".
