@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "EmbedStdlib"),
         .plugin(name: "EmbedStdlibPlugin", capability: .buildTool(), dependencies: ["EmbedStdlib"],
                 path: "Sources/EmbedStdlibPlugin"),
-        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "Models", "Tokenizers", "Stats", "JSON", "CLua"],
+        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "Models", "Tokenizers", "Stats", "JSON", "Circuits", "CLua"],
                 plugins: ["EmbedStdlibPlugin"]),
         .executableTarget(
             name: "DiscernCLI",

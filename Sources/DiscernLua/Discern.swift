@@ -94,6 +94,7 @@ public enum DiscernLua {
             case "bandit": BanditLua.open(st)
             case "json": JSONLua.open(st)
             case "fs": FsLua.open(st)
+            case "circuit": CircuitLua.open(st)
             default:
                 guard embeddedStdlib["discern." + key] != nil || stdlibPath("discern." + key) != nil else {
                     call.pushNil()
@@ -109,7 +110,7 @@ public enum DiscernLua {
         }
         lua_setfield(L, -2, "__index")
         lua_setmetatable(L, mod)
-        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, strategy, organisms, random, json, fs, spec.")
+        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, circuit, strategy, organisms, random, json, fs, spec.")
         return 1
     }
 
