@@ -72,7 +72,7 @@ extension FeatureContexts {
         let key = try cacheKey(model: model, transcoders: transcoders, tokens: tokens, k: options.k)
         if let entry = try store.get(key) {
             guard entry.kind == cacheKind else {
-                throw FeatureInterpretationError("store entry \(key) is a \(entry.kind), not a \(cacheKind)")
+                throw FeatureInterpretationError("store entry \(key) is a \(entry.kind), not a \(cacheKind)", kind: .corruptIndex)
             }
             var r = try FeatureContexts(serialized: entry.bytes)
             r.cacheKey = key

@@ -46,10 +46,10 @@ extension FeatureContexts {
     public init(serialized bytes: [UInt8]) throws {
         var r = ByteReader(bytes)
         guard try r.bytes(Self.magic.count) == Self.magic else {
-            throw FeatureInterpretationError("not a feature-context index of this version (bad magic)")
+            throw FeatureInterpretationError("not a feature-context index of this version (bad magic)", kind: .corruptIndex)
         }
         let k = try r.count()
-        guard k >= 1 else { throw FeatureInterpretationError("feature-context index: k is \(k)") }
+        guard k >= 1 else { throw FeatureInterpretationError("feature-context index: k is \(k)", kind: .corruptIndex) }
         let textCount = try r.count(), scored = try r.count(), special = try r.count() != 0
         var layers: [Layer] = []
         for _ in 0..<(try r.count()) {
@@ -68,7 +68,7 @@ extension FeatureContexts {
             let id = Int32(truncatingIfNeeded: try r.count())
             strings[id] = String(decoding: try r.bytes(try r.count()), as: UTF8.self)
         }
-        guard r.atEnd else { throw FeatureInterpretationError("feature-context index: \(r.remaining) trailing bytes") }
+        guard r.atEnd else { throw FeatureInterpretationError("feature-context index: \(r.remaining) trailing bytes", kind: .corruptIndex) }
         self.init(k: k, textCount: textCount, scoredTokenCount: scored, firstTokenIsSpecial: special, layers: layers,
                   texts: texts, tokenStrings: strings)
     }
@@ -103,7 +103,7 @@ struct ByteReader {
     var remaining: Int { data.count - offset }
 
     mutating func bytes(_ n: Int) throws -> [UInt8] {
-        guard n >= 0, n <= remaining else { throw FeatureInterpretationError("feature-context index is truncated") }
+        guard n >= 0, n <= remaining else { throw FeatureInterpretationError("feature-context index is truncated", kind: .corruptIndex) }
         defer { offset += n }
         return Array(data[offset..<(offset + n)])
     }
@@ -111,13 +111,13 @@ struct ByteReader {
     /// A non-negative count or index.
     mutating func count() throws -> Int {
         let v = try array(Int64.self, 1)[0]
-        guard v >= 0, v < Int64(Int32.max) * 4096 else { throw FeatureInterpretationError("feature-context index has a bad size \(v)") }
+        guard v >= 0, v < Int64(Int32.max) * 4096 else { throw FeatureInterpretationError("feature-context index has a bad size \(v)", kind: .corruptIndex) }
         return Int(v)
     }
 
     mutating func array<T: FixedWidthScalar>(_ type: T.Type, _ n: Int) throws -> [T] {
         let size = MemoryLayout<T>.size
-        guard n >= 0, n <= remaining / size else { throw FeatureInterpretationError("feature-context index is truncated") }
+        guard n >= 0, n <= remaining / size else { throw FeatureInterpretationError("feature-context index is truncated", kind: .corruptIndex) }
         let start = offset
         #if _endian(little)
         let out = [T](unsafeUninitializedCapacity: n) { buf, initialized in

@@ -213,10 +213,10 @@ struct FeatureInterpretationTests {
         let bytes = r.serialized()
         let back = try FeatureContexts(serialized: bytes)
         #expect(back == r && back.serialized() == bytes)
-        #expect(throws: FeatureInterpretationError("feature-context index is truncated")) {
+        #expect(throws: FeatureInterpretationError("feature-context index is truncated", kind: .corruptIndex)) {
             _ = try FeatureContexts(serialized: Array(bytes.dropLast(3)))
         }
-        #expect(throws: FeatureInterpretationError("not a feature-context index of this version (bad magic)")) {
+        #expect(throws: FeatureInterpretationError("not a feature-context index of this version (bad magic)", kind: .corruptIndex)) {
             _ = try FeatureContexts(serialized: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         }
     }
