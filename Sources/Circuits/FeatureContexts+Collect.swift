@@ -86,8 +86,17 @@ extension FeatureContexts {
         var valid: Tensor?
         var locations: Tensor?
 
+        // The transcoders may live on another device than the model (they load on the CPU).
+        let encoderDevices = try (0..<nLayers).map { l -> Device in
+            switch transcoders {
+            case .perLayer(let s): try s[l].wEnc.device
+            case .crossLayer(let c): try c.wEnc(layer: l).device
+            }
+        }
+
         func process(_ layer: Int, _ x: Tensor) throws {
-            let a = try transcoders.encode(x, layer: layer).to(.float32)
+            let dev = encoderDevices[layer]
+            let a = try transcoders.encode(x.device == dev ? x : x.to(dev), layer: layer).to(.float32)
             let width = a.shape[a.ndim - 1]
             let n = a.numel / width
             let flat = try a.reshape([n, width])
