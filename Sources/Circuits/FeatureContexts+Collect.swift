@@ -82,7 +82,7 @@ extension FeatureContexts {
         var runLocations: [Tensor?] = Array(repeating: nil, count: nLayers)
         var counts: [Tensor?] = Array(repeating: nil, count: nLayers)
         var sums: [Tensor?] = Array(repeating: nil, count: nLayers)
-        // Per batch: which flattened positions count, and where each one is in the corpus.
+        // Per batch: which flattened positions count (1, else 0), and where each one is in the corpus.
         var valid: Tensor?
         var locations: Tensor?
 
@@ -100,13 +100,13 @@ extension FeatureContexts {
             let width = a.shape[a.ndim - 1]
             let n = a.numel / width
             let flat = try a.reshape([n, width])
-            let ok = try valid!.to(flat.device)
-            let firing = try flat.compare(.ne, 0).logicalAnd(ok)
-            let c = try firing.to(.int64).sum(dims: [0])
-            let s = try (flat * firing.to(.float32)).sum(dims: [0]).to(.float64)
+            // Padding and position 0 are zeroed: they count as inactive everywhere below.
+            let masked = try flat * valid!.to(flat.device)
+            let c = try masked.compare(.ne, 0).sum(dims: [0])
+            let s = try masked.sum(dims: [0]).to(.float64)
             counts[layer] = try counts[layer].map { try $0 + c } ?? c
             sums[layer] = try sums[layer].map { try $0 + s } ?? s
-            let scored = try flat.maskedFill(firing.logicalNot(), -Double.infinity)
+            let scored = try masked.maskedFill(masked.compare(.eq, 0), -Double.infinity)
             let (v, i) = try scored.topk(Swift.min(k, n), dim: 0)
             let loc = try locations!.to(flat.device).indexSelect(dim: 0, index: i.reshape([-1])).view(i.shape)
             if runValues[layer] == nil {
@@ -143,7 +143,7 @@ extension FeatureContexts {
                         loc[b * s + p] = Int64(t) << 32 | Int64(p)
                     }
                 }
-                valid = try Tensor(ok.map { $0 ? Int64(1) : 0 }, shape: [batch.count * s, 1]).to(model.device).compare(.ne, 0)
+                valid = try Tensor(ok.map { $0 ? Float(1) : 0 }, shape: [batch.count * s, 1]).to(model.device)
                 locations = try Tensor(loc, shape: [batch.count * s]).to(model.device)
                 let (ids, mask) = try model.pad(seqs, side: .right)
                 let ragged = seqs.contains { $0.count != s }
