@@ -48,7 +48,7 @@ extension FeatureContexts {
     /// The model runs without gradients and stops before the unembedding. For each batch and layer
     /// the activations `[batch · seq, d_tc]` are masked (padding and position 0 never count), reduced
     /// with one `topk` over the token axis and merged with the running top-`k` by a second `topk` over
-    /// `[2k, d_tc]`: no per-feature loop runs in Swift during the pass. Ties at the `k`-th place are
+    /// at most `[2k, d_tc]`: no per-feature loop runs in Swift during the pass. Ties at the `k`-th place are
     /// broken arbitrarily.
     /// - Parameters:
     ///   - model: a causal model the transcoders fit (`Transcoders.validate(for:)`).
@@ -145,9 +145,10 @@ extension FeatureContexts {
                 }
                 valid = try Tensor(ok.map { $0 ? Float(1) : 0 }, shape: [batch.count * s, 1]).to(model.device)
                 locations = try Tensor(loc, shape: [batch.count * s]).to(model.device)
-                let (ids, mask) = try model.pad(seqs, side: .right)
-                let ragged = seqs.contains { $0.count != s }
-                var fo = ForwardOptions(attentionMask: ragged ? mask : nil, hooks: hooks)
+                // Right padding needs no attention mask: causal attention never lets a real token see
+                // the padding after it, and padded positions are never scored.
+                let (ids, _) = try model.pad(seqs, side: .right)
+                var fo = ForwardOptions(hooks: hooks)
                 fo.finalHiddenOnly = true
                 _ = try model.forward(ids, fo)
                 passes += 1
