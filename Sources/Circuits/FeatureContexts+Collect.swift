@@ -48,8 +48,13 @@ extension FeatureContexts {
     /// The model runs without gradients and stops before the unembedding. For each batch and layer
     /// the activations `[batch · seq, d_tc]` are masked (padding and position 0 never count), reduced
     /// with one `topk` over the token axis and merged with the running top-`k` by a second `topk` over
-    /// at most `[2k, d_tc]`: no per-feature loop runs in Swift during the pass. Ties at the `k`-th place are
-    /// broken arbitrarily.
+    /// at most `[2k, d_tc]`: no per-feature loop runs in Swift during the pass.
+    ///
+    /// Equal activations (texts that share a prefix give identical ones) are kept in corpus order,
+    /// earlier text then earlier position, whatever the batching: the top-k runs on float64 keys
+    /// `a · (1 − 2⁻²⁶ · r / R)`, `r` the token's rank in the corpus and `R` the corpus size, which
+    /// order equal float32 activations by `r` without reordering different ones and round back to
+    /// `a` exactly (for corpora under 2²⁶ tokens; beyond that, ties may be broken arbitrarily).
     /// - Parameters:
     ///   - model: a causal model the transcoders fit (`Transcoders.validate(for:)`).
     ///   - transcoders: the feature basis.
@@ -82,9 +87,14 @@ extension FeatureContexts {
         var runLocations: [Tensor?] = Array(repeating: nil, count: nLayers)
         var counts: [Tensor?] = Array(repeating: nil, count: nLayers)
         var sums: [Tensor?] = Array(repeating: nil, count: nLayers)
-        // Per batch: which flattened positions count (1, else 0), and where each one is in the corpus.
+        // Per batch: which flattened positions count (1, else 0), where each one is in the corpus,
+        // and its tie-breaking factor 1 − 2⁻²⁶ · rank / R.
         var valid: Tensor?
         var locations: Tensor?
+        var tieFactors: Tensor?
+        var offsets = [Int](repeating: 0, count: tokens.count)
+        for i in 1..<Swift.max(1, tokens.count) { offsets[i] = offsets[i - 1] + tokens[i - 1].count }
+        let corpusSize = Double(offsets[tokens.count - 1] + tokens[tokens.count - 1].count)
 
         // The transcoders may live on another device than the model (they load on the CPU).
         let encoderDevices = try (0..<nLayers).map { l -> Device in
@@ -106,11 +116,12 @@ extension FeatureContexts {
             let s = try masked.sum(dims: [0]).to(.float64)
             counts[layer] = try counts[layer].map { try $0 + c } ?? c
             sums[layer] = try sums[layer].map { try $0 + s } ?? s
-            let scored = try masked.maskedFill(masked.compare(.eq, 0), -Double.infinity)
+            let keys = try masked.to(.float64) * tieFactors!.to(flat.device)
+            let scored = try keys.maskedFill(masked.compare(.eq, 0), -Double.infinity)
             let (v, i) = try scored.topk(Swift.min(k, n), dim: 0)
             let loc = try locations!.to(flat.device).indexSelect(dim: 0, index: i.reshape([-1])).view(i.shape)
             if runValues[layer] == nil {
-                runValues[layer] = try Tensor.full([k, width], -Double.infinity, dtype: .float32, device: flat.device)
+                runValues[layer] = try Tensor.full([k, width], -Double.infinity, dtype: .float64, device: flat.device)
                 runLocations[layer] = try Tensor.zeros([k, width], dtype: .int64, device: flat.device)
             }
             let mv = try Tensor.cat([runValues[layer]!, v], dim: 0)
@@ -137,14 +148,17 @@ extension FeatureContexts {
                 let s = seqs[0].count
                 var ok = [Bool](repeating: false, count: batch.count * s)
                 var loc = [Int64](repeating: 0, count: batch.count * s)
+                var tie = [Double](repeating: 1, count: batch.count * s)
                 for (b, t) in batch.enumerated() {
                     for p in 0..<s {
                         ok[b * s + p] = p >= 1 && p < tokens[t].count
                         loc[b * s + p] = Int64(t) << 32 | Int64(p)
+                        tie[b * s + p] = 1 - 0x1p-26 * Double(offsets[t] + p) / corpusSize
                     }
                 }
                 valid = try Tensor(ok.map { $0 ? Float(1) : 0 }, shape: [batch.count * s, 1]).to(model.device)
                 locations = try Tensor(loc, shape: [batch.count * s]).to(model.device)
+                tieFactors = try Tensor(tie, shape: [batch.count * s, 1]).to(model.device)
                 // Right padding needs no attention mask: causal attention never lets a real token see
                 // the padding after it, and padded positions are never scored.
                 let (ids, _) = try model.pad(seqs, side: .right)
@@ -170,9 +184,11 @@ extension FeatureContexts {
                 throw FeatureInterpretationError("layer \(l)'s input hook was not reached in the forward pass")
             }
             let width = rv.shape[1]
-            var values = try rv.transpose(0, 1).contiguous().floats()
+            // The keys round back to the activations exactly (see `collect`).
+            var values = try rv.transpose(0, 1).contiguous().to(.float32).floats()
             var locs = try rl.transpose(0, 1).contiguous().toArray(Int64.self)
-            // Equal activations: earlier text, then earlier position first (deterministic output).
+            // Equal activations: earlier text, then earlier position first (the keys ordered them so
+            // already; this also orders the slots of a corpus too large for the keys to).
             for f in 0..<width {
                 let r = (f * k)..<((f + 1) * k)
                 let pairs = zip(values[r], locs[r]).sorted { a, b in

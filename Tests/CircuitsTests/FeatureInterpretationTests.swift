@@ -7,6 +7,7 @@ import Testing
 import TestSupport
 
 private let modelDir = Support.repoRoot.appendingPathComponent("Tests/Fixtures/models/gpt2").path
+private let llamaDir = Support.repoRoot.appendingPathComponent("Tests/Fixtures/models/llama").path
 
 private let corpus = [
     "The cat sees a big apple.",
@@ -19,6 +20,7 @@ private let corpus = [
     "a",
     "The weather is rain and the cat is wet.",
     "we write",
+    "The cat sees a big apple.",  // a duplicate: its activations tie with text 0's
 ]
 
 /// Random ReLU transcoders for the 2-layer, d_model 64 fixture GPT-2: biases spread so that some
@@ -113,8 +115,29 @@ struct FeatureInterpretationTests {
         }
     }
 
-    @Test("top contexts, counts and sums equal a dense scan, batched or not, PLT and CLT", arguments: [false, true])
-    func bruteForce(crossLayer: Bool) throws {
+    @Test("logit lens of a Llama (untied W_U, RMSNorm: γ without centring)")
+    func logitLensLlama() throws {
+        let llama = try Transformer.load(llamaDir)
+        let wu = try #require(llama.parameters["lm_head.weight"]).transpose(0, 1)
+        let gamma = try #require(llama.parameters.first { $0.key.hasSuffix("norm.weight") && !$0.key.contains("layers.") }?.value)
+        let tc = try randomTranscoders(seed: 8, crossLayer: true)
+        guard case .crossLayer(let c) = tc else { return }
+        for finalNorm in [false, true] {
+            let lens = try FeatureLogitLens.compute(model: llama, transcoders: tc, layer: 1, features: [9], k: 4, finalNorm: finalNorm)[0]
+            var d = try c.wDec(layer: 1).select(dim: 0, index: 9).select(dim: 0, index: 0)
+            if finalNorm { d = try d * gamma }
+            let scores = try d.unsqueeze(0).matmul(wu).reshape([-1]).doubles()
+            let order = scores.indices.sorted { scores[$0] > scores[$1] }
+            #expect(lens.promoted.map(\.id) == Array(order.prefix(4)))
+            #expect(lens.suppressed.map(\.id) == Array(order.reversed().prefix(4)))
+            for e in lens.promoted + lens.suppressed { #expect(Swift.abs(e.score - scores[e.id]) <= 1e-5) }
+        }
+    }
+
+    @Test("top contexts, counts and sums equal a dense scan, batched or not, PLT and CLT, GPT-2 and Llama",
+          arguments: [("gpt2", false), ("gpt2", true), ("llama", true)])
+    func bruteForce(modelName: String, crossLayer: Bool) throws {
+        let model = modelName == "gpt2" ? self.model : try Transformer.load(llamaDir)
         let tc = try randomTranscoders(seed: 11, crossLayer: crossLayer)
         let tokens = try FeatureContexts.tokenize(corpus, model: model, options: FeatureContextOptions())
         #expect(tokens.allSatisfy { $0.first == 0 })  // BOS prepended
@@ -125,6 +148,8 @@ struct FeatureInterpretationTests {
         let batched = try FeatureContexts.collect(model: model, transcoders: tc, tokens: tokens,
                                                   options: FeatureContextOptions(k: k, batchSize: 3))
         #expect(exact.forwardPasses == corpus.count && batched.forwardPasses == 4)
+        // Text 10 repeats text 0: equal activations, kept in corpus order.
+        var ties = 0
         #expect(exact.scoredTokenCount == tokens.reduce(0) { $0 + $1.count - 1 })
         var live = 0
         for l in 0..<2 {
@@ -147,9 +172,14 @@ struct FeatureInterpretationTests {
                 for (x, y) in zip(b, got) { #expect(Swift.abs(x.activation - y.activation) <= 1e-5) }
                 #expect(try batched.activeCount(layer: l, feature: f) == all.count)
                 if !all.isEmpty { live += 1 }
+                for (x, y) in zip(got, got.dropFirst()) where x.activation == y.activation {
+                    #expect((x.textIndex, x.position) < (y.textIndex, y.position))
+                    ties += 1
+                }
             }
         }
         #expect(live > 30)  // the test exercises real contexts
+        #expect(ties > 0)  // and equal activations
         #expect(try exact.top(layer: 0, feature: 0).isEmpty && exact.maxActivation(layer: 0, feature: 0) == nil)
     }
 
