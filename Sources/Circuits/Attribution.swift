@@ -3,6 +3,7 @@
 // frozen replacement model — plus causal-cone sweeps, sparse rows, explicit constant terms (the
 // sum check) and dropped-feature mass.
 import Foundation
+import JSON
 import Models
 import Tensor
 
@@ -419,6 +420,9 @@ public enum Attribution {
                 "transcoders": rm.transcoders.description, "model": rm.model.summary,
             ]
             if let m = o.maxFeatureNodes { meta["max_feature_nodes"] = String(m) }
+            var names = JSONObject()
+            for v in logitIds { names[String(v)] = .string(rm.model.tokenizer == nil ? "#\(v)" : try rm.model.decode([v])) }
+            meta["logit_tokens"] = String(decoding: JSONValue.object(names).rendered, as: UTF8.self)
             for (k, v) in timings { meta["time_" + k] = String(format: "%.4f", v) }
             let text = try prompt ?? (rm.model.tokenizer == nil ? strings.joined() : rm.model.decode(tokens))
             return AttributionGraph(prompt: text, tokens: tokens, tokenStrings: strings,

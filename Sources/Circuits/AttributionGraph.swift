@@ -46,6 +46,13 @@ public final class AttributionGraph {
         public var dropped: Float
         /// Σ |edges| from dropped features.
         public var droppedAbs: Float
+
+        public init(value: Float, constant: Float, dropped: Float, droppedAbs: Float) {
+            self.value = value
+            self.constant = constant
+            self.dropped = dropped
+            self.droppedAbs = droppedAbs
+        }
     }
 
     /// The prompt as given (or decoded from the tokens).
