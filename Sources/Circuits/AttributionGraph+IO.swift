@@ -162,7 +162,7 @@ extension AttributionGraph {
     }
 
     /// The token string of vocabulary id `v` if it is in the prompt's tokens, else `#v`.
-    func logitToken(_ v: Int) -> String {
+    public func logitToken(_ v: Int) -> String {
         if let names = metadata["logit_tokens"], let parsed = try? JSONValue.parse(Array(names.utf8)), let obj = parsed.objectValue,
            let s = obj[String(v)]?.stringValue { return s }
         if let p = tokens.firstIndex(of: v) { return tokenStrings[p] }
