@@ -23,8 +23,10 @@ public struct AttributionOptions: Sendable {
     public var targetTokens: [Int]?
     /// Compute the constant terms with an extra frozen forward pass (the sum check).
     public var sumCheck = true
-    /// Host memory for the row buffer of one batch, in floats (larger batches are split).
-    public var maxBufferFloats = 64 << 20
+    /// Restrict each reverse sweep to the batch's causal cone (positions up to its last target,
+    /// layers up to its top target). Off: every sweep covers the whole prompt and every layer, as
+    /// circuit-tracer's backward passes do (same edges; for benchmarks).
+    public var causalCone = true
 
     public init() {}
 }
@@ -275,7 +277,7 @@ public enum Attribution {
             let b = batch.count
             let nActive = featLayer.count
             var dense = [Float](repeating: 0, count: b * nCols)
-            let gEmbed = try sweep.sweep(batch, vectors: vectors) { l, g in
+            let gEmbed = try sweep.sweep(batch, vectors: vectors, cone: o.causalCone) { l, g in
                 let width = g.shape[1]
                 let w = writes[l]
                 if let vecs = w.vectors {

@@ -86,10 +86,10 @@ final class LinearizedSweep {
     ///   - targets: the batch (row b of the result is target b).
     ///   - vectors: target vectors `[n, d_model]` (float32, model device), indexed by `vectorRow`.
     ///   - visit: called with (layer, gradient at that layer's MLP output `[B, T', d]`) from the top down.
-    func sweep(_ targets: [SweepTarget], vectors: Tensor, visit: (Int, Tensor) throws -> Void) throws -> Tensor {
+    func sweep(_ targets: [SweepTarget], vectors: Tensor, cone: Bool = true, visit: (Int, Tensor) throws -> Void) throws -> Tensor {
         let b = targets.count
-        let t = (targets.map(\.position).max() ?? 0) + 1
-        let top = targets.map(\.layer).max() ?? 0
+        let t = cone ? (targets.map(\.position).max() ?? 0) + 1 : run.tokens.count
+        let top = cone ? targets.map(\.layer).max() ?? 0 : nLayers
         let d = vectors.shape[1]
         let device = vectors.device
         // Injection helper: a [B, T', d] tensor holding each selected target's vector at its position.
