@@ -116,7 +116,13 @@ public enum Attribution {
         struct Writes {
             var cols: [Int32]
             var positions: [Int]
+            /// Activation-scaled decoder vectors `[n, d]`, row k for `cols[k]` at `positions[k]`.
             var vectors: Tensor?
+            /// The same vectors grouped by position for one batched matmul: `[T, d, slots]`, zero-padded;
+            /// `slotCols[p]` lists the columns of position p's slots.
+            var byPosition: Tensor?
+            var slotCols: [[Int32]] = []
+            var slots = 0
         }
         var writes: [Writes] = []
 
@@ -267,7 +273,26 @@ public enum Attribution {
                     writes[out].cols += sel.map { Int32($0) }
                     writes[out].positions += sel.map { featPos[$0] }
                 }
-                if !parts.isEmpty { writes[out].vectors = try Tensor.cat(parts, dim: 0) }
+                guard !parts.isEmpty else { continue }
+                let vecs = try Tensor.cat(parts, dim: 0)
+                writes[out].vectors = vecs
+                // Group by position: slot j of position p holds the j-th write at p.
+                var slotCols = [[Int32]](repeating: [], count: t)
+                var row = [Int]()
+                for (k, p) in writes[out].positions.enumerated() {
+                    row.append(slotCols[p].count)
+                    slotCols[p].append(writes[out].cols[k])
+                }
+                let slots = slotCols.map(\.count).max() ?? 0
+                let d = vecs.shape[1]
+                // Flat destination (p, slot) in a [T·slots, d] table, then reshaped to [T, slots, d] → [T, d, slots].
+                let dest = zip(writes[out].positions, row).map { Int64($0 * slots + $1) }
+                let table = try Tensor.zeros([t * slots, d], device: device)
+                let scattered = try table.scatterAdd(dim: 0, index: try Tensor(dest, shape: [dest.count, 1]).to(device).expand([dest.count, d]),
+                                                     src: vecs)
+                writes[out].byPosition = try scattered.view([t, slots, d]).transpose(1, 2).contiguous()
+                writes[out].slotCols = slotCols
+                writes[out].slots = slots
             }
         }
 
@@ -280,20 +305,17 @@ public enum Attribution {
             let gEmbed = try sweep.sweep(batch, vectors: vectors, cone: o.causalCone) { l, g in
                 let width = g.shape[1]
                 let w = writes[l]
-                if let vecs = w.vectors {
-                    // Features writing at layer l inside the cone: ⟨g[b, pos], a·W_dec⟩, chunked to bound memory.
-                    let inCone = w.positions.indices.filter { w.positions[$0] < width }
-                    let d = vecs.shape[1]
-                    let chunk = Swift.max(1, (8 << 20) / Swift.max(1, b * d))
-                    for start in stride(from: 0, to: inCone.count, by: chunk) {
-                        let part = Array(inCone[start..<Swift.min(inCone.count, start + chunk)])
-                        let idx = try Tensor(part.map(Int64.init), shape: [part.count]).to(device)
-                        let pos = try Tensor(part.map { Int64(w.positions[$0]) }, shape: [part.count]).to(device)
-                        let vals = try (g.indexSelect(dim: 1, index: pos) * vecs.indexSelect(dim: 0, index: idx).unsqueeze(0))
-                            .sum(dims: [2]).floats()
+                if let byPos = w.byPosition {
+                    // Features writing at layer l inside the cone: ⟨g[b, p], a·W_dec⟩ for every slot of every
+                    // position p, as one batched matmul [T', B, d] × [T', d, slots].
+                    let vals = try g.transpose(0, 1).contiguous().bmm(byPos.narrow(dim: 0, start: 0, length: width)).floats()
+                    let slots = w.slots
+                    for p in 0..<width {
+                        let cols = w.slotCols[p]
+                        guard !cols.isEmpty else { continue }
                         for r in 0..<b {
-                            let base = r * nCols
-                            for (j, k) in part.enumerated() { dense[base + Int(w.cols[k])] += vals[r * part.count + j] }
+                            let src = (p * b + r) * slots, base = r * nCols
+                            for (j, c) in cols.enumerated() { dense[base + Int(c)] += vals[src + j] }
                         }
                     }
                 }
