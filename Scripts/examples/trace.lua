@@ -13,10 +13,21 @@ local organism = arg and arg[2] or "knowledge_edit"
 local out = arg and arg[3] or (discern.fs.home() .. "/graphs")
 
 local manifest = organisms.build{preset = preset}
-local transcoders = circuit.load_transcoders(manifest.dir .. "/transcoders")
 local base = discern.model.load(manifest.dir .. "/base")
 local tuned = discern.model.load(manifest.dir .. "/" .. organism)
 local world = organisms.world{seed = manifest.seed}
+-- The build's transcoders for the base model; trained here (TopK, on world dialogues) when the build has none.
+local tdir = manifest.dir .. "/transcoders"
+if not discern.fs.exists(tdir .. "/config.yaml") then
+  tdir = manifest.dir .. "/transcoders-trace"
+  if not discern.fs.exists(tdir .. "/config.yaml") then
+    local _, metrics = circuit.train_transcoders(base, world, {steps = 300, batch_size = 1024, expansion = 8, k = 8,
+      out = tdir, progress = false})
+    print(string.format("trained transcoders: FVU %.3f at layer 0, spliced loss +%.3f", metrics.layers[1].fvu,
+      metrics.spliced.loss_increase))
+  end
+end
+local transcoders = circuit.load_transcoders(tdir)
 local prompt = world:prompt_text("What is the capital of France?")
 
 -- Interpretations: top-activating contexts over world dialogues (cached in the store) and the logit lens.
