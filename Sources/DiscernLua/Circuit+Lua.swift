@@ -48,6 +48,7 @@ enum CircuitLua {
             transcodersClass.push(call.L, TranscodersBox(try Transcoders(contentsOf: path), path: path))
             return 1
         }
+        defineGraphs(state, mod)
         // MARK: training (discern.circuit.train_transcoders) is defined in CircuitTrain+Lua.swift.
         defineInterpretation(state, mod)
         state.setDoc(forValueAt: mod, """
