@@ -58,8 +58,8 @@ public struct FeatureLogitLens: Sendable, Equatable {
     ///   - k: how many promoted and suppressed tokens to keep (at most `d_vocab`).
     ///   - finalNorm: apply the final norm's weight (see the type's documentation).
     /// - Returns: one result per feature, in the order given.
-    /// - Throws: `FeatureInterpretationError` for a bad layer, feature, `k` or width; `ModelError`
-    ///   for a model without an unembedding; `TorchError`.
+    /// - Throws: `FeatureInterpretationError` for a bad layer, feature, `k` or width, or a model
+    ///   without an unembedding (BERT); `TorchError`.
     /// - Complexity: one `[n, d_model] × [d_model, d_vocab]` product and two top-k's per call.
     public static func compute(model: Transformer, transcoders: Transcoders, layer: Int, features: [Int], k: Int = 10,
                                finalNorm: Bool = false) throws -> [FeatureLogitLens] {
@@ -70,6 +70,9 @@ public struct FeatureLogitLens: Sendable, Equatable {
         if let bad = features.first(where: { $0 < 0 || $0 >= width }) {
             throw FeatureInterpretationError("feature \(bad) is outside 0..<\(width) at layer \(layer)")
         }
+        guard model.config.architecture != .bert else {
+            throw FeatureInterpretationError("the logit lens needs a causal model; BERT has no unembedding")
+        }
         guard transcoders.dModel == model.config.dModel else {
             throw FeatureInterpretationError("the transcoders have d_model \(transcoders.dModel), the model \(model.config.dModel)")
         }
@@ -79,9 +82,8 @@ public struct FeatureLogitLens: Sendable, Equatable {
         let scores: Tensor = try Torch.noGrad {
             var d = try transcoders.writeDirections(layer: layer, features: features)
             if finalNorm {
-                let (gamma, centers) = try model.finalNormWeight()
-                if centers { d = try d - d.mean(dims: [-1], keepdim: true) }
-                d = try d * gamma.to(dtype: .float32, device: d.device)
+                if model.normsCenter { d = try d - d.mean(dims: [-1], keepdim: true) }
+                d = try d * model.finalNormWeight.to(dtype: .float32, device: d.device)
             }
             let wu = try model.unembeddingMatrix().to(dtype: .float32, device: d.device)
             return try d.matmul(wu)
