@@ -50,7 +50,7 @@ final class LinearizedSweep {
         ln2 = try blocks.map { try $0.ln2Weight.to(.float32) }
         wV = try blocks.map { try $0.vWeight.to(.float32) }
         wO = try blocks.map { try $0.oWeight.to(.float32) }
-        finalWeight = try rm.model.finalNormWeight.to(.float32)
+        finalWeight = try rm.model.finalNormWeight().weight.to(.float32)
         skip = try (0..<c.nLayers).map { try rm.transcoders.skipMatrix(layer: $0)?.to(.float32) }
         self.run = run
     }

@@ -240,7 +240,7 @@ public final class ReplacementModel {
             _ = try model.forward(try tokenTensor(run.tokens), ForwardOptions(hooks: ctx))
             var hidden = final!
             // RMSNorm's hook_normalized excludes the weight (TransformerLens); the unembedding reads it weighted.
-            if !model.normsCenter { hidden = try hidden * model.finalNormWeight.to(.float32) }
+            if !model.normsCenter { hidden = try hidden * model.finalNormWeight().weight.to(.float32) }
             return FrozenOutputs(inputs: inputs, finalHidden: hidden)
         }
     }

@@ -209,27 +209,6 @@ public enum Transcoders: CustomStringConvertible {
         }
     }
 
-    /// A 64-bit fingerprint (hex) of the hooks and every weight (materialises them): the transcoder
-    /// part of cache keys.
-    public func fingerprint() throws -> String {
-        var f = Fingerprint()
-        f.add(featureInputHook)
-        f.add(featureOutputHook)
-        for l in 0..<nLayers {
-            f.add(String(describing: activation(layer: l)))
-            switch self {
-            case .perLayer(let s):
-                for t in [try s[l].wEnc, try s[l].bEnc, try s[l].wDec, try s[l].bDec] { try f.add(t) }
-                if let t = try s[l].threshold { try f.add(t) }
-                if let t = try s[l].wSkip { try f.add(t) }
-            case .crossLayer(let c):
-                for t in [try c.wEnc(layer: l), try c.bEnc(layer: l), try c.wDec(layer: l), try c.bDec(layer: l)] { try f.add(t) }
-                if let t = try c.threshold(layer: l) { try f.add(t) }
-            }
-        }
-        return f.hex
-    }
-
     /// One line describing the set.
     public var description: String {
         switch self {

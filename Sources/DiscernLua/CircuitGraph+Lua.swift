@@ -142,7 +142,7 @@ extension CircuitLua {
         if let store {
             var desc: [String: CanonicalValue] = [
                 "kind": .string("attribution_graph"), "version": .int(1),
-                "model": .string(try rm.model.weightFingerprint()), "transcoders": .string(try rm.transcoders.fingerprint()),
+                "model": .string(try rm.model.fingerprintHex()), "transcoders": .string(try rm.transcoders.fingerprint()),
                 "tokens": .array(tokens.map { .int(Int64($0)) }), "zero_positions": .int(Int64(rm.zeroPositions)),
                 "max_n_logits": .int(Int64(opts.maxNLogits)), "desired_logit_prob": .double(opts.desiredLogitProb),
                 "batch_size": .int(Int64(opts.batchSize)), "update_interval": .int(Int64(opts.updateInterval)),

@@ -43,23 +43,4 @@ extension Transformer {
     /// The token embedding matrix `[d_vocab, d_model]`.
     package var tokenEmbeddingMatrix: Tensor { embed }
 
-    /// The unembedding as `[d_model, d_vocab]` (`logits = h·W_U`).
-    package func unembeddingMatrix() throws -> Tensor {
-        if let ut = unembedT { return ut }
-        return try unembed!.transpose(0, 1)
-    }
-
-    /// A 64-bit fingerprint (hex) of the configuration and every weight: the model part of cache keys.
-    package func weightFingerprint() throws -> String {
-        var f = Fingerprint()
-        f.add(config.modelType)
-        for name in parameters.keys.sorted() {
-            f.add(name)
-            try f.add(parameters[name]!)
-        }
-        return f.hex
-    }
-
-    /// The final norm's weight `[d_model]`.
-    package var finalNormWeight: Tensor { finalNorm!.weight }
 }

@@ -1,7 +1,7 @@
 -- Circuit tracing on a ground-truth organism: attribute a prompt through the base model's transcoders,
 -- print the most influential features with what they respond to and promote, check the graph, steer the
 -- top feature, and write circuit-tracer's frontend JSON.
---   Scripts/discern run Scripts/examples/trace.lua [preset] [organism] [out_dir]
+--   (pending: moves to Scripts/examples once transcoder training is merged) Scripts/discern run Scripts/dev/trace_example_pending.lua [preset] [organism] [out_dir]
 -- Defaults: the tiny preset (built on first use, about 2 minutes), the knowledge_edit organism, and
 -- $DISCERN_HOME/graphs. Open the output with circuit-tracer's viewer:
 --   python -c "from circuit_tracer.frontend.local_server import serve; serve(data_dir='OUT_DIR', port=8041)"
