@@ -82,8 +82,9 @@ public struct FeatureLogitLens: Sendable, Equatable {
         let scores: Tensor = try Torch.noGrad {
             var d = try transcoders.writeDirections(layer: layer, features: features)
             if finalNorm {
-                if model.normsCenter { d = try d - d.mean(dims: [-1], keepdim: true) }
-                d = try d * model.finalNormWeight.to(dtype: .float32, device: d.device)
+                let (gamma, centers) = try model.finalNormWeight()
+                if centers { d = try d - d.mean(dims: [-1], keepdim: true) }
+                d = try d * gamma.to(dtype: .float32, device: d.device)
             }
             let wu = try model.unembeddingMatrix().to(dtype: .float32, device: d.device)
             return try d.matmul(wu)
