@@ -4,30 +4,33 @@ import Tensor
 /// FNV-1a over 64-bit words (bytes for strings): stable across runs and platforms of the same
 /// endianness. Not cryptographic: it detects accidental mismatches (a different config or data
 /// set behind a checkpoint), not forgery.
-struct Fingerprint {
-    private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+package struct Fingerprint {
+    package private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    /// An empty fingerprint.
+    package init() {}
     private static let prime: UInt64 = 0x100_0000_01B3
 
-    mutating func add(_ word: UInt64) {
+    package mutating func add(_ word: UInt64) {
         value = (value ^ word) &* Fingerprint.prime
         value ^= value >> 29
     }
 
-    mutating func add(_ s: String) {
+    package mutating func add(_ s: String) {
         add(UInt64(s.utf8.count))
         for b in s.utf8 { value = (value ^ UInt64(b)) &* Fingerprint.prime }
     }
 
-    mutating func add(_ d: Double) { add(d.bitPattern) }
+    package mutating func add(_ d: Double) { add(d.bitPattern) }
 
-    mutating func add(_ n: Int) { add(UInt64(bitPattern: Int64(n))) }
+    package mutating func add(_ n: Int) { add(UInt64(bitPattern: Int64(n))) }
 
-    mutating func add<S: Sequence>(ints: S) where S.Element: BinaryInteger {
+    package mutating func add<S: Sequence>(ints: S) where S.Element: BinaryInteger {
         for x in ints { add(UInt64(truncatingIfNeeded: Int64(x))) }
     }
 
     /// Adds a tensor's dtype, shape and bytes.
-    mutating func add(_ t: Tensor) throws {
+    package mutating func add(_ t: Tensor) throws {
         add(t.dtype.rawValue)
         add(ints: t.shape)
         let bytes = try t.contiguous().rawBytes()
@@ -39,7 +42,7 @@ struct Fingerprint {
     }
 
     /// The value as 16 lowercase hex digits.
-    var hex: String {
+    package var hex: String {
         let s = String(value, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
