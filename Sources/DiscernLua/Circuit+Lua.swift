@@ -49,6 +49,7 @@ enum CircuitLua {
             return 1
         }
         // MARK: training (discern.circuit.train_transcoders) is defined in CircuitTrain+Lua.swift.
+        defineTraining(state, mod)
         state.setDoc(forValueAt: mod, """
             discern.circuit: transcoders (load_transcoders), their training, replacement models, attribution graphs,
             pruning, interventions and feature interpretation.
