@@ -38,7 +38,9 @@ struct ActivationHarvester {
         let tokens = try Tensor(ids, shape: [b, s]).to(model.device)
         let index = try Tensor(keep, shape: [keep.count]).to(model.device)
         return try Torch.noGrad {
-            _ = try model.forward(tokens, ForwardOptions(hooks: ctx, stopAtLayer: (layers.max() ?? 0) + 1))
+            var opts = ForwardOptions(hooks: ctx, stopAtLayer: (layers.max() ?? 0) + 1)
+            opts.finalHiddenOnly = true  // when the last block is needed, still skip the unembedding
+            _ = try model.forward(tokens, opts)
             var inputs: [Tensor] = [], targets: [Tensor] = []
             for l in layers {
                 let (hi, ho) = hooks(l)
