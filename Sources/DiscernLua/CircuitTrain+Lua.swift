@@ -251,7 +251,7 @@ extension CircuitLua {
                 try LuaState(borrowing: L).pcall(nargs: 3, nresults: 1)
                 guard lua_type(L, -1) == LUA_TTABLE else { throw fail(call, "\(what): World:sample did not return a list") }
                 let list = lua_gettop(L)
-                for k in 1...Swift.max(1, luaL_len(L, list)) {
+                for k in 1...Swift.max(1, luaL_len(L, list)) where count < tokens {
                     lua_geti(L, list, k)
                     if lua_type(L, -1) == LUA_TTABLE, lua_getfield(L, -1, "text") == LUA_TSTRING {
                         try add(String(cString: dlua_tostring(L, -1)!))
@@ -277,13 +277,14 @@ extension CircuitLua {
         return out
     }
 
-    /// The documents of a text file: blank-line-separated paragraphs when the file has a blank line, else one per
-    /// non-empty line.
+    /// The documents of a text file: blank-line-separated paragraphs when a blank line separates two non-blank
+    /// lines, else one per non-blank line.
     static func documents(_ text: String) -> [String] {
         let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-        let blank = lines.contains { $0.trimmingCharacters(in: .whitespaces).isEmpty }
-            && lines.dropLast().contains { $0.trimmingCharacters(in: .whitespaces).isEmpty }
-        guard blank else { return lines.map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty } }
+        let isBlank = lines.map { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let content = isBlank.indices.filter { !isBlank[$0] }
+        let separated = content.count > 1 && (content.first!...content.last!).contains { isBlank[$0] }
+        guard separated else { return content.map { String(lines[$0]) } }
         var docs: [String] = [], current: [Substring] = []
         for line in lines {
             if line.trimmingCharacters(in: .whitespaces).isEmpty {

@@ -115,9 +115,16 @@ describe("discern.circuit.train_transcoders", function()
     for j = 1, 60 do f:write(texts[j], "\n", texts[j + 60], "\n\n") end
     f:close()
     local tc2, m2 = discern.circuit.train_transcoders(model, path, with(small, {steps = 5, skip = true}))
-    os.remove(path)
     assert.equal(tc2:info().skip, {true, true})
     assert.equal(m2.steps, 5)
+    -- One document per line (trailing blank lines do not make it paragraph-separated).
+    f = io.open(path, "w")
+    for j = 1, 120 do f:write(texts[j], "\n") end
+    f:write("\n\n")
+    f:close()
+    local _, m3 = discern.circuit.train_transcoders(model, path, with(small, {steps = 5}))
+    os.remove(path)
+    assert.equal(m3.steps, 5)
   end)
 
   it("stops through on_progress with a checkpoint and resumes to the same result", function()

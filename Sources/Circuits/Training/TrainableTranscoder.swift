@@ -73,11 +73,10 @@ final class TrainableTranscoder {
     }
 
     /// The sparse code of pre-activations `z` `[n, width]` under the training activation: the
-    /// selected (row, latent) pairs and their values. TopK gives `[n, k]` indices and values (rows
-    /// implicit); BatchTopK gives flat `[k·n]` latents, rows and values.
+    /// selected latents and their values. TopK gives `[n, k]` latents and values (rows implicit);
+    /// BatchTopK gives `[k·n]` latents, their flat indices `row·width + latent` and values.
     struct Code {
         var latents: Tensor
-        var rows: Tensor?
         /// BatchTopK: the flat indices `row·width + latent`.
         var flat: Tensor?
         var values: Tensor
@@ -88,33 +87,22 @@ final class TrainableTranscoder {
         switch activation {
         case .topK:
             let (v, i) = try z.topk(Swift.min(k, width), dim: -1)
-            return Code(latents: i, rows: nil, flat: nil, values: v)
+            return Code(latents: i, flat: nil, values: v)
         case .batchTopK:
             let flat = try z.relu().reshape([-1])
             let (v, i) = try flat.topk(Swift.min(k * n, n * width), dim: 0)
-            // Row and latent of each flat index, in float64 (exact below 2⁵³).
+            // The latent of each flat index, in float64 (exact below 2⁵³).
             let f = try i.to(.float64)
-            let rows = try (f / Double(width)).floor()
-            let latents = try f - rows * Double(width)
-            return Code(latents: try latents.to(.int64), rows: try rows.to(.int64), flat: i, values: v)
+            let latents = try f - (f / Double(width)).floor() * Double(width)
+            return Code(latents: try latents.to(.int64), flat: i, values: v)
         }
     }
 
-    /// `Σ values·W_dec[latent]` per row, `[n, d_model]` (no bias). Uses a row gather when few latents
-    /// are active per token, else a dense activation matrix times `W_dec` (see `decodeDense`).
+    /// `Σ values·W_dec[latent]` per row, `[n, d_model]` (no bias): the dense activations times `W_dec`.
+    /// (Gathering the active decoder rows instead is slower on CPU at every width and k measured: its
+    /// backward is an `index_add`, while the dense form is two BLAS products.)
     func decode(_ code: Code, n: Int) throws -> Tensor {
-        let perToken = code.values.numel / Swift.max(n, 1)
-        if perToken * 60 < width {
-            let rowsOfW = try wDec.indexSelect(dim: 0, index: code.latents.reshape([-1]))
-            if let rows = code.rows {
-                let contrib = try rowsOfW * code.values.unsqueeze(1)
-                let zeros = try Tensor.zeros([n, dModel], device: wDec.device)
-                return try zeros.scatterAdd(dim: 0, index: rows.unsqueeze(1).expand([rows.shape[0], dModel]), src: contrib)
-            }
-            let m = code.values.shape[1]
-            return try (rowsOfW.view([n, m, dModel]) * code.values.unsqueeze(-1)).sum(dims: [1])
-        }
-        return try dense(code, n: n).matmul(wDec)
+        try dense(code, n: n).matmul(wDec)
     }
 
     /// The activations `[n, width]` of a code.
@@ -155,7 +143,7 @@ final class TrainableTranscoder {
                 let masked = try z.maskedFill(dead.logicalNot().unsqueeze(0), -Double.infinity)
                 var (v, i) = try masked.topk(kAux, dim: -1)
                 if c.activation == .batchTopK { v = try v.relu() }
-                let ehat = try decode(Code(latents: i, rows: nil, flat: nil, values: v), n: n)
+                let ehat = try decode(Code(latents: i, flat: nil, values: v), n: n)
                 let residualVariance = try (residual - residual.mean(dims: [0], keepdim: true)).square().sum()
                 let aux = try (ehat - residual).square().sum() / residualVariance * scale
                 stats.auxLoss = try aux.item()

@@ -22,14 +22,14 @@ build.presets = {
     corpus = 40000, vocab = 1024, model = {n_layers = 4, d_model = 128, n_heads = 4, n_ctx = 128},
     base = {steps = 3000, batch_size = 32, lr = 2e-3, warmup_steps = 100, min_lr = 2e-4},
     finetune = {steps = 400, batch_size = 32, lr = 1e-3, warmup_steps = 20, min_lr = 1e-4}, mix = 1.0,
-    transcoders = {steps = 1500, batch_size = 2048, expansion = 8, k = 32, lr = 2e-3, eval_tokens = 16384},
+    transcoders = {steps = 400, batch_size = 2048, expansion = 8, k = 16, lr = 2e-3, eval_tokens = 16384},
     eval_n = 150, max_new_tokens = 64, temperature = 0.7,
   },
   medium = {
     corpus = 200000, vocab = 4096, model = {n_layers = 8, d_model = 512, n_heads = 8, n_ctx = 128},
     base = {steps = 20000, batch_size = 64, lr = 6e-4, warmup_steps = 500, min_lr = 6e-5},
     finetune = {steps = 1000, batch_size = 32, lr = 3e-4, warmup_steps = 50, min_lr = 3e-5}, mix = 1.0,
-    transcoders = {steps = 8000, batch_size = 4096, expansion = 16, k = 32, lr = 1e-3, eval_tokens = 32768},
+    transcoders = {steps = 4000, batch_size = 4096, expansion = 16, k = 32, lr = 1e-3, eval_tokens = 32768},
     eval_n = 300, max_new_tokens = 64, temperature = 0.7,
   },
 }
