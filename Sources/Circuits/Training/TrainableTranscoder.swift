@@ -82,6 +82,8 @@ final class TrainableTranscoder {
         var values: Tensor
     }
 
+    /// The training activation of pre-activations `z` `[n, width]`: each row's `k` largest entries
+    /// (TopK), or the `k·n` largest entries of `ReLU(z)` over the whole batch (BatchTopK).
     func encode(_ z: Tensor, k: Int, activation: TranscoderTrainingConfig.Activation) throws -> Code {
         let n = z.shape[0]
         switch activation {
