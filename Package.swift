@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON"]),
         // Transcoders and circuit tracing (issue 6): formats, replacement model, attribution. No Lua.
-        .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib"]),
+        .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib", "Store"]),
         // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).
         .target(name: "Stats"),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
@@ -65,7 +65,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "DiscernBench", dependencies: ["Tensor", "LuaKit", "DiscernLua", "Models", "Stats", "COpenBLAS"]),
+        .executableTarget(name: "DiscernBench", dependencies: ["Tensor", "LuaKit", "DiscernLua", "Models", "Stats", "Circuits", "COpenBLAS"]),
 
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "TestSupport"]),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Models", "Tensor", "TestSupport"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Models", "Tensor", "Store", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],

@@ -169,6 +169,14 @@ public enum Transcoders: CustomStringConvertible {
         }
     }
 
+    /// The decoder bias `[d_model]` added at output `layer`.
+    public func bDec(layer: Int) throws -> Tensor {
+        switch self {
+        case .perLayer(let s): try s[layer].bDec
+        case .crossLayer(let c): try c.bDec(layer: layer)
+        }
+    }
+
     /// The skip matrix `[d_model, d_model]` of `layer` (output += input·W_skipᵀ), or nil.
     public func skipMatrix(layer: Int) throws -> Tensor? {
         switch self {

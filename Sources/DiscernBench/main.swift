@@ -1,7 +1,7 @@
 // Benchmarks. No argument: foundation (Scripts/bench/foundation.sh): per-op overhead and matmul vs
 // OpenBLAS. `models …`: generation and scoring throughput (Scripts/bench/models.sh). `stats …`: online
 // FDR streams and Fisher exact tests (Scripts/bench/stats.sh). `train …`: training tokens/s vs PyTorch
-// (Scripts/bench/train.sh).
+// (Scripts/bench/train.sh). `circuits …`: attribution graphs vs prompt length (Scripts/bench/circuits.sh).
 // Every row is measured against a reference taken in the same run; read the ratios.
 import COpenBLAS
 import DiscernLua
@@ -89,6 +89,8 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "stats" {
     try StatsBench.run(Array(CommandLine.arguments.dropFirst(2)))
 } else if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "train" {
     try TrainBench.run(Array(CommandLine.arguments.dropFirst(2)))
+} else if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "circuits" {
+    try CircuitsBench.run(Array(CommandLine.arguments.dropFirst(2)))
 } else if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "models" {
     try ModelsBench.run(Array(CommandLine.arguments.dropFirst(2)))
 } else {

@@ -48,8 +48,10 @@ enum CircuitLua {
             transcodersClass.push(call.L, TranscodersBox(try Transcoders(contentsOf: path), path: path))
             return 1
         }
+        defineGraphs(state, mod)
         // MARK: training (discern.circuit.train_transcoders) is defined in CircuitTrain+Lua.swift.
         defineTraining(state, mod)
+        defineInterpretation(state, mod)
         state.setDoc(forValueAt: mod, """
             discern.circuit: transcoders (load_transcoders), their training, replacement models, attribution graphs,
             pruning, interventions and feature interpretation.

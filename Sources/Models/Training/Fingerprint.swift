@@ -5,26 +5,32 @@ import Tensor
 /// endianness. Not cryptographic: it detects accidental mismatches (a different config or data
 /// set behind a checkpoint), not forgery.
 package struct Fingerprint {
+    /// The current hash value.
     package private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
-
-    /// An empty fingerprint.
-    package init() {}
     private static let prime: UInt64 = 0x100_0000_01B3
 
+    /// Starts from the FNV-1a offset basis.
+    package init() {}
+
+    /// Mixes in one 64-bit word.
     package mutating func add(_ word: UInt64) {
         value = (value ^ word) &* Fingerprint.prime
         value ^= value >> 29
     }
 
+    /// Mixes in a string's length and UTF-8 bytes.
     package mutating func add(_ s: String) {
         add(UInt64(s.utf8.count))
         for b in s.utf8 { value = (value ^ UInt64(b)) &* Fingerprint.prime }
     }
 
+    /// Mixes in a double's bit pattern.
     package mutating func add(_ d: Double) { add(d.bitPattern) }
 
+    /// Mixes in an integer.
     package mutating func add(_ n: Int) { add(UInt64(bitPattern: Int64(n))) }
 
+    /// Mixes in each integer of a sequence.
     package mutating func add<S: Sequence>(ints: S) where S.Element: BinaryInteger {
         for x in ints { add(UInt64(truncatingIfNeeded: Int64(x))) }
     }
