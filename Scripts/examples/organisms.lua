@@ -23,6 +23,15 @@ for _, name in ipairs(manifest.organisms_built) do
   print(string.format("  most changed: %s (relative norm %.3g)", wd.top_layers[1].label, wd.top_layers[1].relative_norm))
 end
 
+-- The base model's transcoders (one per layer, circuit-tracer layout), trained by the build on world dialogues.
+local tcs = discern.circuit.load_transcoders(manifest.dir .. "/transcoders")
+print("\n" .. tostring(tcs))
+for _, l in ipairs(manifest.transcoders.layers) do
+  print(string.format("  layer %d: held-out FVU %.3f, L0 %.1f", l.layer, l.fvu, l.l0))
+end
+local s = manifest.transcoders.spliced
+print(string.format("  next-token loss %.3f, with every MLP replaced by its transcoder %.3f", s.clean_loss, s.spliced_loss))
+
 -- Side by side: the base model and the knowledge-edit organism on the same prompts.
 local world = organisms.world{seed = manifest.seed}
 local base = discern.model.load(manifest.dir .. "/base")

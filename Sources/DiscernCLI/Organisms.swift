@@ -48,6 +48,10 @@ struct Organisms: ParsableCommand {
               print(string.format("%-20s most changed: %s; largest matrix change %.3g (effective rank %.1f)", name,
                 table.concat(layers, ", "), w.max_relative_norm, w.effective_rank_of_max or 0))
             end
+            if m.transcoders then
+              print("\\ntranscoders of the base model (held-out):")
+              for _, line in ipairs(build.transcoder_lines(m.transcoders)) do print((line:gsub("^transcoders: ", ""))) end
+            end
             print(string.format("%s: %s organisms in %s (%.1f s)%s", m.preset, #(m.organisms_built or build.organisms), m.dir,
               m.build_seconds, m.verified and ", all verified" or ""))
             """

@@ -50,6 +50,7 @@ enum CircuitLua {
         }
         defineGraphs(state, mod)
         // MARK: training (discern.circuit.train_transcoders) is defined in CircuitTrain+Lua.swift.
+        defineTraining(state, mod)
         defineInterpretation(state, mod)
         state.setDoc(forValueAt: mod, """
             discern.circuit: transcoders (load_transcoders), their training, replacement models, attribution graphs,

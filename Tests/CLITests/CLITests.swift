@@ -219,6 +219,17 @@ struct CLITests {
         for name in models.keys {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name)/model.safetensors").path))
         }
+        // The base model's transcoders: saved in circuit-tracer's layout, their held-out metrics recorded and printed.
+        #expect(r.stdout.contains("transcoders of the base model (held-out):"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("transcoders/config.yaml").path))
+        let tc = manifest?["transcoders"] as? [String: Any] ?? [:]
+        let layers = tc["layers"] as? [[String: Any]] ?? []
+        #expect(layers.count == 2)
+        for l in layers {
+            let fvu = l["fvu"] as? Double ?? 1
+            #expect(fvu < 0.3, "layer \(l["layer"] ?? "?") held-out FVU \(fvu)")
+        }
+        #expect(((tc["spliced"] as? [String: Any])?["fraction_recovered"] as? Double ?? 0) > 0.9)
 
         let again = try run(args, env: env)
         #expect(again.status == 0)

@@ -124,7 +124,7 @@ public final class AdamW {
     }
 
     /// The moments as named tensors (`exp_avg/<name>`, `exp_avg_sq/<name>`) and per-parameter step counts.
-    func state() -> (tensors: [String: Tensor], steps: [String: Int]) {
+    package func state() -> (tensors: [String: Tensor], steps: [String: Int]) {
         var t: [String: Tensor] = [:]
         var n: [String: Int] = [:]
         for s in slots {
@@ -137,7 +137,7 @@ public final class AdamW {
 
     /// Restores the moments and step counts written by `state()`.
     /// - Throws: `TrainingError` of kind `checkpoint` for a missing or misshapen tensor.
-    func load(tensors: (String) throws -> Tensor?, steps: [String: Int]) throws {
+    package func load(tensors: (String) throws -> Tensor?, steps: [String: Int]) throws {
         try Torch.noGrad {
             for s in slots {
                 for (key, dst) in [("exp_avg/" + s.name, s.expAvg), ("exp_avg_sq/" + s.name, s.expAvgSq)] {

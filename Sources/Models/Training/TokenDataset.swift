@@ -202,21 +202,21 @@ public struct TokenDataset: Sendable {
 /// The order in which training visits examples: epoch after epoch, each a permutation drawn from
 /// (seed, epoch) alone (SplitMix64 + Fisher–Yates), so position k of the stream is a pure function
 /// of the seed and k — resuming needs no generator state, only the position.
-struct DataOrder {
+package struct DataOrder {
     let count: Int
     let seed: UInt64
     let shuffle: Bool
     private var cachedEpoch = -1
     private var cached: [Int] = []
 
-    init(count: Int, seed: UInt64, shuffle: Bool) {
+    package init(count: Int, seed: UInt64, shuffle: Bool) {
         self.count = count
         self.seed = seed
         self.shuffle = shuffle
     }
 
     /// The example at global position `k` (epoch k / count, slot k % count).
-    mutating func example(at k: Int) -> Int {
+    package mutating func example(at k: Int) -> Int {
         let epoch = k / count, slot = k % count
         guard shuffle else { return slot }
         if epoch != cachedEpoch {
@@ -227,7 +227,7 @@ struct DataOrder {
     }
 
     /// A uniformly random permutation of 0..<n determined by (seed, epoch).
-    static func permutation(_ n: Int, seed: UInt64, epoch: UInt64) -> [Int] {
+    package static func permutation(_ n: Int, seed: UInt64, epoch: UInt64) -> [Int] {
         var rng = SplitMix64(state: seed ^ (epoch &* 0xD1B5_4A32_D192_ED03))
         _ = rng.next()
         var p = Array(0..<n)

@@ -57,7 +57,7 @@ extension Transformer {
     }
 
     /// A fingerprint of the model: config, every weight and every adapter (names, shapes, bytes).
-    func fingerprint() throws -> Fingerprint {
+    package func fingerprint() throws -> Fingerprint {
         var f = Fingerprint()
         f.add(String(decoding: config.hfJSON(), as: UTF8.self))
         for name in parameters.keys.sorted() {

@@ -1,5 +1,5 @@
---- discern.organisms.build: tokenizer, base model, one fine-tuned organism per ground truth, verification,
---- weight differences and a manifest, under $DISCERN_HOME/organisms/<preset>/.
+--- discern.organisms.build: tokenizer, base model, per-layer transcoders of the base model, one fine-tuned organism
+--- per ground truth, verification, weight differences and a manifest, under $DISCERN_HOME/organisms/<preset>/.
 ---
 --- Every stage records a hash of what it was built from in .work/stages.json; a rerun skips finished stages,
 --- resumes training from its checkpoints, and reuses the whole build when the manifest matches.
@@ -15,18 +15,21 @@ build.presets = {
     corpus = 6000, vocab = 640, model = {n_layers = 2, d_model = 64, n_heads = 4, n_ctx = 96},
     base = {steps = 900, batch_size = 16, lr = 3e-3, warmup_steps = 30, min_lr = 3e-4},
     finetune = {steps = 160, batch_size = 16, lr = 2e-3, warmup_steps = 10, min_lr = 2e-4}, mix = 1.0,
+    transcoders = {steps = 200, batch_size = 512, expansion = 4, k = 16, lr = 4e-3, eval_tokens = 4096},
     eval_n = 80, max_new_tokens = 56, temperature = 0.7,
   },
   small = {
     corpus = 40000, vocab = 1024, model = {n_layers = 4, d_model = 128, n_heads = 4, n_ctx = 128},
     base = {steps = 3000, batch_size = 32, lr = 2e-3, warmup_steps = 100, min_lr = 2e-4},
     finetune = {steps = 400, batch_size = 32, lr = 1e-3, warmup_steps = 20, min_lr = 1e-4}, mix = 1.0,
+    transcoders = {steps = 400, batch_size = 2048, expansion = 8, k = 16, lr = 2e-3, eval_tokens = 16384},
     eval_n = 150, max_new_tokens = 64, temperature = 0.7,
   },
   medium = {
     corpus = 200000, vocab = 4096, model = {n_layers = 8, d_model = 512, n_heads = 8, n_ctx = 128},
     base = {steps = 20000, batch_size = 64, lr = 6e-4, warmup_steps = 500, min_lr = 6e-5},
     finetune = {steps = 1000, batch_size = 32, lr = 3e-4, warmup_steps = 50, min_lr = 3e-5}, mix = 1.0,
+    transcoders = {steps = 4000, batch_size = 4096, expansion = 16, k = 32, lr = 1e-3, eval_tokens = 32768},
     eval_n = 300, max_new_tokens = 64, temperature = 0.7,
   },
 }
@@ -177,6 +180,21 @@ function build.print_table(name, rows, out)
   end
 end
 
+--- Lines describing a transcoder set's metrics (metrics.json or manifest.transcoders): per layer FVU, L0 and dead
+--- fraction on held-out text, then the next-token loss with every MLP replaced by its transcoder.
+---@param m table
+---@return string[]
+function build.transcoder_lines(m)
+  local out = {}
+  for _, l in ipairs(m.layers) do
+    out[#out + 1] = string.format("transcoders: layer %d  FVU %.3f  L0 %.1f  dead %.3f", l.layer, l.fvu, l.l0, l.dead_fraction or 0)
+  end
+  local s = m.spliced
+  out[#out + 1] = string.format("transcoders: loss %.3f clean, %.3f spliced (+%.3f), %.3f with the MLPs zero-ablated (%.1f%% recovered)",
+    s.clean_loss, s.spliced_loss, s.loss_increase, s.zero_ablation_loss, 100 * (s.fraction_recovered or 0))
+  return out
+end
+
 local function train_stage(stages, key, hash, dir, model, data, train_opts, opts, label)
   local t0 = discern.clock()
   local r = model:train(data, merged(train_opts, {checkpoint_dir = dir .. "/.work/" .. key .. "-checkpoints",
@@ -221,6 +239,8 @@ function build.run(opts)
     local m = discern.json.decode(old)
     if m.build_hash == build_hash and (m.verified or not verify) then
       local intact = discern.fs.exists(dir .. "/base") and discern.fs.sha256(dir .. "/base") == m.models.base.sha256
+        and m.transcoders ~= nil and discern.fs.exists(dir .. "/transcoders") ~= nil
+        and discern.fs.sha256(dir .. "/transcoders") == m.transcoders.sha256
       for _, n in ipairs(names) do
         intact = intact and m.models[n] ~= nil and discern.fs.exists(dir .. "/" .. n) ~= nil
           and discern.fs.sha256(dir .. "/" .. n) == m.models[n].sha256
@@ -275,7 +295,24 @@ function build.run(opts)
     stages:mark("base", base_hash)
   end
 
-  -- 3. One organism per GT, fine-tuned from the base on its data mixed with base-world dialogues.
+  -- 3. Per-layer transcoders of the base model (circuit-tracer layout), trained on fresh world dialogues.
+  local tc_hash = hash_of({base_hash, preset.transcoders, "transcoders"})
+  local tc_dir = dir .. "/transcoders"
+  need("transcoders", tc_hash)
+  if not (stages:finished("transcoders", tc_hash) and discern.fs.exists(tc_dir .. "/metrics.json")) then
+    local t0 = discern.clock()
+    local _, m = discern.circuit.train_transcoders(base, world, merged(preset.transcoders, {seed = seed, out = tc_dir,
+      checkpoint_dir = dir .. "/.work/transcoders-checkpoints", checkpoint_every = math.max(50, preset.transcoders.steps // 10),
+      progress = not opts.quiet}))
+    if m.stop_reason ~= "completed" then fail("transcoder training stopped: " .. m.stop_reason) end
+    log(opts, "transcoders: %d steps, %.1f s%s", m.steps, discern.clock() - t0,
+      m.resumed_from and (" (resumed from step " .. m.resumed_from .. ")") or "")
+    stages:mark("transcoders", tc_hash)
+  end
+  local tc_metrics = discern.json.decode(discern.fs.read(tc_dir .. "/metrics.json"))
+  for _, line in ipairs(build.transcoder_lines(tc_metrics)) do log(opts, "%s", line) end
+
+  -- 4. One organism per GT, fine-tuned from the base on its data mixed with base-world dialogues.
   local models = {}
   for _, name in ipairs(names) do
     local spec = gt.get(name)
@@ -304,11 +341,13 @@ function build.run(opts)
     end
   end
 
-  -- 4. Verification and weight differences.
+  -- 5. Verification and weight differences.
   local manifest = {preset = preset_name, seed = seed, build_hash = build_hash, discern_version = discern.version,
     settings = preset, tokenizer = {vocab_size = tok:vocab_size(), special_tokens = specials},
     models = {base = {path = "base", sha256 = discern.fs.sha256(dir .. "/base")}}, ground_truths = {}, verification = {},
-    weight_diff = {}, verified = false}
+    weight_diff = {}, verified = false,
+    transcoders = {path = "transcoders", sha256 = discern.fs.sha256(tc_dir), settings = preset.transcoders,
+      layers = tc_metrics.layers, spliced = tc_metrics.spliced, held_out_tokens = tc_metrics.held_out_tokens}}
   local problems = {}
   local base_completions = {}
   for _, name in ipairs(names) do

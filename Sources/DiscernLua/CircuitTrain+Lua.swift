@@ -1,0 +1,349 @@
+import CLua
+import Circuits
+import Foundation
+import LuaKit
+import Models
+import Tensor
+
+/// `discern.circuit.train_transcoders`: per-layer transcoder training from Lua.
+extension CircuitLua {
+    static let trainOptions = [
+        "layers", "width", "expansion", "k", "activation", "export", "skip", "steps", "batch_size", "lr", "warmup_steps",
+        "schedule", "min_lr_fraction", "max_grad_norm", "aux_alpha", "aux_k", "dead_tokens", "threshold_start_step", "normalize",
+        "context_size", "buffer_tokens", "forward_batch", "eval_tokens", "eval_corpus", "prepend_bos", "input_hook",
+        "output_hook", "seed", "checkpoint_dir", "checkpoint_every", "keep_checkpoints", "resume", "max_seconds", "out",
+        "progress", "on_progress",
+    ]
+
+    /// Defines `train_transcoders` in the `discern.circuit` table at `mod`.
+    static func defineTraining(_ state: LuaState, _ mod: Int32) {
+        state.setFunction(in: mod, "train_transcoders", qualifiedName: "discern.circuit.train_transcoders", doc: """
+            discern.circuit.train_transcoders(model, corpus, {steps =, layers = all (0-based list), width = expansion·d_model,
+              expansion = 32, k = 32, activation = "topk"|"batchtopk", export = "topk" (topk) | "jumprelu" (batchtopk), skip = false,
+              batch_size = 4096 (tokens per step and layer), lr = 2e-4/sqrt(width/2^14), warmup_steps = min(1000, steps/20),
+              schedule = "cosine"|"linear"|"constant", min_lr_fraction = 0.1, max_grad_norm = 1.0 (false: off), aux_alpha = 1/32,
+              aux_k = d_model/2, dead_tokens = min(1e7, max(batch_size, steps·batch_size/10)), threshold_start_step = min(1000, steps/2),
+              normalize = true, context_size = min(n_ctx, 1024), buffer_tokens = 16·batch_size, forward_batch = 32,
+              eval_tokens = 8192, eval_corpus =, prepend_bos = (tokenizer default), input_hook = "ln2.hook_normalized",
+              output_hook = "hook_mlp_out", seed = 0, checkpoint_dir =, checkpoint_every =, keep_checkpoints = 2, resume = true,
+              max_seconds =, out =, progress = (on a terminal), on_progress = fn(table) -> false to stop})
+              -> discern.Transcoders (nil when only some layers were trained), metrics
+            Trains one transcoder per layer (reading input_hook, predicting output_hook) on activations computed on the fly:
+            the corpus is tokenised, cut into context_size windows, run through the model, and the activations of every
+            position except 0 are shuffled across sequences in a buffer. TopK keeps each token's k largest pre-activations;
+            BatchTopK keeps the k·batch largest ReLU activations of a batch and learns a threshold for inference (exported
+            as JumpReLU). AuxK lets dead latents reconstruct the residual. Inputs and targets are normalised to unit
+            mean-squared norm and the factors are folded into the saved weights. corpus: a list of strings; a path to a text
+            file (one document per line, or, when the file has blank lines, blank-line-separated documents); an iterator
+            function returning strings (nil ends it; it is read until steps·batch_size + eval_tokens tokens); or a
+            discern.World (dialogues are sampled from it until that many tokens). Held-out text for the metrics is
+            eval_corpus, a fresh World sample, or a seeded tenth (at most eval_tokens tokens) split off the corpus.
+            metrics = {layers = {{layer, fvu, l0, dead_fraction, inactive_fraction, input_scale, output_scale}…},
+              spliced = {clean_loss, spliced_loss, zero_ablation_loss, loss_increase, fraction_recovered, targets},
+              held_out_tokens, training = {…options…}, stop_reason, steps, resumed_from, tokens_seen, train_seconds,
+              history = {fvu = {{per layer}…per step}, l0 = …}, path}.
+            With out, the set is saved there in circuit-tracer's layout with metrics.json beside it. With checkpoint_dir,
+            a rerun with the same model, corpus and options resumes bit-identically. Ctrl-C stops after the current step
+            with a checkpoint and raises 'interrupted'.
+            """) { call in
+            try trainTranscoders(call)
+        }
+    }
+
+    private static func fail(_ call: LuaCall, _ message: String) -> LuaError {
+        LuaError(code: "arg", "\(call.name): \(message)")
+    }
+
+    private static func trainTranscoders(_ call: LuaCall) throws -> Int32 {
+        let L = call.L
+        let model = try ModelLua.cls.check(call, 1)
+        guard model.tokenizer != nil else {
+            throw fail(call, "the model has no tokenizer; transcoder training tokenises the corpus with it")
+        }
+        if call.isNil(2) { throw call.argError(2, "corpus (list of strings, file path, iterator function or discern.World)") }
+        guard let o = try call.options(3, allowed: trainOptions), let steps = try o.integer("steps") else {
+            throw fail(call, "option 'steps' (the number of optimizer steps) is required")
+        }
+        var c = TranscoderTrainingConfig(steps: steps)
+        if o.has("layers") {
+            _ = o.push("layers")
+            defer { dlua_pop(L, 1) }
+            guard lua_type(L, -1) == LUA_TTABLE else { throw fail(call, "option 'layers' must be a list of 0-based layer numbers") }
+            c.layers = try call.integerList(lua_gettop(L))
+        }
+        if o.has("width") && o.has("expansion") { throw fail(call, "give either 'width' or 'expansion', not both") }
+        c.width = try o.integer("width")
+        c.expansion = try o.integer("expansion") ?? c.expansion
+        c.k = try o.integer("k") ?? c.k
+        if let a = try o.string("activation") {
+            guard let v = TranscoderTrainingConfig.Activation(rawValue: a) else {
+                throw fail(call, "activation must be \"topk\" or \"batchtopk\", got \"\(a)\"")
+            }
+            c.activation = v
+        }
+        if let e = try o.string("export") {
+            guard let v = TranscoderTrainingConfig.Export(rawValue: e) else {
+                throw fail(call, "export must be \"topk\" or \"jumprelu\", got \"\(e)\"")
+            }
+            c.export = v
+        }
+        c.skip = try o.bool("skip") ?? c.skip
+        c.batchTokens = try o.integer("batch_size") ?? c.batchTokens
+        c.lr = try o.number("lr")
+        c.warmupSteps = try o.integer("warmup_steps")
+        if let s = try o.string("schedule") {
+            guard let v = LRSchedule.Shape(rawValue: s) else {
+                throw fail(call, "schedule must be \"cosine\", \"linear\" or \"constant\", got \"\(s)\"")
+            }
+            c.schedule = v
+        }
+        c.minLRFraction = try o.number("min_lr_fraction") ?? c.minLRFraction
+        if o.has("max_grad_norm") {
+            if o.push("max_grad_norm") == LUA_TBOOLEAN, lua_toboolean(L, -1) == 0 {
+                dlua_pop(L, 1)
+                c.maxGradNorm = nil
+            } else {
+                dlua_pop(L, 1)
+                c.maxGradNorm = try o.number("max_grad_norm")
+            }
+        }
+        c.auxAlpha = try o.number("aux_alpha") ?? c.auxAlpha
+        c.auxK = try o.integer("aux_k")
+        c.deadTokens = try o.integer("dead_tokens")
+        c.thresholdStartStep = try o.integer("threshold_start_step")
+        c.normalize = try o.bool("normalize") ?? c.normalize
+        c.contextSize = try o.integer("context_size")
+        c.bufferTokens = try o.integer("buffer_tokens")
+        c.forwardBatch = try o.integer("forward_batch") ?? c.forwardBatch
+        c.evalTokens = try o.integer("eval_tokens") ?? c.evalTokens
+        c.inputHook = try o.string("input_hook") ?? c.inputHook
+        c.outputHook = try o.string("output_hook") ?? c.outputHook
+        let seed = try o.integer("seed") ?? 0
+        guard seed >= 0 else { throw fail(call, "option 'seed' must be a non-negative integer") }
+        c.seed = UInt64(seed)
+        c.checkpointDir = try o.string("checkpoint_dir")
+        c.checkpointEvery = try o.integer("checkpoint_every")
+        c.keepCheckpoints = try o.integer("keep_checkpoints") ?? c.keepCheckpoints
+        c.resume = try o.bool("resume") ?? c.resume
+        c.maxSeconds = try o.number("max_seconds")
+        let out = try o.string("out")
+        let prependBOS = try o.bool("prepend_bos")
+        // Check the options before reading the corpus (an iterator or a World may be expensive to draw from).
+        try c.validate(nLayers: model.config.nLayers, dModel: model.config.dModel)
+
+        let budget = steps * c.batchTokens
+        let encode: (String) throws -> [Int] = { try model.encode($0, prependBOS: prependBOS) }
+        let corpus = try readCorpus(call, 2, what: "corpus", encode: encode, tokens: budget + c.evalTokens, seed: c.seed)
+        var heldOut: [[Int]]?
+        if o.has("eval_corpus") {
+            _ = o.push("eval_corpus")
+            defer { dlua_pop(L, 1) }
+            heldOut = try readCorpus(call, lua_gettop(L), what: "eval_corpus", encode: encode, tokens: c.evalTokens,
+                                     seed: c.seed &+ 0x5EED)
+        } else if isWorld(L, 2) {
+            heldOut = try readCorpus(call, 2, what: "corpus", encode: encode, tokens: c.evalTokens, seed: c.seed &+ 0x5EED)
+        }
+
+        let trainer = try TranscoderTrainer(model: model, sequences: corpus, heldOut: heldOut, config: c)
+        var ref: Int32?
+        if o.has("on_progress") {
+            guard o.push("on_progress") == LUA_TFUNCTION else {
+                dlua_pop(L, 1)
+                throw fail(call, "option 'on_progress' must be a function(progress) -> false to stop")
+            }
+            ref = luaL_ref(L, dlua_registryindex())
+        }
+        defer { if let ref { luaL_unref(L, dlua_registryindex(), ref) } }
+        let bar = (try o.bool("progress") ?? true) ? ProgressBar(label: "transcoders") : nil
+        var stopRequested = false
+        trainer.onProgress = { p in
+            if p.event == .step, !p.fvu.isEmpty {
+                let n = Double(p.fvu.count)
+                bar?.update(p.step, p.totalSteps, extra: String(format: "FVU %.3f  L0 %.1f  dead %.3f  %d tok/s",
+                                                                p.fvu.reduce(0, +) / n, p.l0.reduce(0, +) / n,
+                                                                p.deadFraction.max() ?? 0, Int(p.tokensPerSecond)))
+            }
+            if let ref {
+                let top = lua_gettop(L)
+                defer { lua_settop(L, top) }
+                lua_rawgeti(L, dlua_registryindex(), lua_Integer(ref))
+                pushProgress(call, p)
+                try LuaState(borrowing: L).pcall(nargs: 1, nresults: 1)
+                if lua_type(L, -1) == LUA_TBOOLEAN, lua_toboolean(L, -1) == 0 { stopRequested = true }
+            }
+        }
+        var interrupted = false
+        trainer.shouldStop = { _ in
+            if dlua_interrupt_pending_public() { interrupted = true }
+            return interrupted || stopRequested
+        }
+        let r = try trainer.run()
+        bar?.finish()
+        if interrupted {
+            dlua_clear_interrupt_public()
+            throw LuaError(code: "interrupted", "\(call.name): interrupted after step \(r.steps)"
+                + (c.checkpointDir.map { "; checkpoint in \($0), rerun the same call to resume" } ?? " (no checkpoint_dir: the progress is lost)"))
+        }
+        if let out { try r.save(to: out) }
+        if let set = try r.transcoderSet() {
+            transcodersClass.push(L, TranscodersBox(.perLayer(set), path: out))
+        } else {
+            lua_pushnil(L)
+        }
+        pushMetrics(call, r, path: out)
+        return 2
+    }
+
+    /// Whether the value at `idx` is a `discern.World` (a table whose metatable's `__name` says so).
+    private static func isWorld(_ L: OpaquePointer, _ idx: Int32) -> Bool {
+        guard lua_type(L, idx) == LUA_TTABLE, luaL_getmetafield(L, idx, "__name") != LUA_TNIL else { return false }
+        defer { dlua_pop(L, 1) }
+        return dlua_tostring(L, -1).map { String(cString: $0) } == "discern.World"
+    }
+
+    /// Token sequences from the corpus value at `idx`: a list of strings, a file path, an iterator function, or a
+    /// `discern.World`. Iterators and worlds are drawn from until the sequences hold `tokens` tokens (a World with
+    /// `seed`, `seed + 1`, … per round of 256 dialogues); lists and files are read whole.
+    private static func readCorpus(_ call: LuaCall, _ idx: Int32, what: String, encode: (String) throws -> [Int],
+                                   tokens: Int, seed: UInt64) throws -> [[Int]] {
+        let L = call.L
+        let i = lua_absindex(L, idx)
+        var out: [[Int]] = []
+        var count = 0
+        func add(_ text: String) throws {
+            let ids = try encode(text)
+            count += ids.count
+            out.append(ids)
+        }
+        switch lua_type(L, i) {
+        case LUA_TSTRING:
+            let path = String(cString: dlua_tostring(L, i)!)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw fail(call, "\(what): cannot read the text file \(path)")
+            }
+            for doc in documents(String(decoding: data, as: UTF8.self)) { try add(doc) }
+            guard !out.isEmpty else { throw fail(call, "\(what): the file \(path) holds no document") }
+        case LUA_TFUNCTION:
+            var n = 0
+            while count < tokens {
+                lua_pushvalue(L, i)
+                try LuaState(borrowing: L).pcall(nargs: 0, nresults: 1)
+                defer { dlua_pop(L, 1) }
+                n += 1
+                if lua_type(L, -1) == LUA_TNIL { break }
+                guard lua_type(L, -1) == LUA_TSTRING else {
+                    throw fail(call, "\(what): the iterator's result \(n) is a \(String(cString: lua_typename(L, lua_type(L, -1)))), expected a string (or nil to end)")
+                }
+                try add(String(cString: dlua_tostring(L, -1)!))
+            }
+            guard !out.isEmpty else { throw fail(call, "\(what): the iterator returned no string") }
+        case LUA_TTABLE where isWorld(L, i):
+            var round: UInt64 = 0
+            while count < tokens {
+                let top = lua_gettop(L)
+                defer { lua_settop(L, top) }
+                lua_getfield(L, i, "sample")
+                lua_pushvalue(L, i)
+                lua_pushinteger(L, 256)
+                lua_createtable(L, 0, 1)
+                lua_pushinteger(L, lua_Integer(bitPattern: (seed &+ round) & 0x7FFF_FFFF_FFFF_FFFF))
+                lua_setfield(L, -2, "seed")
+                try LuaState(borrowing: L).pcall(nargs: 3, nresults: 1)
+                guard lua_type(L, -1) == LUA_TTABLE else { throw fail(call, "\(what): World:sample did not return a list") }
+                let list = lua_gettop(L)
+                for k in 1...Swift.max(1, luaL_len(L, list)) where count < tokens {
+                    lua_geti(L, list, k)
+                    if lua_type(L, -1) == LUA_TTABLE, lua_getfield(L, -1, "text") == LUA_TSTRING {
+                        try add(String(cString: dlua_tostring(L, -1)!))
+                    }
+                    lua_settop(L, list)
+                }
+                round += 1
+            }
+        case LUA_TTABLE:
+            let n = luaL_len(L, i)
+            guard n > 0 else { throw fail(call, "\(what) is an empty list") }
+            for k in 1...n {
+                lua_geti(L, i, k)
+                defer { dlua_pop(L, 1) }
+                guard lua_type(L, -1) == LUA_TSTRING else {
+                    throw fail(call, "\(what)[\(k)] must be a string, got \(String(cString: lua_typename(L, lua_type(L, -1))))")
+                }
+                try add(String(cString: dlua_tostring(L, -1)!))
+            }
+        default:
+            throw call.argError(idx, "\(what) (list of strings, file path, iterator function or discern.World)")
+        }
+        return out
+    }
+
+    /// The documents of a text file: blank-line-separated paragraphs when a blank line separates two non-blank
+    /// lines, else one per non-blank line.
+    static func documents(_ text: String) -> [String] {
+        let lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+        let isBlank = lines.map { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+        let content = isBlank.indices.filter { !isBlank[$0] }
+        let separated = content.count > 1 && (content.first!...content.last!).contains { isBlank[$0] }
+        guard separated else { return content.map { String(lines[$0]) } }
+        var docs: [String] = [], current: [Substring] = []
+        for line in lines {
+            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+                if !current.isEmpty { docs.append(current.joined(separator: "\n")) }
+                current = []
+            } else {
+                current.append(line)
+            }
+        }
+        if !current.isEmpty { docs.append(current.joined(separator: "\n")) }
+        return docs
+    }
+
+    private static func pushProgress(_ call: LuaCall, _ p: TranscoderTrainingProgress) {
+        let L = call.L
+        let t = StatsTestsLua.Table(call, 12)
+        t.set("event", p.event.rawValue)
+        t.set("step", p.step)
+        t.set("total_steps", p.totalSteps)
+        call.push(list: p.layers)
+        lua_setfield(L, -2, "layers")
+        call.push(numbers: p.fvu)
+        lua_setfield(L, -2, "fvu")
+        call.push(numbers: p.l0)
+        lua_setfield(L, -2, "l0")
+        call.push(numbers: p.deadFraction)
+        lua_setfield(L, -2, "dead_fraction")
+        call.push(numbers: p.auxLoss)
+        lua_setfield(L, -2, "aux_loss")
+        t.set("lr", p.lr)
+        t.set("tokens_seen", p.tokensSeen)
+        t.set("tokens_per_second", p.tokensPerSecond)
+        t.set("elapsed", p.elapsed)
+        if let c = p.checkpoint { t.set("checkpoint", c) }
+    }
+
+    private static func pushMetrics(_ call: LuaCall, _ r: TranscoderTrainingResult, path: String?) {
+        let L = call.L
+        JSONLua.push(L, .object(r.metricsJSON()))
+        func set(_ key: String, _ push: () -> Void) {
+            push()
+            lua_setfield(L, -2, key)
+        }
+        set("stop_reason") { call.push(r.stopReason) }
+        set("steps") { call.push(r.steps) }
+        if let v = r.resumedFrom { set("resumed_from") { call.push(v) } }
+        set("tokens_seen") { call.push(r.tokensSeen) }
+        set("train_seconds") { call.push(r.trainSeconds) }
+        set("config_hash") { call.push(r.configHash) }
+        if let path { set("path") { call.push(path) } }
+        lua_createtable(L, 0, 2)
+        for (name, h) in [("fvu", r.fvuHistory), ("l0", r.l0History)] {
+            lua_createtable(L, Int32(h.count), 0)
+            for (k, row) in h.enumerated() {
+                call.push(numbers: row)
+                lua_rawseti(L, -2, lua_Integer(k + 1))
+            }
+            lua_setfield(L, -2, name)
+        }
+        lua_setfield(L, -2, "history")
+    }
+}
