@@ -1,7 +1,7 @@
 -- Circuit tracing on a ground-truth organism: attribute a prompt through the base model's transcoders,
 -- print the most influential features with what they respond to and promote, check the graph, steer the
 -- top feature, and write circuit-tracer's frontend JSON.
---   (pending: moves to Scripts/examples once transcoder training is merged) Scripts/discern run Scripts/dev/trace_example_pending.lua [preset] [organism] [out_dir]
+--   Scripts/discern run Scripts/examples/trace.lua [preset] [organism] [out_dir]
 -- Defaults: the tiny preset (built on first use, about 2 minutes), the knowledge_edit organism, and
 -- $DISCERN_HOME/graphs. Open the output with circuit-tracer's viewer:
 --   python -c "from circuit_tracer.frontend.local_server import serve; serve(data_dir='OUT_DIR', port=8041)"
@@ -44,7 +44,7 @@ for _, which in ipairs({{"base", base}, {organism, tuned}}) do
   print(string.format("   sum check %.1e (values up to %.1f), replacement score %.3f, completeness %.3f",
     info.sum_check, info.max_value, scores.replacement, scores.completeness))
   for _, n in ipairs(graph:nodes()) do
-    if n.kind == "logit" then print(string.format("   target %-12q p = %.3f", n.token, n.probability)) end
+    if n.kind == "logit" then print(string.format("   target %-12s p = %.3f", n.token, n.probability)) end
   end
   print("   top nodes by influence on the logits:")
   local labels = {}
