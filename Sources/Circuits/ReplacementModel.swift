@@ -161,8 +161,7 @@ public final class ReplacementModel {
                 }
                 ctx.add(hook(l, "hook_mlp_out")) { [self] y, _ in
                     let recon = try reconstruction(layer: l, activations: acts, inputs: inputs).to(y.dtype).unsqueeze(0)
-                    let yz = try keepZeroPositions(real: y, replacement: recon)
-                    return errors ? try recon + (y - recon) : yz
+                    return errors ? try recon + (y - recon) : try keepZeroPositions(real: y, replacement: recon)
                 }
             }
             return try model.forward(try tokenTensor(tokens), ForwardOptions(hooks: ctx)).select(dim: 0, index: 0)

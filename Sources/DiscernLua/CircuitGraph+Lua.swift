@@ -326,6 +326,18 @@ extension CircuitLua {
         return n
     }
 
+    /// Pushes `{{[endpoint] = id, weight}…}` sorted by |weight|, largest first.
+    static func pushEdges(_ call: LuaCall, _ g: AttributionGraph, _ edges: [(node: Int, weight: Float)], endpoint: String) {
+        let sorted = edges.sorted { Swift.abs($0.weight) > Swift.abs($1.weight) }
+        lua_createtable(call.L, Int32(sorted.count), 0)
+        for (j, e) in sorted.enumerated() {
+            let r = StatsTestsLua.Table(call, 2)
+            r.set(endpoint, g.id(e.node))
+            r.set("weight", Double(e.weight))
+            lua_rawseti(call.L, -2, lua_Integer(j + 1))
+        }
+    }
+
     static func defineGraphMethods() {
         let cls = graphClass
         cls.method("info", doc: """
@@ -398,27 +410,11 @@ extension CircuitLua {
             graph:edges_into(id) -> list of {source = id, weight} sorted by |weight| (largest first): the direct effects on the
               node's pre-activation (features) or demeaned logit (logits).
             """) { call, g in
-            let t = try nodeArg(call, g, 2)
-            let edges = g.edges(into: t).sorted { Swift.abs($0.weight) > Swift.abs($1.weight) }
-            lua_createtable(call.L, Int32(edges.count), 0)
-            for (j, e) in edges.enumerated() {
-                let r = StatsTestsLua.Table(call, 2)
-                r.set("source", g.id(e.source))
-                r.set("weight", Double(e.weight))
-                lua_rawseti(call.L, -2, lua_Integer(j + 1))
-            }
+            pushEdges(call, g, g.edges(into: try nodeArg(call, g, 2)).map { ($0.source, $0.weight) }, endpoint: "source")
             return 1
         }
         cls.method("edges_from", doc: "graph:edges_from(id) -> list of {target = id, weight} sorted by |weight| (largest first).") { call, g in
-            let s = try nodeArg(call, g, 2)
-            let edges = g.edges(from: s).sorted { Swift.abs($0.weight) > Swift.abs($1.weight) }
-            lua_createtable(call.L, Int32(edges.count), 0)
-            for (j, e) in edges.enumerated() {
-                let r = StatsTestsLua.Table(call, 2)
-                r.set("target", g.id(e.target))
-                r.set("weight", Double(e.weight))
-                lua_rawseti(call.L, -2, lua_Integer(j + 1))
-            }
+            pushEdges(call, g, g.edges(from: try nodeArg(call, g, 2)).map { ($0.target, $0.weight) }, endpoint: "target")
             return 1
         }
         cls.method("scores", doc: """

@@ -145,17 +145,8 @@ extension CircuitLua {
         }
 
         let trainer = try TranscoderTrainer(model: model, sequences: corpus, heldOut: heldOut, config: c)
-        var ref: Int32?
-        if o.has("on_progress") {
-            guard o.push("on_progress") == LUA_TFUNCTION else {
-                dlua_pop(L, 1)
-                throw fail(call, "option 'on_progress' must be a function(progress) -> false to stop")
-            }
-            ref = luaL_ref(L, dlua_registryindex())
-        }
-        defer { if let ref { luaL_unref(L, dlua_registryindex(), ref) } }
+        let control = try LuaProgressControl(call, o)
         let bar = (try o.bool("progress") ?? true) ? ProgressBar(label: "transcoders") : nil
-        var stopRequested = false
         trainer.onProgress = { p in
             if p.event == .step, !p.fvu.isEmpty {
                 let n = Double(p.fvu.count)
@@ -163,27 +154,13 @@ extension CircuitLua {
                                                                 p.fvu.reduce(0, +) / n, p.l0.reduce(0, +) / n,
                                                                 p.deadFraction.max() ?? 0, Int(p.tokensPerSecond)))
             }
-            if let ref {
-                let top = lua_gettop(L)
-                defer { lua_settop(L, top) }
-                lua_rawgeti(L, dlua_registryindex(), lua_Integer(ref))
-                pushProgress(call, p)
-                try LuaState(borrowing: L).pcall(nargs: 1, nresults: 1)
-                if lua_type(L, -1) == LUA_TBOOLEAN, lua_toboolean(L, -1) == 0 { stopRequested = true }
-            }
+            try control.report { pushProgress(call, p) }
         }
-        var interrupted = false
-        trainer.shouldStop = { _ in
-            if dlua_interrupt_pending_public() { interrupted = true }
-            return interrupted || stopRequested
-        }
+        trainer.shouldStop = { _ in control.shouldStop }
         let r = try trainer.run()
         bar?.finish()
-        if interrupted {
-            dlua_clear_interrupt_public()
-            throw LuaError(code: "interrupted", "\(call.name): interrupted after step \(r.steps)"
+        try control.throwIfInterrupted("after step \(r.steps)"
                 + (c.checkpointDir.map { "; checkpoint in \($0), rerun the same call to resume" } ?? " (no checkpoint_dir: the progress is lost)"))
-        }
         if let out { try r.save(to: out) }
         if let set = try r.transcoderSet() {
             transcodersClass.push(L, TranscodersBox(.perLayer(set), path: out))

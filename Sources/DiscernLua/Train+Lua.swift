@@ -238,43 +238,20 @@ enum TrainLua {
 
             let trainer = try Trainer(model: m, data: data, evalData: evalData, config: c)
             let L = call.L
-            var ref: Int32?
-            if o.has("on_progress") {
-                guard o.push("on_progress") == LUA_TFUNCTION else {
-                    dlua_pop(L, 1)
-                    throw LuaError(code: "arg", "\(call.name): option 'on_progress' must be a function(progress) -> false to stop")
-                }
-                ref = luaL_ref(L, dlua_registryindex())
-            }
-            defer { if let ref { luaL_unref(L, dlua_registryindex(), ref) } }
+            let control = try LuaProgressControl(call, o)
             let bar = (try o.bool("progress") ?? true) ? ProgressBar(label: "train") : nil
-            var stopRequested = false
             trainer.onProgress = { p in
                 if p.event == .step {
                     let loss = p.loss.map { String(format: "loss %.4f", $0) } ?? ""
                     bar?.update(p.step, p.totalSteps, extra: "\(loss)  \(Int(p.tokensPerSecond)) tok/s")
                 }
-                if let ref {
-                    let top = lua_gettop(L)
-                    defer { lua_settop(L, top) }
-                    lua_rawgeti(L, dlua_registryindex(), lua_Integer(ref))
-                    pushProgress(call, p)
-                    try LuaState(borrowing: L).pcall(nargs: 1, nresults: 1)
-                    if lua_type(L, -1) == LUA_TBOOLEAN, lua_toboolean(L, -1) == 0 { stopRequested = true }
-                }
+                try control.report { pushProgress(call, p) }
             }
-            var interrupted = false
-            trainer.shouldStop = { _ in
-                if dlua_interrupt_pending_public() { interrupted = true }
-                return interrupted || stopRequested
-            }
+            trainer.shouldStop = { _ in control.shouldStop }
             let r = try trainer.run()
             bar?.finish()
-            if interrupted {
-                dlua_clear_interrupt_public()
-                throw LuaError(code: "interrupted", "\(call.name): interrupted after step \(r.steps)"
-                    + (c.checkpointDir.map { "; checkpoint in \($0), rerun the same call to resume" } ?? " (no checkpoint_dir: progress is in the model's weights only)"))
-            }
+            try control.throwIfInterrupted("after step \(r.steps)"
+                + (c.checkpointDir.map { "; checkpoint in \($0), rerun the same call to resume" } ?? " (no checkpoint_dir: progress is in the model's weights only)"))
             let t = StatsTestsLua.Table(call, 10)
             t.set("stop_reason", r.stopReason)
             t.set("steps", r.steps)
