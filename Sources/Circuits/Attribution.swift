@@ -40,14 +40,6 @@ public struct AttributionProgress: Sendable {
 
 /// Builds attribution graphs.
 public enum Attribution {
-    /// One computed row: its target (logit k as `-1 - k`, or active feature i) and its sparse entries
-    /// over columns `[active features | errors (layer-major) | tokens]`.
-    struct Row {
-        let target: Int
-        let cols: [Int32]
-        let vals: [Float]
-    }
-
     /// The attribution graph of `tokens` in `rm`.
     /// - Throws: `ModelError`/`TranscoderError` for bad inputs, `TorchError` from kernels, and
     ///   `CancellationError` when `shouldStop` returns true.
@@ -61,6 +53,8 @@ public enum Attribution {
         }
         if let m = o.maxFeatureNodes, m < 0 { throw ModelError("attribute: max_feature_nodes must be ≥ 0, got \(m)") }
         guard o.updateInterval > 0 else { throw ModelError("attribute: update_interval must be positive") }
+        // Every reverse sweep allocates and frees MiB-sized gradients; keep their pages (a third of the time otherwise).
+        Torch.keepTensorMemoryInHeap()
         return try Torch.noGrad { try Builder(tokens, rm, o, prompt: prompt, progress: progress, shouldStop: shouldStop).build() }
     }
 
@@ -93,6 +87,8 @@ public enum Attribution {
         let t: Int
         let device: Device
         var timings: [String: Double] = [:]
+        /// Bytes of row values held before assembly (the build's largest host structure).
+        var rowBytes = 0
 
         init(_ tokens: [Int], _ rm: ReplacementModel, _ o: AttributionOptions, prompt: String?,
              progress: ((AttributionProgress) -> Void)?, shouldStop: (() -> Bool)?) {
@@ -112,19 +108,18 @@ public enum Attribution {
         // Active features, ordered (layer, position, feature).
         var featLayer: [Int] = [], featPos: [Int] = [], featIndex: [Int] = [], featAct: [Float] = [], featPre: [Float] = []
 
-        /// Per output layer: the columns, positions and activation-scaled decoder vectors written there.
-        struct Writes {
-            var cols: [Int32]
-            var positions: [Int]
-            /// Activation-scaled decoder vectors `[n, d]`, row k for `cols[k]` at `positions[k]`.
-            var vectors: Tensor?
-            /// The same vectors grouped by position for one batched matmul: `[T, d, slots]`, zero-padded;
-            /// `slotCols[p]` lists the columns of position p's slots.
-            var byPosition: Tensor?
-            var slotCols: [[Int32]] = []
-            var slots = 0
+        /// Per output layer: every source read by a gradient at that layer's MLP output — the active
+        /// features writing there (activation-scaled decoder vectors) and the error node — grouped by
+        /// position for one batched matmul.
+        struct Readers {
+            /// `[T, d, slots]`, zero-padded: slot j of position p is the vector of the source at
+            /// `slotSegment[p][j]`, `slotLocal[p][j]` of `ColumnLayout`.
+            var byPosition: Tensor
+            var slotSegment: [[Int]]
+            var slotLocal: [[Int]]
         }
-        var writes: [Writes] = []
+        var layout: ColumnLayout!
+        var readers: [Readers] = []
 
         func build() throws -> AttributionGraph {
             var t0 = clock()
@@ -170,7 +165,7 @@ public enum Attribution {
                 .indexSelect(dim: 0, index: try Tensor(tokens.map(Int64.init), shape: [t]).to(device))
             timings["forward"] = clock() - t0
 
-            let nCols = nActive + (nLayers + 1) * t
+            let nCols = layout.columns
             var rows: [Row] = []
             rows.reserveCapacity(nLogits + (o.maxFeatureNodes.map { Swift.min($0, nActive) } ?? nActive))
 
@@ -179,8 +174,8 @@ public enum Attribution {
             let logitTargets = (0..<nLogits).map { SweepTarget(layer: nLayers, position: t - 1, vectorRow: $0) }
             for start in stride(from: 0, to: nLogits, by: o.batchSize) {
                 let batch = Array(logitTargets[start..<Swift.min(nLogits, start + o.batchSize)])
-                let computed = try computeRows(batch, sweep: sweep, vectors: vectors, emb: emb, run: run, nCols: nCols)
-                for (i, r) in computed.enumerated() { rows.append(Row(target: -1 - (start + i), cols: r.0, vals: r.1)) }
+                let computed = try computeRows(batch, sweep: sweep, vectors: vectors, emb: emb)
+                for (i, r) in computed.enumerated() { rows.append(Row(target: -1 - (start + i), layers: nLayers, position: t - 1, vals: r)) }
             }
             timings["logit_rows"] = clock() - t0
 
@@ -192,9 +187,9 @@ public enum Attribution {
             func featureTarget(_ i: Int) -> SweepTarget { SweepTarget(layer: featLayer[i], position: featPos[i], vectorRow: nLogits + i) }
             func visit(_ batch: [Int]) throws {
                 if shouldStop?() == true { throw CancellationError() }
-                let computed = try computeRows(batch.map(featureTarget), sweep: sweep, vectors: vectors, emb: emb, run: run, nCols: nCols)
+                let computed = try computeRows(batch.map(featureTarget), sweep: sweep, vectors: vectors, emb: emb)
                 for (j, r) in computed.enumerated() {
-                    rows.append(Row(target: batch[j], cols: r.0, vals: r.1))
+                    rows.append(Row(target: batch[j], layers: featLayer[batch[j]], position: featPos[batch[j]], vals: r))
                     visited[batch[j]] = true
                 }
                 nVisited += batch.count
@@ -211,13 +206,17 @@ public enum Attribution {
                     let influence = partialInfluence(rows, nActive: nActive, nCols: nCols, logitProbs: logitIds.map { probs[$0] })
                     let rank = (0..<nActive).filter { !visited[$0] }
                         .sorted { influence[$0] != influence[$1] ? influence[$0] > influence[$1] : $0 < $1 }
-                    let queue = Array(rank.prefix(Swift.min(o.updateInterval * o.batchSize, budget - nVisited)))
+                    // The queue is fixed before it is visited, so its batches may be regrouped: by position
+                    // then layer keeps each sweep's cone narrow (rows do not depend on their batch).
+                    let queue = rank.prefix(Swift.min(o.updateInterval * o.batchSize, budget - nVisited))
+                        .sorted { (featPos[$0], featLayer[$0], $0) < (featPos[$1], featLayer[$1], $1) }
                     for start in stride(from: 0, to: queue.count, by: o.batchSize) {
                         try visit(Array(queue[start..<Swift.min(queue.count, start + o.batchSize)]))
                     }
                 }
             }
             timings["feature_rows"] = clock() - t0
+            rowBytes = rows.reduce(0) { $0 + $1.vals.count * MemoryLayout<Float>.stride }
 
             // Constants (the sum check): the frozen model's targets with every source removed.
             t0 = clock()
@@ -244,7 +243,7 @@ public enum Attribution {
                                 featureConstant: featureConstant, logitConstant: logitConstant)
         }
 
-        /// Active features of the clean run and their decoder writes.
+        /// Active features of the clean run, and per layer the sources its MLP-output gradient reads.
         func collectFeatures(_ run: ReplacementModel.CleanRun) throws {
             for l in 0..<nLayers {
                 let a = run.activations[l]
@@ -261,91 +260,82 @@ public enum Attribution {
                     }
                 }
             }
-            writes = Array(repeating: Writes(cols: [], positions: [], vectors: nil), count: nLayers)
+            let nActive = featLayer.count
+            layout = ColumnLayout(nLayers: nLayers, t: t, layers: featLayer, positions: featPos)
             for out in 0..<nLayers {
                 var parts: [Tensor] = []
+                var cols: [Int32] = [], positions: [Int] = []
                 for src in 0...out where rm.transcoders.outputLayers(of: src).contains(out) {
                     let sel = featLayer.indices.filter { featLayer[$0] == src }
                     guard !sel.isEmpty else { continue }
                     let f = try Tensor(sel.map { Int64(featIndex[$0]) }, shape: [sel.count]).to(device)
                     let acts = try Tensor(sel.map { featAct[$0] }, shape: [sel.count, 1]).to(device)
                     parts.append(try rm.transcoders.decoderVectors(sourceLayer: src, f, outputLayer: out).to(.float32) * acts)
-                    writes[out].cols += sel.map { Int32($0) }
-                    writes[out].positions += sel.map { featPos[$0] }
+                    cols += sel.map { Int32($0) }
+                    positions += sel.map { featPos[$0] }
                 }
-                guard !parts.isEmpty else { continue }
+                // The error node of every position reads the same gradient.
+                parts.append(run.errors[out])
+                cols += (0..<t).map { Int32(nActive + out * t + $0) }
+                positions += Array(0..<t)
                 let vecs = try Tensor.cat(parts, dim: 0)
-                writes[out].vectors = vecs
-                // Group by position: slot j of position p holds the j-th write at p.
-                var slotCols = [[Int32]](repeating: [], count: t)
-                var row = [Int]()
-                for (k, p) in writes[out].positions.enumerated() {
-                    row.append(slotCols[p].count)
-                    slotCols[p].append(writes[out].cols[k])
+                // Slot j of position p holds the j-th source at p.
+                var slotSegment = [[Int]](repeating: [], count: t), slotLocal = [[Int]](repeating: [], count: t)
+                var slotOf = [Int]()
+                for (k, p) in positions.enumerated() {
+                    let (segment, local) = layout.locate(column: Int(cols[k]))
+                    slotOf.append(slotSegment[p].count)
+                    slotSegment[p].append(segment)
+                    slotLocal[p].append(local)
                 }
-                let slots = slotCols.map(\.count).max() ?? 0
+                let slots = slotSegment.map(\.count).max() ?? 0
                 let d = vecs.shape[1]
-                // Flat destination (p, slot) in a [T·slots, d] table, then reshaped to [T, slots, d] → [T, d, slots].
-                let dest = zip(writes[out].positions, row).map { Int64($0 * slots + $1) }
+                // Flat destination (p, slot) in a [T·slots, d] table, reshaped to [T, slots, d] → [T, d, slots].
+                let dest = zip(positions, slotOf).map { Int64($0 * slots + $1) }
                 let table = try Tensor.zeros([t * slots, d], device: device)
-                let scattered = try table.scatterAdd(dim: 0, index: try Tensor(dest, shape: [dest.count, 1]).to(device).expand([dest.count, d]),
-                                                     src: vecs)
-                writes[out].byPosition = try scattered.view([t, slots, d]).transpose(1, 2).contiguous()
-                writes[out].slotCols = slotCols
-                writes[out].slots = slots
+                    .scatterAdd(dim: 0, index: try Tensor(dest, shape: [dest.count, 1]).to(device).expand([dest.count, d]), src: vecs)
+                readers.append(Readers(byPosition: try table.view([t, slots, d]).transpose(1, 2).contiguous(), slotSegment: slotSegment, slotLocal: slotLocal))
             }
         }
 
-        /// Rows (sparse, over all columns) of a batch of targets.
-        func computeRows(_ batch: [SweepTarget], sweep: LinearizedSweep, vectors: Tensor, emb: Tensor,
-                         run: ReplacementModel.CleanRun, nCols: Int) throws -> [([Int32], [Float])] {
+        /// The rows of a batch of targets, each over its cone's segments (see `ColumnLayout`).
+        func computeRows(_ batch: [SweepTarget], sweep: LinearizedSweep, vectors: Tensor, emb: Tensor) throws -> [[Float]] {
             let b = batch.count
-            let nActive = featLayer.count
-            var dense = [Float](repeating: 0, count: b * nCols)
+            let cones = batch.map { layout.segments(layers: Swift.min($0.layer, nLayers), position: $0.position) }
+            var rows = cones.map { [Float](repeating: 0, count: $0.count) }
+            // Gradients are position-major [T', B, d]: entry (p, r) of a product is row r at position p.
             let gEmbed = try sweep.sweep(batch, vectors: vectors, cone: o.causalCone) { l, g in
-                let width = g.shape[1]
-                let w = writes[l]
-                if let byPos = w.byPosition {
-                    // Features writing at layer l inside the cone: ⟨g[b, p], a·W_dec⟩ for every slot of every
-                    // position p, as one batched matmul [T', B, d] × [T', d, slots].
-                    let vals = try g.transpose(0, 1).contiguous().bmm(byPos.narrow(dim: 0, start: 0, length: width)).floats()
-                    let slots = w.slots
-                    for p in 0..<width {
-                        let cols = w.slotCols[p]
-                        guard !cols.isEmpty else { continue }
-                        for r in 0..<b {
-                            let src = (p * b + r) * slots, base = r * nCols
-                            for (j, c) in cols.enumerated() { dense[base + Int(c)] += vals[src + j] }
+                let width = g.shape[0]
+                let r = readers[l]
+                // ⟨g[p, b], v⟩ for every source v at every position p inside the cone: [T', B, d] × [T', d, slots].
+                let vals = try g.bmm(r.byPosition.narrow(dim: 0, start: 0, length: width)).floats()
+                let slots = r.byPosition.shape[2]
+                // Row `row` reads sources below its layer at positions up to its own; the rest is exactly zero.
+                for row in 0..<b where batch[row].layer > l {
+                    let offsets = cones[row].offsets
+                    rows[row].withUnsafeMutableBufferPointer { out in
+                        for p in 0..<Swift.min(width, batch[row].position + 1) {
+                            let src = (p * b + row) * slots
+                            let segment = r.slotSegment[p], local = r.slotLocal[p]
+                            for j in segment.indices { out[offsets[segment[j]] + local[j]] += vals[src + j] }
                         }
                     }
                 }
-                let err = try (g * run.errors[l].narrow(dim: 0, start: 0, length: width).unsqueeze(0)).sum(dims: [2]).floats()
-                for r in 0..<b {
-                    let base = r * nCols + nActive + l * t
-                    for p in 0..<width { dense[base + p] = err[r * width + p] }
-                }
             }
-            let width = gEmbed.shape[1]
-            let tok = try (gEmbed * emb.narrow(dim: 0, start: 0, length: width).unsqueeze(0)).sum(dims: [2]).floats()
-            for r in 0..<b {
-                let base = r * nCols + nActive + nLayers * t
-                for p in 0..<width { dense[base + p] = tok[r * width + p] }
+            let width = gEmbed.shape[0]
+            let tok = try (gEmbed * emb.narrow(dim: 0, start: 0, length: width).unsqueeze(1)).sum(dims: [2]).floats()
+            for row in 0..<b {
+                let base = cones[row].offsets[layout.tokenSegment]
+                for p in 0...batch[row].position { rows[row][base + p] = tok[p * b + row] }
             }
-            return (0..<b).map { r in
-                var cols: [Int32] = [], vals: [Float] = []
-                let base = r * nCols
-                for c in 0..<nCols where dense[base + c] != 0 {
-                    cols.append(Int32(c))
-                    vals.append(dense[base + c])
-                }
-                return (cols, vals)
-            }
+            return rows
         }
 
         /// circuit-tracer's `compute_partial_influences` over the rows computed so far: row-normalised
         /// |A|, power iteration from the logit probabilities (≤ 128 steps). Returns influence per column.
         func partialInfluence(_ rows: [Row], nActive: Int, nCols: Int, logitProbs: [Double]) -> [Double] {
             let norms = rows.map { r in Swift.max(r.vals.reduce(0.0) { $0 + Double(Swift.abs($1)) }, 1e-8) }
+            let cones = rows.map { layout.segments(layers: $0.layers, position: $0.position).segments }
             var influence = [Double](repeating: 0, count: nCols)
             // prod over nodes: logits are the rows with negative targets.
             var prodCol = [Double](repeating: 0, count: nCols)
@@ -357,7 +347,13 @@ public enum Attribution {
                     let w = r.target < 0 ? prodLogit[-1 - r.target] : prodCol[r.target]
                     guard w != 0 else { continue }
                     let s = w / norms[ri]
-                    for (c, v) in zip(r.cols, r.vals) { next[Int(c)] += s * Double(Swift.abs(v)) }
+                    next.withUnsafeMutableBufferPointer { out in
+                        r.vals.withUnsafeBufferPointer { v in
+                            for seg in cones[ri] {
+                                for k in 0..<seg.count { out[seg.column + k] += s * Double(Swift.abs(v[seg.offset + k])) }
+                            }
+                        }
+                    }
                     any = true
                 }
                 guard any, next.contains(where: { $0 != 0 }) else { break }
@@ -413,14 +409,14 @@ public enum Attribution {
                 }
                 let r = rows[rowOf[node]]
                 var dropped: Float = 0, droppedAbs: Float = 0
-                for (c, v) in zip(r.cols, r.vals) {
-                    let c = Int(c)
+                r.forEach(layout) { c, v in
+                    guard v != 0 else { return }
                     if c < nActive {
                         let n = nodeOfActive[c]
                         if n < 0 {
                             dropped += v
                             droppedAbs += Swift.abs(v)
-                            continue
+                            return
                         }
                         sources.append(n)
                     } else {
@@ -444,6 +440,7 @@ public enum Attribution {
                 "transcoders": rm.transcoders.description, "model": rm.model.summary,
             ]
             if let m = o.maxFeatureNodes { meta["max_feature_nodes"] = String(m) }
+            meta["row_bytes"] = String(rowBytes)
             var names = JSONObject()
             for v in logitIds { names[String(v)] = .string(rm.model.tokenizer == nil ? "#\(v)" : try rm.model.decode([v])) }
             meta["logit_tokens"] = String(decoding: JSONValue.object(names).rendered, as: UTF8.self)

@@ -15,14 +15,6 @@ struct SweepTarget {
     let vectorRow: Int
 }
 
-/// Gradients of one batch of targets at the sources: per layer the MLP-output gradient `[B, T', d]`
-/// (nil above the batch's top layer) and the embedding gradient `[B, T', d]`; `T'` is the cone width.
-struct SweepGradients {
-    let width: Int
-    let mlpOutput: [Tensor?]
-    let embedding: Tensor
-}
-
 /// The frozen model's transpose, built once per clean run.
 final class LinearizedSweep {
     let nLayers: Int
@@ -55,58 +47,56 @@ final class LinearizedSweep {
         self.run = run
     }
 
-    /// Transpose of a frozen norm: `g·w/s`, centred over d_model for LayerNorm.
+    /// Transpose of a frozen norm on a position-major `[T', B, d]` gradient: `g·w/s`, centred over
+    /// d_model for LayerNorm; `scale` is the frozen denominator `[T, 1]` (narrowed to T').
     func normBack(_ g: Tensor, weight: Tensor?, scale: Tensor) throws -> Tensor {
         var y = g
         if let w = weight { y = try y * w }
-        y = try y / scale
+        y = try y / scale.narrow(dim: 0, start: 0, length: g.shape[0]).unsqueeze(1)
         if center { y = try y - y.mean(dims: [-1], keepdim: true) }
         return y
     }
 
-    /// Transpose of the frozen attention (value/output path) of `layer` on `g` `[B, T', d]`.
-    func attentionBack(_ g: Tensor, layer l: Int, width t: Int) throws -> Tensor {
-        let b = g.shape[0]
-        // out = z·Woᵀ → g_z = g·Wo, per head [B, h, T', dh].
-        let gz = try g.matmul(wO[l]).view([b, t, nHeads, dHead]).permute([0, 2, 1, 3])
-        // z_h = P_h·v_h → g_v_h = P_hᵀ·g_z_h; P [h, T', T'] is shared by every batch row.
+    /// Transpose of the frozen attention (value/output path) of `layer` on `g` `[T', B, d]`.
+    func attentionBack(_ g: Tensor, layer l: Int) throws -> Tensor {
+        let t = g.shape[0], b = g.shape[1]
+        // out = z·Woᵀ → g_z = g·Wo; per head as one matrix [h, T', B·dh] so the pattern is never
+        // broadcast over the batch.
+        let gz = try g.matmul(wO[l]).view([t, b, nHeads, dHead]).permute([2, 0, 1, 3]).reshape([nHeads, t, b * dHead])
+        // z_h = P_h·v_h → g_v_h = P_hᵀ·g_z_h, P [h, T', T'].
         let p = try run.patterns[l].narrow(dim: 1, start: 0, length: t).narrow(dim: 2, start: 0, length: t)
-        var gv = try p.transpose(1, 2).unsqueeze(0).matmul(gz)  // [B, h, T', dh]
+        var gv = try p.transpose(1, 2).bmm(gz)  // [h, T', B·dh]
         if nKVHeads != nHeads {
-            gv = try gv.view([b, nKVHeads, nHeads / nKVHeads, t, dHead]).sum(dims: [2])
+            gv = try gv.view([nKVHeads, nHeads / nKVHeads, t, b * dHead]).sum(dims: [1])
         }
-        let gvFlat = try gv.permute([0, 2, 1, 3]).reshape([b, t, nKVHeads * dHead])
+        let gvFlat = try gv.view([nKVHeads, t, b, dHead]).permute([1, 2, 0, 3]).reshape([t, b, nKVHeads * dHead])
         // v = h1·Wvᵀ → g_h1 = g_v·Wv.
-        let gh1 = try gvFlat.matmul(wV[l])
-        return try normBack(gh1, weight: ln1[l], scale: run.scale1[l].narrow(dim: 0, start: 0, length: t))
+        return try normBack(gvFlat.matmul(wV[l]), weight: ln1[l], scale: run.scale1[l])
     }
 
-    /// Gradients of the targets with respect to every source location, for one batch.
+    /// Gradients of the targets with respect to every source location, for one batch, position-major.
     /// - Parameters:
-    ///   - targets: the batch (row b of the result is target b).
+    ///   - targets: the batch (column b of each gradient is target b).
     ///   - vectors: target vectors `[n, d_model]` (float32, model device), indexed by `vectorRow`.
-    ///   - visit: called with (layer, gradient at that layer's MLP output `[B, T', d]`) from the top down.
+    ///   - visit: called with (layer, gradient at that layer's MLP output `[T', B, d]`) from the top down.
+    /// - Returns: the gradient at the token embeddings `[T', B, d]`; T' is the cone width.
     func sweep(_ targets: [SweepTarget], vectors: Tensor, cone: Bool = true, visit: (Int, Tensor) throws -> Void) throws -> Tensor {
         let b = targets.count
         let t = cone ? (targets.map(\.position).max() ?? 0) + 1 : run.tokens.count
         let top = cone ? targets.map(\.layer).max() ?? 0 : nLayers
         let d = vectors.shape[1]
         let device = vectors.device
-        // Injection helper: a [B, T', d] tensor holding each selected target's vector at its position.
+        // Each selected target's vector at (its position, its column); zero elsewhere.
         func injection(_ rows: [Int]) throws -> Tensor? {
             guard !rows.isEmpty else { return nil }
-            var flat = [Int64](repeating: -1, count: b * t)
-            for i in rows { flat[i * t + targets[i].position] = Int64(targets[i].vectorRow) }
-            // Gather vectors through an index with a zero row appended for "no target".
-            let zero = try Tensor.zeros([1, d], device: device)
-            let table = try Tensor.cat([vectors, zero], dim: 0)
-            let idx = try Tensor(flat.map { $0 < 0 ? Int64(vectors.shape[0]) : $0 }, shape: [b * t]).to(device)
-            return try table.indexSelect(dim: 0, index: idx).view([b, t, d])
+            let src = try vectors.indexSelect(dim: 0, index: try Tensor(rows.map { Int64(targets[$0].vectorRow) }, shape: [rows.count]).to(device))
+            let dest = try Tensor(rows.map { Int64(targets[$0].position * b + $0) }, shape: [rows.count, 1]).to(device)
+            return try Tensor.zeros([t * b, d], device: device)
+                .scatterAdd(dim: 0, index: dest.expand([rows.count, d]), src: src).view([t, b, d])
         }
-        var g = try Tensor.zeros([b, t, d], device: device)
-        let logitRows = targets.indices.filter { targets[$0].layer >= nLayers }
-        if let inj = try injection(logitRows) {
-            g = try normBack(inj, weight: finalWeight, scale: run.scaleFinal.narrow(dim: 0, start: 0, length: t))
+        var g = try Tensor.zeros([t, b, d], device: device)
+        if let inj = try injection(targets.indices.filter { targets[$0].layer >= nLayers }) {
+            g = try normBack(inj, weight: finalWeight, scale: run.scaleFinal)
         }
         var l = Swift.min(top, nLayers - 1)
         while l >= 0 {
@@ -123,10 +113,10 @@ final class LinearizedSweep {
                 case .normalized:
                     // GPT-2's hook_normalized includes the weight; RMSNorm's excludes it.
                     let w: Tensor? = center ? ln2[l] : nil
-                    gMid = try gMid + normBack(gi, weight: w, scale: run.scale2[l].narrow(dim: 0, start: 0, length: t))
+                    gMid = try gMid + normBack(gi, weight: w, scale: run.scale2[l])
                 }
             }
-            g = try gMid + attentionBack(gMid, layer: l, width: t)
+            g = try gMid + attentionBack(gMid, layer: l)
             l -= 1
         }
         return g

@@ -25,8 +25,8 @@ enum CircuitsBench {
         }
         func int(_ k: String, _ d: Int) -> Int { o[k].flatMap(Int.init) ?? d }
         if o["header"] == "1" {
-            print("| tokens | active | features | N | edges | setup s | forward s | logit rows s | feature rows s | rows/s | no-cone rows s | cone speed-up | constants s | prune s | export s | sum check | peak RSS MiB | dense N² MiB (circuit-tracer) |")
-            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            print("| tokens | active | features | N | edges | setup s | forward s | logit rows s | feature rows s | rows/s | no-cone rows s | cone speed-up | constants s | prune s | export s | sum check | peak RSS MiB | rows MiB | row buffer MiB (circuit-tracer) | dense N² MiB (circuit-tracer) |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             return
         }
         try Torch.setNumThreads(int("threads", ProcessInfo.processInfo.activeProcessorCount))
@@ -85,11 +85,15 @@ enum CircuitsBench {
         let (res, scale) = g.sumCheck()
         let n = Double(g.nodes.count)
         let dense = n * n * 4 / 1048576
-        print(String(format: "| %d | %@ | %d | %d | %d | %.3f | %.3f | %.3f | %.3f | %.0f | %@ | %@ | %.3f | %.3f | %.3f (%.1f MB) | %.1e / %.1e | %.0f | %.0f |",
+        // circuit-tracer's edge buffer: one float32 row per visited target over every active feature, error and token.
+        let nLogits = g.indices(of: .logit).count, active = Double(g.metadata["active_features"] ?? "") ?? .nan
+        let buffer = Double(nFeat + nLogits) * (active + Double((g.nLayers + 1) * g.tokens.count)) * 4 / 1048576
+        let rowMiB = (Double(g.metadata["row_bytes"] ?? "") ?? .nan) / 1048576
+        print(String(format: "| %d | %@ | %d | %d | %d | %.3f | %.3f | %.3f | %.3f | %.0f | %@ | %@ | %.3f | %.3f | %.3f (%.1f MB) | %.1e / %.1e | %.0f | %.0f | %.0f | %.0f |",
                      t, g.metadata["active_features"] ?? "?", nFeat, g.nodes.count, g.edgeCount, m("setup"), m("forward"), m("logit_rows"),
                      featRows, Double(nFeat) / featRows, noCone.isNaN ? "-" : String(format: "%.3f", noCone),
                      noCone.isNaN ? "-" : String(format: "%.2f×", noCone / featRows), m("constants"), prune, export,
-                     Double(json.count) / 1e6, res, scale, peakRSS(), dense))
+                     Double(json.count) / 1e6, res, scale, peakRSS(), rowMiB, buffer, dense))
     }
 
     /// VmHWM (peak resident set) in MiB.

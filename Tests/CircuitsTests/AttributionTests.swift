@@ -13,10 +13,23 @@ struct TracingFixture {
 
     static let nLayers = 3, dModel = 32, dTC = 48, vocab = 61
 
-    /// `kind`: "plt" (ReLU with skip at layer 0 and 2, JumpReLU at 1), "clt" (cross-layer, ReLU, reading hook_resid_mid).
+    /// `kind`: "plt" (ReLU with skip at layer 0 and 2, JumpReLU at 1), "clt" (cross-layer, ReLU, reading
+    /// hook_resid_mid), "llama" (the PLT set on a Llama: RMSNorm, RoPE, grouped-query attention with 2 KV heads).
     init(kind: String = "plt", seed: UInt64 = 7, length: Int = 9) throws {
-        let config = try ModelConfig.gpt2(nLayers: Self.nLayers, dModel: Self.dModel, nHeads: 4, dVocab: Self.vocab, nCtx: 64,
+        let config: ModelConfig
+        if kind == "llama" {
+            let json = """
+                {"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": \(Self.dModel),
+                 "intermediate_size": 80, "num_attention_heads": 4, "num_key_value_heads": 2,
+                 "num_hidden_layers": \(Self.nLayers), "vocab_size": \(Self.vocab), "max_position_embeddings": 64,
+                 "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu", "initializer_range": 0.2,
+                 "tie_word_embeddings": false, "bos_token_id": 0}
+                """
+            config = try ModelConfig.fromHF(Data(json.utf8), source: "llama fixture")
+        } else {
+            config = try ModelConfig.gpt2(nLayers: Self.nLayers, dModel: Self.dModel, nHeads: 4, dVocab: Self.vocab, nCtx: 64,
                                           bosTokenId: 0)
+        }
         model = try Transformer.initialized(config: config, seed: seed)
         // Larger residual weights so attention and MLPs do something visible.
         let gen = try Generator(seed: seed + 100)
@@ -63,7 +76,7 @@ func denseAdjacency(_ g: AttributionGraph) -> [[Double]] {
 struct AttributionTests {
     @Test("the replacement model reproduces the model's logits; splicing the transcoders in changes them")
     func exactReconstruction() throws {
-        for kind in ["plt", "clt"] {
+        for kind in ["plt", "clt", "llama"] {
             let f = try TracingFixture(kind: kind)
             let ref = try f.model.forward(try Tensor(f.tokens.map(Int64.init), shape: [1, f.tokens.count])).select(dim: 0, index: 0)
             let rep = try f.rm.forward(f.tokens)
@@ -82,7 +95,7 @@ struct AttributionTests {
 
     @Test("every target's incoming edges plus its constant term equal its value (sum check)")
     func sumCheck() throws {
-        for kind in ["plt", "clt"] {
+        for kind in ["plt", "clt", "llama"] {
             let f = try TracingFixture(kind: kind)
             let g = try Attribution.attribute(f.tokens, f.rm)
             #expect(g.indices(of: .feature).count > 20, "\(kind): the fixture should have active features")
@@ -96,7 +109,7 @@ struct AttributionTests {
 
     @Test("edge = intervention: adding a source's vector in the frozen model moves each target by that edge")
     func edgeEqualsIntervention() throws {
-        for kind in ["plt", "clt"] {
+        for kind in ["plt", "clt", "llama"] {
             let f = try TracingFixture(kind: kind)
             let g = try Attribution.attribute(f.tokens, f.rm)
             let a = denseAdjacency(g)
