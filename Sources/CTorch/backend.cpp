@@ -23,6 +23,9 @@
 
 #define DT_EXPORT extern "C" __attribute__((visibility("default")))
 
+// cpu_cache.cpp: the caching allocator for large CPU tensors; returns its limit in bytes (0: off).
+size_t dt_install_cpu_cache();
+
 struct dt_tensor {
     at::Tensor t;
 };
@@ -172,6 +175,7 @@ const char *build_info() {
         }
         s += "\",\"cuda\":";
         s += at::hasCUDA() ? "true" : "false";
+        s += ",\"cpu_cache_mib\":" + std::to_string(dt_install_cpu_cache() >> 20);
         s += ",\"build\":\"" DT_BUILD_TAG "\"}";
         return s;
     }();
@@ -830,6 +834,7 @@ dt_api make_api() {
 DT_EXPORT int32_t discern_torch_abi_version(void) { return DT_ABI_VERSION; }
 
 DT_EXPORT const dt_api *discern_torch_api(void) {
+    dt_install_cpu_cache();
     static const dt_api api = make_api();
     return &api;
 }

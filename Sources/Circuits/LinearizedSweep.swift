@@ -29,7 +29,8 @@ final class LinearizedSweep {
     let skip: [Tensor?]
     let run: ReplacementModel.CleanRun
 
-    init(_ rm: ReplacementModel, run: ReplacementModel.CleanRun) throws {
+    init(_ rm: ReplacementModel, run: ReplacementModel.CleanRun, attentionBlock: Int = 128) throws {
+        self.attentionBlock = Swift.max(1, attentionBlock)
         let c = rm.model.config
         nLayers = c.nLayers
         nHeads = c.nHeads
@@ -57,15 +58,30 @@ final class LinearizedSweep {
         return y
     }
 
+    /// Column block of the attention transpose for long cones, in positions.
+    let attentionBlock: Int
+
     /// Transpose of the frozen attention (value/output path) of `layer` on `g` `[T', B, d]`.
     func attentionBack(_ g: Tensor, layer l: Int) throws -> Tensor {
         let t = g.shape[0], b = g.shape[1]
         // out = z·Woᵀ → g_z = g·Wo; per head as one matrix [h, T', B·dh] so the pattern is never
         // broadcast over the batch.
         let gz = try g.matmul(wO[l]).view([t, b, nHeads, dHead]).permute([2, 0, 1, 3]).reshape([nHeads, t, b * dHead])
-        // z_h = P_h·v_h → g_v_h = P_hᵀ·g_z_h, P [h, T', T'].
-        let p = try run.patterns[l].narrow(dim: 1, start: 0, length: t).narrow(dim: 2, start: 0, length: t)
-        var gv = try p.transpose(1, 2).bmm(gz)  // [h, T', B·dh]
+        // z_h = P_h·v_h → g_v_h = P_hᵀ·g_z_h, P [h, T', T'] causal: g_v at positions [a, a + c) only
+        // reads g_z at positions ≥ a, so long cones go by column blocks and skip the zero triangle.
+        let p = run.patterns[l]
+        var gv: Tensor  // [h, T', B·dh]
+        if t <= 2 * attentionBlock {
+            gv = try p.narrow(dim: 1, start: 0, length: t).narrow(dim: 2, start: 0, length: t).transpose(1, 2).bmm(gz)
+        } else {
+            var blocks: [Tensor] = []
+            for a in stride(from: 0, to: t, by: attentionBlock) {
+                let c = Swift.min(attentionBlock, t - a)
+                let pBlock = try p.narrow(dim: 1, start: a, length: t - a).narrow(dim: 2, start: a, length: c)  // P[i ≥ a, j ∈ block]
+                blocks.append(try pBlock.transpose(1, 2).bmm(gz.narrow(dim: 1, start: a, length: t - a)))
+            }
+            gv = try Tensor.cat(blocks, dim: 1)
+        }
         if nKVHeads != nHeads {
             gv = try gv.view([nKVHeads, nHeads / nKVHeads, t, b * dHead]).sum(dims: [1])
         }

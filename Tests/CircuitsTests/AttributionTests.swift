@@ -217,6 +217,17 @@ struct AttributionTests {
         let largest = Double(full.weights.map { Swift.abs($0) }.max() ?? 1)
         #expect(Double(worst) <= 1e-5 * Swift.max(1, largest), "\(worst) vs \(largest)")
 
+        // The blocked attention transpose (long cones) computes the same rows, with and without cones.
+        for cone in [true, false] {
+            var b = AttributionOptions()
+            b.attentionBlock = 2
+            b.causalCone = cone
+            let blocked = try Attribution.attribute(f.tokens, f.rm, options: b)
+            #expect(blocked.sources == full.sources)
+            let gap = zip(full.weights, blocked.weights).map { Swift.abs($0 - $1) }.max() ?? 0
+            #expect(Double(gap) <= 1e-5 * Swift.max(1, largest), "blocked (cone \(cone)): \(gap) vs \(largest)")
+        }
+
         o.batchSize = 4
         o.maxFeatureNodes = 10
         let capped = try Attribution.attribute(f.tokens, f.rm, options: o)

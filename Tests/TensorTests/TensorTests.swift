@@ -235,6 +235,29 @@ struct BackendTests {
         #expect(Torch.backendPath?.hasSuffix("libCTorch.so") == true)
     }
 
+    @Test("the caching CPU allocator never hands out a live block and zeroes what it reuses")
+    func cachingAllocator() throws {
+        // Installed by default ($DISCERN_CPU_CACHE_MB unset in tests); the build info reports its limit.
+        #expect(try Torch.buildInfo().contains("\"cpu_cache_mib\":"))
+        var live: [(Tensor, Double)] = []
+        var x: UInt64 = 99
+        for i in 0..<120 {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            // 0.25 … 40 MiB of floats, drifting sizes so blocks are reused across size classes.
+            let n = 65_536 + Int((x >> 33) % 10_400_000)
+            let v = Double(i + 1)
+            live.append((try Tensor.full([n], v), v))
+            if live.count > 6 { live.remove(at: Int((x >> 20) % UInt64(live.count))) }
+            for (t, v) in live {
+                #expect(try t.amin().item() == v && t.amax().item() == v, "a live tensor was overwritten")
+            }
+            if i % 10 == 0 {
+                let z = try Tensor.zeros([n])
+                #expect(try z.abs().amax().item() == 0)
+            }
+        }
+    }
+
     @Test func handlesAreFreed() throws {
         // Other tests run in parallel and hold a few tensors of their own, hence the slack.
         let before = try Torch.liveTensors()
