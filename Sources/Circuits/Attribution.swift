@@ -91,7 +91,7 @@ public enum Attribution {
         let t: Int
         let device: Device
         var timings: [String: Double] = [:]
-        /// Bytes of row values held before assembly (the build's largest host structure).
+        /// Bytes of row values held before assembly (graph metadata `row_bytes`).
         var rowBytes = 0
 
         init(_ tokens: [Int], _ rm: ReplacementModel, _ o: AttributionOptions, prompt: String?,
@@ -122,7 +122,8 @@ public enum Attribution {
             var slotSegment: [[Int]]
             var slotLocal: [[Int]]
         }
-        var layout: ColumnLayout!
+        /// Set by `collectFeatures`.
+        var layout = ColumnLayout(nLayers: 0, t: 0, layers: [], positions: [])
         var readers: [Readers] = []
 
         func build() throws -> AttributionGraph {
