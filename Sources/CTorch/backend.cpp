@@ -364,7 +364,8 @@ dt_err generator_new(uint64_t seed, int32_t dt, int32_t di, dt_generator **out) 
         if (dev.is_cpu()) {
             g = at::make_generator<at::CPUGeneratorImpl>(seed);
         } else {
-            g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(dev.index()).clone();
+            // Context::defaultGenerator exists in libtorch 1.x and 2.x (the CUDA hook's name changed).
+            g = at::globalContext().defaultGenerator(dev).clone();
             g.set_current_seed(seed);
         }
         *out = new dt_generator{std::move(g)};

@@ -47,7 +47,12 @@ class CachingCPUAllocator final : public c10::Allocator {
   public:
     CachingCPUAllocator(c10::Allocator *fallback, size_t limit) : fallback_(fallback), limit_(limit) {}
 
-    c10::DataPtr allocate(size_t n) const override {
+    // libtorch 1.x declares `allocate` const, 2.x (2.3 on) non-const and adds a pure `copy_data`:
+    // both signatures are defined, without `override`, so one source builds against either.
+    c10::DataPtr allocate(size_t n) { return static_cast<const CachingCPUAllocator *>(this)->allocate(n); }
+    void copy_data(void *dest, const void *src, std::size_t count) const { std::memcpy(dest, src, count); }
+
+    c10::DataPtr allocate(size_t n) const {
         if (n < kMinCached) return fallback_->allocate(n);
         size_t sz = size_class(n);
         void *p = take(sz);
@@ -65,7 +70,7 @@ class CachingCPUAllocator final : public c10::Allocator {
         return {p, p, &deleter, c10::Device(c10::DeviceType::CPU)};
     }
 
-    c10::DeleterFnPtr raw_deleter() const override { return &deleter; }
+    c10::DeleterFnPtr raw_deleter() const { return &deleter; }
 
     static CachingCPUAllocator *instance;
 

@@ -69,7 +69,9 @@ struct CLITests {
         let r = try run(["doctor"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("torch backend:  /"))
-        #expect(r.stdout.contains("\"libtorch\":\"1.13"))
+        // Debian's libtorch unless a drop-in backend (e.g. one built against a PyTorch 2 wheel) is chosen.
+        let version = ProcessInfo.processInfo.environment["DISCERN_TORCH_BACKEND"] == nil ? "1.13" : ""
+        #expect(r.stdout.contains("\"libtorch\":\"\(version)"))
         #expect(r.stdout.contains("autograd check: ok"))
         #expect(r.stdout.contains("store:"))
     }
