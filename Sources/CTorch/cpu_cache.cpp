@@ -75,7 +75,27 @@ class CachingCPUAllocator final : public c10::Allocator {
     static CachingCPUAllocator *instance;
 
   private:
-    static void deleter(void *p) { instance->give_back(p); }
+    // Runs inside tensor destructors: nothing may escape. If caching fails (no memory for the
+    // bookkeeping), the block is handed back to the kernel instead.
+    static void deleter(void *p) noexcept {
+        try {
+            instance->give_back(p);
+        } catch (...) {
+            instance->unmap_untracked(p);
+        }
+    }
+
+    void unmap_untracked(void *p) const noexcept {
+        size_t sz = 0;
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            auto it = live_.find(p);
+            if (it == live_.end()) return;
+            sz = it->second;
+            live_.erase(it);
+        }
+        munmap(p, sz);
+    }
 
     static void *map(size_t sz) {
         void *p = mmap(nullptr, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -100,53 +120,51 @@ class CachingCPUAllocator final : public c10::Allocator {
         return nullptr;
     }
 
+    // Caches a freed block (or unmaps it when it alone exceeds the limit), then evicts the least
+    // recently freed blocks past the limit. What may throw (allocating bookkeeping) happens before
+    // anything changes, so the deleter's fallback finds the block still live.
     void give_back(void *p) const {
-        std::vector<std::pair<void *, size_t>> unmap;
-        {
-            std::lock_guard<std::mutex> lock(m_);
-            auto it = live_.find(p);
-            if (it == live_.end()) {
-                // Not ours: a small block from libtorch's allocator freed through raw_deallocate.
-                if (auto d = fallback_->raw_deleter()) d(p);
-                return;
-            }
-            size_t sz = it->second;
-            live_.erase(it);
-            if (sz > limit_) {
-                unmap.emplace_back(p, sz);
-            } else {
-                while (cached_ + sz > limit_ && !lru_.empty()) unmap.push_back(evict_oldest());
-                lru_.emplace_back(sz, p);
-                free_[sz].push_back(std::prev(lru_.end()));
-                cached_ += sz;
-            }
+        std::lock_guard<std::mutex> lock(m_);
+        auto it = live_.find(p);
+        if (it == live_.end()) {
+            // Not ours: a small block from libtorch's allocator freed through raw_deallocate.
+            if (auto d = fallback_->raw_deleter()) d(p);
+            return;
         }
-        for (auto &b : unmap) munmap(b.first, b.second);
+        size_t sz = it->second;
+        if (sz > limit_) {
+            live_.erase(it);
+            munmap(p, sz);
+            return;
+        }
+        auto &list = free_[sz];
+        list.reserve(list.size() + 1);
+        lru_.emplace_back(sz, p);
+        list.push_back(std::prev(lru_.end()));
+        live_.erase(it);
+        cached_ += sz;
+        // Never reaches the block just cached: alone it fits (sz ≤ limit).
+        while (cached_ > limit_) evict_oldest();
     }
 
-    // Removes the least recently freed block from the cache (caller holds the lock).
-    std::pair<void *, size_t> evict_oldest() const {
+    // Unmaps the least recently freed cached block (caller holds the lock).
+    void evict_oldest() const noexcept {
         auto node = lru_.begin();
-        auto &list = free_[node->first];
+        auto &list = free_.find(node->first)->second;  // present: every cached block is listed
         for (auto i = list.begin(); i != list.end(); ++i) {
             if (*i == node) {
                 list.erase(i);
                 break;
             }
         }
-        std::pair<void *, size_t> b{node->second, node->first};
+        munmap(node->second, node->first);
         cached_ -= node->first;
         lru_.erase(node);
-        return b;
     }
 
     void release_all() const {
-        std::vector<std::pair<void *, size_t>> unmap;
-        {
-            std::lock_guard<std::mutex> lock(m_);
-            while (!lru_.empty()) unmap.push_back(evict_oldest());
-        }
-        for (auto &b : unmap) munmap(b.first, b.second);
+        std::lock_guard<std::mutex> lock(m_);
+        while (!lru_.empty()) evict_oldest();
     }
 
     c10::Allocator *fallback_;
