@@ -236,7 +236,7 @@ public enum Attribution {
                     guard !sel.isEmpty else { continue }
                     let pos = try Tensor(sel.map { Int64(featPos[$0]) }, shape: [sel.count]).to(device)
                     let f = try Tensor(sel.map { Int64(featIndex[$0]) }, shape: [sel.count]).to(device)
-                    let pre = try rm.transcoders.preActivations(zero.inputs[l].indexSelect(dim: 0, index: pos), layer: l).to(.float32)
+                    let pre = try rm.transcoders.preActivationsFloat32(zero.inputs[l].indexSelect(dim: 0, index: pos), layer: l)
                     let v = try pre.gather(dim: 1, index: f.unsqueeze(1)).squeeze(dim: 1).floats()
                     for (j, i) in sel.enumerated() { featureConstant[i] = v[j] }
                 }
@@ -254,7 +254,7 @@ public enum Attribution {
                 let a = run.activations[l]
                 let d = a.shape[1]
                 let values = try a.floats()
-                let pre = try rm.transcoders.preActivations(run.inputs[l], layer: l).to(.float32).floats()
+                let pre = try run.preActivations[l].floats()
                 for p in 0..<t {
                     for f in 0..<d where values[p * d + f] != 0 {
                         featLayer.append(l)

@@ -221,6 +221,9 @@ public final class NPZFile {
     public func shape(_ name: String) throws -> [Int] {
         guard let e = entry(name) else { throw TranscoderError(path, "has no array named \"\(name)\"") }
         if e.method == 0 {
+            guard e.dataOffset + e.compressedSize <= data.count else {
+                throw TranscoderError(path, "member \(e.name).npy runs past the end of the file")
+            }
             let n = Swift.min(e.compressedSize, 65_536 + 12)
             let head = [UInt8](data.subdata(in: e.dataOffset..<(e.dataOffset + n)))
             return try NPZFile.parseNPY(head, path: path, member: name).shape

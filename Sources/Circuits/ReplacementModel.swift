@@ -86,6 +86,8 @@ public final class ReplacementModel {
         public let mlpOutputs: [Tensor]
         /// Feature activations per layer `[T, d_tc]`, zero at the zeroed positions.
         public let activations: [Tensor]
+        /// Pre-activations per layer `[T, d_tc]`, computed in float32 (`preActivationsFloat32`; not zeroed).
+        let preActivations: [Tensor]
         /// Reconstructions per layer `[T, d_model]` (decoded features + b_dec + skip), from `activations`.
         public let reconstructions: [Tensor]
         /// Error vectors per layer `[T, d_model]`: MLP output − reconstruction, zero at the zeroed positions.
@@ -112,7 +114,7 @@ public final class ReplacementModel {
                 guard let t = ctx.cache[name] else { throw ModelError("replacement_model: the forward pass did not produce \(name)") }
                 return try t.select(dim: 0, index: 0).to(.float32)
             }
-            var inputs: [Tensor] = [], outs: [Tensor] = [], acts: [Tensor] = [], pats: [Tensor] = []
+            var inputs: [Tensor] = [], outs: [Tensor] = [], acts: [Tensor] = [], pres: [Tensor] = [], pats: [Tensor] = []
             var s1: [Tensor] = [], s2: [Tensor] = []
             for l in 0..<nLayers {
                 inputs.append(try get(hook(l, inHook)))
@@ -120,11 +122,16 @@ public final class ReplacementModel {
                 pats.append(try get(hook(l, "attn.hook_pattern")))
                 s1.append(try get(hook(l, "ln1.hook_scale")))
                 s2.append(try get(hook(l, "ln2.hook_scale")))
-                acts.append(try zeroed(try transcoders.encode(inputs[l], layer: l).to(.float32)))
+                // The features themselves come from the transcoders' own dtype.
+                let pre = try transcoders.preActivations(inputs[l], layer: l)
+                acts.append(try zeroed(try transcoders.activate(pre, layer: l)))
+                pres.append(pre.dtype == .float32 ? pre : try transcoders.preActivationsFloat32(inputs[l], layer: l))
             }
-            let recon = try transcoders.outputs(activations: acts, inputs: inputs).map { try $0.to(.float32) }
+            let acts32 = try acts.map { try $0.to(.float32) }
+            let recon = try (0..<nLayers).map { try reconstruction(layer: $0, activations: acts32, inputs: inputs, float32: true) }
             let errors = try (0..<nLayers).map { try zeroed(try outs[$0] - recon[$0]) }
-            return CleanRun(tokens: tokens, logits: try logits.to(.float32), inputs: inputs, mlpOutputs: outs, activations: acts,
+            return CleanRun(tokens: tokens, logits: try logits.to(.float32), inputs: inputs, mlpOutputs: outs,
+                            activations: acts32, preActivations: pres,
                             reconstructions: recon, errors: errors, patterns: pats, scale1: s1, scale2: s2,
                             scaleFinal: try get("ln_final.hook_scale"))
         }
@@ -169,7 +176,22 @@ public final class ReplacementModel {
     }
 
     /// The reconstruction at output `layer` from the activations of layers `0...layer` (CLT) or `layer` (PLT).
-    func reconstruction(layer l: Int, activations: [Tensor], inputs: [Tensor]) throws -> Tensor {
+    /// `float32`: in float32 with the weights cast (the activations and inputs must be float32) — the
+    /// decomposition attribution's float32 sweep sums to, whatever the transcoders' dtype.
+    func reconstruction(layer l: Int, activations: [Tensor], inputs: [Tensor], float32: Bool = false) throws -> Tensor {
+        if float32 {
+            let sources = transcoders.isCrossLayer ? Array(0...l) : [l]
+            var y = try transcoders.bDec(layer: l).to(.float32)
+            for src in sources {
+                let w: Tensor = switch transcoders {
+                case .perLayer(let s): try s[l].wDec
+                case .crossLayer(let c): try c.wDec(layer: src).select(dim: 1, index: l - src)
+                }
+                y = try y + activations[src].matmul(w.to(.float32))
+            }
+            if let sk = try transcoders.skipMatrix(layer: l) { y = try y + inputs[l].linear(sk.to(.float32)) }
+            return y
+        }
         switch transcoders {
         case .perLayer(let s):
             var y = try s[l].decode(activations[l])
@@ -222,7 +244,7 @@ public final class ReplacementModel {
                     inputs[l] = try x.select(dim: 0, index: 0).to(.float32)
                     return nil
                 }
-                let skipMatrix = try transcoders.skipMatrix(layer: l)
+                let skipMatrix = try transcoders.skipMatrix(layer: l)?.to(.float32)  // the frozen run is float32
                 let cleanSkip = try skipMatrix.map { try run.inputs[l].linear($0) }
                 ctx.add(hook(l, "hook_mlp_out")) { y, _ in
                     var out = run.mlpOutputs[l]

@@ -112,6 +112,18 @@ public enum Transcoders: CustomStringConvertible {
         }
     }
 
+    /// Pre-activations `x·W_encᵀ + b_enc` computed in float32 (weights cast): attribution's readouts,
+    /// so that with bfloat16/float16 weights they match its float32 reverse sweep. Equal to
+    /// `preActivations` for float32 weights.
+    package func preActivationsFloat32(_ x: Tensor, layer: Int) throws -> Tensor {
+        let (w, b): (Tensor, Tensor)
+        switch self {
+        case .perLayer(let s): (w, b) = (try s[layer].wEnc, try s[layer].bEnc)
+        case .crossLayer(let c): (w, b) = (try c.wEnc(layer: layer), try c.bEnc(layer: layer))
+        }
+        return try x.to(.float32).linear(w.to(.float32), bias: b.to(.float32))
+    }
+
     /// Applies `layer`'s activation function to pre-activations `z`.
     public func activate(_ z: Tensor, layer: Int) throws -> Tensor {
         switch self {
@@ -144,7 +156,8 @@ public enum Transcoders: CustomStringConvertible {
             precondition(sourceLayer == outputLayer, "a per-layer transcoder writes only to its own layer")
             return try s[sourceLayer].decoderVectors(features)
         case .crossLayer(let c):
-            return try c.decoderVectors(layer: sourceLayer, features).select(dim: 1, index: outputLayer - sourceLayer)
+            // Only the rows for this output layer: n × d, not n × (n_layers − source) × d.
+            return try c.wDec(layer: sourceLayer).select(dim: 1, index: outputLayer - sourceLayer).indexSelect(dim: 0, index: features)
         }
     }
 

@@ -44,12 +44,15 @@ struct TracingFixture {
                 threshold: nil, featureInputHook: "hook_resid_mid", featureOutputHook: "hook_mlp_out")
             transcoders = .crossLayer(clt)
         } else {
+            // "plt-bf16": the same set with bfloat16 weights.
+            let dtype: DType = kind == "plt-bf16" ? .bfloat16 : .float32
+            func w(_ s: [Int], _ scale: Double) throws -> Tensor { try r(s, scale).to(dtype) }
             var ts: [Transcoder] = []
             for l in 0..<Self.nLayers {
                 let jump = l == 1
-                ts.append(try Transcoder(layer: l, wEnc: try r([n, d], 0.4), bEnc: try r([n], 0.1) - 0.3, wDec: try r([n, d], 0.1),
-                                         bDec: try r([d], 0.05), threshold: jump ? try Tensor.full([n], 0.2) : nil,
-                                         wSkip: l != 1 ? try r([d, d], 0.1) : nil, activation: jump ? .jumpReLU : .relu))
+                ts.append(try Transcoder(layer: l, wEnc: try w([n, d], 0.4), bEnc: try (r([n], 0.1) - 0.3).to(dtype), wDec: try w([n, d], 0.1),
+                                         bDec: try w([d], 0.05), threshold: jump ? try Tensor.full([n], 0.2, dtype: dtype) : nil,
+                                         wSkip: l != 1 ? try w([d, d], 0.1) : nil, activation: jump ? .jumpReLU : .relu))
             }
             transcoders = .perLayer(try TranscoderSet(transcoders: ts, featureInputHook: "ln2.hook_normalized",
                                                       featureOutputHook: "hook_mlp_out"))
@@ -91,6 +94,19 @@ struct AttributionTests {
                 #expect(try run.activations[l].select(dim: 0, index: 0).abs().amax().item() == 0)
             }
         }
+    }
+
+    @Test("bfloat16 transcoders: the replacement model still reproduces the logits and attribution runs")
+    func bfloat16Transcoders() throws {
+        let f = try TracingFixture(kind: "plt-bf16")
+        let ref = try f.model.forward(try Tensor(f.tokens.map(Int64.init), shape: [1, f.tokens.count])).select(dim: 0, index: 0)
+        #expect(try (f.rm.forward(f.tokens) - ref).abs().amax().item() <= 1e-5)
+        let g = try Attribution.attribute(f.tokens, f.rm)
+        #expect(g.indices(of: .feature).count > 20)
+        // Readouts, reconstructions and errors are float32 math on the bfloat16 weights, as the sweep is,
+        // so the sum check holds to float32 rounding.
+        let (res, scale) = g.sumCheck()
+        #expect(res <= 1e-4 * Swift.max(1, scale), "residual \(res) of \(scale)")
     }
 
     @Test("every target's incoming edges plus its constant term equal its value (sum check)")

@@ -92,6 +92,14 @@ struct TranscoderErrorTests {
         #expect(try npz.shape("W_enc") == [3, 4])
         #expect(try npz.tensor("W_enc").dtype == .int64)
         expectError("params.npz", "has no array named \"nope\"") { _ = try npz.tensor("nope") }
+        // A member whose recorded size runs past the end of the file (central directory size field at +20).
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: f)))
+        let central = (0..<(bytes.count - 4)).first { bytes[$0] == 0x50 && bytes[$0 + 1] == 0x4b && bytes[$0 + 2] == 1 && bytes[$0 + 3] == 2 }!
+        for (k, b) in [UInt8(0xF0), 0xFF, 0xFF, 0x7F].enumerated() { bytes[central + 20 + k] = b }
+        try Data(bytes).write(to: URL(fileURLWithPath: f))
+        let long = try NPZFile(path: f)
+        expectError("params.npz", "W_enc.npy runs past the end of the file") { _ = try long.shape("W_enc") }
+        expectError("params.npz", "W_enc.npy runs past the end of the file") { _ = try long.tensor("W_enc") }
     }
 
     @Test("config.yaml text round-trips, quoting what needs it")
