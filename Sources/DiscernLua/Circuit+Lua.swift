@@ -26,12 +26,19 @@ enum CircuitLua {
     nonisolated(unsafe) static let transcodersClass = LuaClass<TranscodersBox>("discern.Transcoders") { t in
         "discern.Transcoders(\(t.value)\(t.path.map { ", " + $0 } ?? ""))"
     }
-    nonisolated(unsafe) static var methodsDefined = false
+    /// Defines the methods of every circuit class, once per process (a static let's initialiser runs
+    /// once, thread-safely, however many Lua states open the module).
+    private static let methods: Void = {
+        defineTranscoderMethods()
+        defineReplacementMethods()
+        defineGraphMethods()
+        defineInterpretationMethods()
+    }()
 
     /// Builds the `discern.circuit` table on top of the stack.
     static func open(_ state: LuaState) {
         let L = state.L
-        defineMethods()
+        _ = methods
         transcodersClass.register(in: state)
         ModelLua.defineMethods()
         ModelLua.cls.register(in: state)
@@ -58,9 +65,7 @@ enum CircuitLua {
             """)
     }
 
-    static func defineMethods() {
-        guard !methodsDefined else { return }
-        methodsDefined = true
+    static func defineTranscoderMethods() {
         let cls = transcodersClass
         cls.method("info", doc: """
             transcoders:info() -> {kind = "transcoder_set"|"cross_layer_transcoder", n_layers, d_model, d_transcoder = {per layer},

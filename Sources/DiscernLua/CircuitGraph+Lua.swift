@@ -35,8 +35,6 @@ extension CircuitLua {
                                    "targets", "sum_check", "progress", "cache", "store"]
 
     static func defineGraphs(_ state: LuaState, _ mod: Int32) {
-        defineReplacementMethods()
-        defineGraphMethods()
         replacementClass.register(in: state)
         graphClass.register(in: state)
         state.setFunction(in: mod, "replacement_model", qualifiedName: "discern.circuit.replacement_model", doc: """

@@ -36,14 +36,12 @@ extension CircuitLua {
         return "discern.FeatureContexts(\(v.layerCount) layers, \(w), k \(v.k), \(v.textCount) texts, \(v.scoredTokenCount) tokens"
             + (v.isFromCache ? ", cached)" : ")")
     }
-    nonisolated(unsafe) static var interpretationMethodsDefined = false
 
     static let logitLensOptions = ["k", "final_norm"]
     static let featureContextOptions = ["k", "window", "batch_size", "max_tokens", "prepend_bos", "store", "progress", "n_texts", "seed"]
 
     /// Adds `logit_lens` and `feature_contexts` to the `discern.circuit` table at `mod`.
     static func defineInterpretation(_ state: LuaState, _ mod: Int32) {
-        defineInterpretationMethods()
         featureContextsClass.register(in: state)
         state.setFunction(in: mod, "logit_lens", qualifiedName: "discern.circuit.logit_lens", doc: """
             discern.circuit.logit_lens(model, transcoders, layer, feature, {k = 10, final_norm = false})
@@ -249,8 +247,6 @@ extension CircuitLua {
     }
 
     static func defineInterpretationMethods() {
-        guard !interpretationMethodsDefined else { return }
-        interpretationMethodsDefined = true
         let cls = featureContextsClass
         func coordinates(_ call: LuaCall, _ box: FeatureContextsBox) throws -> (Int, Int) {
             let v = box.value
