@@ -77,6 +77,8 @@ public final class AttributionGraph {
     public let checks: [TargetCheck]
     /// Free-form metadata (model, transcoders, options, timings; string values).
     public var metadata: [String: String]
+    /// True when this graph was read from a store's cache instead of computed (not saved with the graph).
+    public var isFromCache = false
 
     /// Creates a graph; `rowStart`, `sources`, `weights` and `checks` must agree with `nodes`.
     public init(prompt: String, tokens: [Int], tokenStrings: [String], nLayers: Int, vocabSize: Int, nodes: [Node],

@@ -152,7 +152,7 @@ extension CircuitLua {
             key = try Store.key(for: .object(desc))
             if let entry = try store.get(key!) {
                 let g = try graphFromBytes(entry.bytes)
-                g.metadata["cached"] = "true"
+                g.isFromCache = true
                 graphClass.push(L, g)
                 return 1
             }
@@ -356,7 +356,7 @@ extension CircuitLua {
             t.set("sum_check", res)
             t.set("max_value", scale)
             t.set("dropped_fraction", g.droppedFraction())
-            t.set("cached", g.metadata["cached"] == "true")
+            t.set("cached", g.isFromCache)
             lua_createtable(call.L, 0, Int32(g.metadata.count))
             for (k, v) in g.metadata {
                 lua_pushstring(call.L, v)

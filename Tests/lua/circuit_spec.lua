@@ -56,6 +56,11 @@ describe("discern.circuit", function()
     local again = circuit.attribute(prompt, rm, {store = store, progress = false})
     assert.truthy(again:info().cached)
     assert.equal(again:info().n_edges, info.n_edges)
+    -- Being cached is not a property of the graph: a saved and reloaded copy is not "cached".
+    local copy = tmpdir() .. "-cached.safetensors"
+    again:save(copy)
+    assert.falsy(circuit.load_graph(copy):info().cached)
+    assert.equal(circuit.load_graph(copy):info().metadata.cached, nil)
     local top = g:top_nodes(5)
     assert.truthy(#top >= 1 and top[1].influence >= (top[2] or top[1]).influence)
     local logits = {}
