@@ -24,7 +24,7 @@
 #define DT_EXPORT extern "C" __attribute__((visibility("default")))
 
 // cpu_cache.cpp: the caching allocator for large CPU tensors; returns its limit in bytes (0: off).
-size_t dt_install_cpu_cache();
+size_t dt_install_cpu_cache() noexcept;
 
 struct dt_tensor {
     at::Tensor t;

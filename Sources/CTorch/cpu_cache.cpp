@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <list>
@@ -181,31 +182,38 @@ CachingCPUAllocator *CachingCPUAllocator::instance = nullptr;
 } // namespace
 
 namespace {
-size_t install(size_t limit) {
+size_t install(size_t limit) noexcept {
     if (limit == 0) return 0;
-    // Never destroyed: tensors may be freed during static destruction.
-    CachingCPUAllocator::instance = new CachingCPUAllocator(c10::GetCPUAllocator(), limit);
-    c10::SetCPUAllocator(CachingCPUAllocator::instance, /*priority=*/1);
-    return limit;
+    try {
+        // Never destroyed: tensors may be freed during static destruction.
+        CachingCPUAllocator::instance = new CachingCPUAllocator(c10::GetCPUAllocator(), limit);
+        c10::SetCPUAllocator(CachingCPUAllocator::instance, /*priority=*/1);
+        return limit;
+    } catch (...) {
+        return 0;  // libtorch's own allocator stays in place
+    }
 }
 } // namespace
 
 // Installs the caching allocator once (see the top of this file); returns the cache limit in
-// bytes, 0 when disabled.
-size_t dt_install_cpu_cache() {
+// bytes, 0 when disabled. Called from the C entry point: throws nothing. A malformed
+// $DISCERN_CPU_CACHE_MB is reported on stderr and the default is used.
+size_t dt_install_cpu_cache() noexcept {
     static const size_t limit = [] {
-        size_t lim = 0;
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        size_t phys = (pages > 0 && page > 0) ? size_t(pages) * size_t(page) : 0;
         if (const char *env = std::getenv("DISCERN_CPU_CACHE_MB"); env && *env) {
             char *end = nullptr;
+            errno = 0;
             long long mb = std::strtoll(env, &end, 10);
-            if (end && *end == 0 && mb >= 0) return install(size_t(mb) << 20);
+            if (end && *end == 0 && errno == 0 && mb >= 0) {
+                // At most physical memory (also keeps the shift from overflowing).
+                size_t cap = phys > 0 ? phys >> 20 : size_t(1) << 20;
+                return install(std::min<size_t>(size_t(mb), cap) << 20);
+            }
+            std::fprintf(stderr, "discern: DISCERN_CPU_CACHE_MB=%s is not a number of MiB; using the default\n", env);
         }
-        {
-            long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-            size_t phys = (pages > 0 && page > 0) ? size_t(pages) * size_t(page) : 0;
-            lim = std::min<size_t>(phys / 16, size_t(1) << 30);
-        }
-        return install(lim);
+        return install(std::min<size_t>(phys / 16, size_t(1) << 30));
     }();
     return limit;
 }

@@ -76,6 +76,18 @@ struct CLITests {
         #expect(r.stdout.contains("store:"))
     }
 
+    @Test("DISCERN_CPU_CACHE_MB sets the CPU tensor cache; a malformed value is reported and the default used")
+    func cpuCacheSetting() throws {
+        let off = try run(["doctor"], env: ["DISCERN_CPU_CACHE_MB": "0"])
+        #expect(off.status == 0 && off.stdout.contains("\"cpu_cache_mib\":0,"), "\(off.stdout)")
+        let some = try run(["doctor"], env: ["DISCERN_CPU_CACHE_MB": "64"])
+        #expect(some.stdout.contains("\"cpu_cache_mib\":64,"), "\(some.stdout)")
+        let bad = try run(["doctor"], env: ["DISCERN_CPU_CACHE_MB": "1g"])
+        #expect(bad.status == 0)
+        #expect(bad.stderr.contains("DISCERN_CPU_CACHE_MB=1g is not a number of MiB; using the default"), "\(bad.stderr)")
+        #expect(!bad.stdout.contains("\"cpu_cache_mib\":0,"))
+    }
+
     @Test func mismatchedBackendIsAClearError() throws {
         let dir = try Support.tempDir("abi")
         let src = dir.appendingPathComponent("fake.c")
