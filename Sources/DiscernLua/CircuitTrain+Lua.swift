@@ -228,13 +228,17 @@ extension CircuitLua {
                 try LuaState(borrowing: L).pcall(nargs: 3, nresults: 1)
                 guard lua_type(L, -1) == LUA_TTABLE else { throw fail(call, "\(what): World:sample did not return a list") }
                 let list = lua_gettop(L)
+                let before = count
                 for k in 1...Swift.max(1, luaL_len(L, list)) where count < tokens {
                     lua_geti(L, list, k)
-                    if lua_type(L, -1) == LUA_TTABLE, lua_getfield(L, -1, "text") == LUA_TSTRING {
-                        try add(String(cString: dlua_tostring(L, -1)!))
+                    guard lua_type(L, -1) == LUA_TTABLE, lua_getfield(L, -1, "text") == LUA_TSTRING else {
+                        throw fail(call, "\(what): World:sample item \(k) has no string field text")
                     }
+                    try add(String(cString: dlua_tostring(L, -1)!))
                     lua_settop(L, list)
                 }
+                // A world whose texts tokenize to nothing would never fill the corpus.
+                guard count > before else { throw fail(call, "\(what): World:sample gave no tokens") }
                 round += 1
             }
         case LUA_TTABLE:

@@ -45,6 +45,11 @@ describe("discern.circuit.train_transcoders", function()
     assert.errors(function() train(model, function() return 7 end, small) end,
       {contains = "the iterator's result 1 is a number, expected a string"})
     assert.errors(function() train(model, function() return nil end, small) end, {contains = "the iterator returned no string"})
+    -- A World whose samples lack text, or whose texts hold no tokens, is an error (it used to loop forever).
+    local function fake_world(items) return setmetatable({sample = function() return items end}, {__name = "discern.World"}) end
+    assert.errors(function() train(model, fake_world({{speaker = "a"}}), small) end,
+      {contains = "World:sample item 1 has no string field text"})
+    assert.errors(function() train(model, fake_world({{text = ""}}), small) end, {contains = "World:sample gave no tokens"})
     assert.errors(function() train(model, texts, with(small, {on_progress = 3})) end, {contains = "'on_progress' must be a function"})
     local bare = discern.model.init({n_layers = 1, d_model = 16, n_heads = 2, n_ctx = 16, d_vocab = 50})
     assert.errors(function() train(bare, texts, small) end, {contains = "the model has no tokenizer"})
