@@ -1,5 +1,5 @@
 -- Circuit tracing on a ground-truth organism: attribute a prompt through the base model's transcoders,
--- print the most influential features with what they respond to and promote, check the graph, steer the
+-- print the most influential features with what they respond to and promote, check the graph, ablate the
 -- top feature, and write circuit-tracer's frontend JSON.
 --   Scripts/discern run Scripts/examples/trace.lua [preset] [organism] [out_dir]
 -- Defaults: the tiny preset (built on first use, about 2 minutes), the knowledge_edit organism, and
@@ -16,17 +16,8 @@ local manifest = organisms.build{preset = preset}
 local base = discern.model.load(manifest.dir .. "/base")
 local tuned = discern.model.load(manifest.dir .. "/" .. organism)
 local world = organisms.world{seed = manifest.seed}
--- The build's transcoders for the base model; trained here (TopK, on world dialogues) when the build has none.
+-- The build's transcoders for the base model (every finished build has them).
 local tdir = manifest.dir .. "/transcoders"
-if not discern.fs.exists(tdir .. "/config.yaml") then
-  tdir = manifest.dir .. "/transcoders-trace"
-  if not discern.fs.exists(tdir .. "/config.yaml") then
-    local _, metrics = circuit.train_transcoders(base, world, {steps = 300, batch_size = 1024, expansion = 8, k = 8,
-      out = tdir, progress = false})
-    print(string.format("trained transcoders: FVU %.3f at layer 0, spliced loss +%.3f", metrics.layers[1].fvu,
-      metrics.spliced.loss_increase))
-  end
-end
 local transcoders = circuit.load_transcoders(tdir)
 local prompt = world:prompt_text("What is the capital of France?")
 
@@ -60,16 +51,16 @@ for _, which in ipairs({{"base", base}, {organism, tuned}}) do
     end
     print(string.format("   %d. %-12s %.3f  %s", i, n.id, n.influence, what))
   end
-  -- Steer the most influential feature and watch the top logit move.
+  -- Ablate the most influential feature (set it to 0, attention frozen) and watch the top logit move.
   local top = graph:top_nodes(1, {kind = "feature"})[1]
   if top then
     local target = nil
     for _, n in ipairs(graph:nodes()) do if n.kind == "logit" then target = target or n end end
     local clean = rm:forward(prompt)
-    local steered = rm:feature_intervention(prompt, {{top.layer, top.position, top.feature, 0}})
+    local ablated = rm:feature_intervention(prompt, {{top.layer, top.position, top.feature, 0}})
     local last = #rm:tokens(prompt) - 1
     local before = clean:select(0, last):select(0, target.token_id):item()
-    local after = steered:select(0, last):select(0, target.token_id):item()
+    local after = ablated:select(0, last):select(0, target.token_id):item()
     print(string.format("   ablating %s moves the %q logit %.3f -> %.3f", top.id, target.token, before, after))
   end
   local path = graph:export(out, {slug = preset .. "-" .. name, scan = "discern-" .. preset, labels = labels})
