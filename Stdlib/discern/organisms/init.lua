@@ -163,11 +163,12 @@ function organisms.world(opts)
   return w
 end
 
---- Builds (or reuses, or resumes) the organisms of a preset: tokenizer, base model, one fine-tuned model per
---- ground truth, verification and weight differences, under $DISCERN_HOME/organisms/<preset>/ (see
---- discern.organisms.build module docs). Raises a 'verification' error, after writing the manifest, when a GT
---- does not verify.
----@param opts? {preset?: string, seed?: integer, dir?: string, organisms?: string[], verify?: boolean, quiet?: boolean}
+--- Builds (or reuses, or resumes) the organisms of a preset: tokenizer, base model, per-layer transcoders of
+--- the base model (circuit-tracer layout, in <dir>/transcoders), one fine-tuned model per ground truth,
+--- verification and weight differences, under $DISCERN_HOME/organisms/<preset>/ (see discern.organisms.build
+--- module docs). Raises a 'verification' error, after writing the manifest, when a GT does not verify.
+--- require_built = true (verify-only) trains nothing: a stage missing or built with other settings is an error.
+---@param opts? {preset?: string, seed?: integer, dir?: string, organisms?: string[], verify?: boolean, quiet?: boolean, require_built?: boolean}
 ---@return table manifest
 function organisms.build(opts) return require("discern.organisms.build").run(opts) end
 
