@@ -12,20 +12,10 @@ extension GraphError: LuaCodedError {
     public var luaMessage: String { message }
 }
 
-/// A replacement model as a Lua value (keeps the transcoders' Lua box alive for `info`).
-final class ReplacementBox {
-    let rm: ReplacementModel
-    let transcodersPath: String?
-    init(_ rm: ReplacementModel, transcodersPath: String?) {
-        self.rm = rm
-        self.transcodersPath = transcodersPath
-    }
-}
-
 /// Lua bindings of replacement models (`discern.ReplacementModel`) and attribution graphs (`discern.Graph`).
 extension CircuitLua {
-    nonisolated(unsafe) static let replacementClass = LuaClass<ReplacementBox>("discern.ReplacementModel") { b in
-        "discern.ReplacementModel(\(b.rm.model.summary); \(b.rm.transcoders))"
+    nonisolated(unsafe) static let replacementClass = LuaClass<ReplacementModel>("discern.ReplacementModel") { b in
+        "discern.ReplacementModel(\(b.model.summary); \(b.transcoders))"
     }
     nonisolated(unsafe) static let graphClass = LuaClass<AttributionGraph>("discern.Graph") { g in
         "discern.Graph(\(g.tokens.count) tokens, \(g.indices(of: .feature).count) features, \(g.nodes.count) nodes, \(g.edgeCount) edges)"
@@ -47,7 +37,7 @@ extension CircuitLua {
             let t = try transcodersClass.check(call, 2)
             let o = try call.options(3, allowed: ["zero_positions"])
             let rm = try ReplacementModel(model: m, transcoders: t.value, zeroPositions: try o?.integer("zero_positions") ?? 1)
-            replacementClass.push(call.L, ReplacementBox(rm, transcodersPath: t.path))
+            replacementClass.push(call.L, rm)
             return 1
         }
         state.setFunction(in: mod, "attribute", qualifiedName: "discern.circuit.attribute", doc: """
@@ -88,8 +78,7 @@ extension CircuitLua {
 
     static func attribute(_ call: LuaCall, promptIndex: Int32, rmIndex: Int32, optionsIndex: Int32) throws -> Int32 {
         let L = call.L
-        let box = try replacementClass.check(call, rmIndex)
-        let rm = box.rm
+        let rm = try replacementClass.check(call, rmIndex)
         let (tokens, text) = try promptTokens(call, promptIndex, rm)
         let o = try call.options(optionsIndex, allowed: attributeOptions)
         var opts = AttributionOptions()
@@ -247,16 +236,16 @@ extension CircuitLua {
     static func defineReplacementMethods() {
         let cls = replacementClass
         cls.method("tokens", doc: "rmodel:tokens(prompt) -> list of token ids (BOS prepended when missing).") { call, b in
-            call.push(list: try b.rm.tokens(for: try call.string(2)))
+            call.push(list: try b.tokens(for: try call.string(2)))
             return 1
         }
         cls.method("forward", doc: """
             rmodel:forward(prompt or token ids, {errors = true}) -> logits discern.Tensor [T, d_vocab]
             With errors (the default) equal to the model's own logits; errors = false splices the transcoders in.
             """) { call, b in
-            let (tokens, _) = try promptTokens(call, 2, b.rm)
+            let (tokens, _) = try promptTokens(call, 2, b)
             let o = try call.options(3, allowed: ["errors"])
-            TensorLua.cls.push(call.L, try b.rm.forward(tokens, errors: try o?.bool("errors") ?? true))
+            TensorLua.cls.push(call.L, try b.forward(tokens, errors: try o?.bool("errors") ?? true))
             return 1
         }
         cls.method("feature_intervention", doc: """
@@ -266,10 +255,10 @@ extension CircuitLua {
             change of each MLP output (value − activation)·W_dec propagates through the model. freeze_attention keeps the
             clean attention patterns; freeze_mlps keeps every MLP at its clean output (direct effects only).
             """) { call, b in
-            let (tokens, _) = try promptTokens(call, 2, b.rm)
+            let (tokens, _) = try promptTokens(call, 2, b)
             let list = try interventionList(call, 3, steering: false)
             let o = try call.options(4, allowed: ["freeze_attention", "freeze_mlps"])
-            pushIntervention(call, try b.rm.featureIntervention(tokens, list, freezeAttention: try o?.bool("freeze_attention") ?? true,
+            pushIntervention(call, try b.featureIntervention(tokens, list, freezeAttention: try o?.bool("freeze_attention") ?? true,
                                                                 freezeMLPs: try o?.bool("freeze_mlps") ?? false))
             return 2
         }
@@ -277,17 +266,17 @@ extension CircuitLua {
             rmodel:steer(prompt, {layer =, feature =, value =}, {freeze_attention = false}) -> logits, activations
             Sets one feature to value at every position after BOS (steering).
             """) { call, b in
-            let (tokens, _) = try promptTokens(call, 2, b.rm)
+            let (tokens, _) = try promptTokens(call, 2, b)
             let list = try interventionList(call, 3, steering: true)
             let o = try call.options(4, allowed: ["freeze_attention"])
-            pushIntervention(call, try b.rm.featureIntervention(tokens, list, freezeAttention: try o?.bool("freeze_attention") ?? false))
+            pushIntervention(call, try b.featureIntervention(tokens, list, freezeAttention: try o?.bool("freeze_attention") ?? false))
             return 2
         }
         cls.method("attribute", doc: "rmodel:attribute(prompt, opts) -> discern.Graph: the same as discern.circuit.attribute(prompt, rmodel, opts).") { call, _ in
             try attribute(call, promptIndex: 2, rmIndex: 1, optionsIndex: 3)
         }
         cls.method("model", doc: "rmodel:model() -> discern.Model") { call, b in
-            ModelLua.cls.push(call.L, b.rm.model)
+            ModelLua.cls.push(call.L, b.model)
             return 1
         }
     }
