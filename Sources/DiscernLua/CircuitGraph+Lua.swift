@@ -114,7 +114,7 @@ extension CircuitLua {
             }
             opts.targetTokens = ids
         }
-        // The cache: default store unless cache = false.
+        // The cache: the default store unless cache = false.
         var store: Store?
         if try o?.bool("cache") ?? true {
             if let o, o.has("store") {
@@ -122,64 +122,29 @@ extension CircuitLua {
                 defer { dlua_pop(L, 1) }
                 store = try StoreLua.cls.check(call, lua_gettop(L))
             } else {
-                store = try Store(path: Store.defaultPath())
-            }
-        }
-        var key: String?
-        if let store {
-            var desc: [String: CanonicalValue] = [
-                "kind": .string("attribution_graph"), "version": .int(1),
-                "model": .string(try rm.model.fingerprintHex()), "transcoders": .string(try rm.transcoders.fingerprint()),
-                "tokens": .array(tokens.map { .int(Int64($0)) }), "zero_positions": .int(Int64(rm.zeroPositions)),
-                "max_n_logits": .int(Int64(opts.maxNLogits)), "desired_logit_prob": .double(opts.desiredLogitProb),
-                "batch_size": .int(Int64(opts.batchSize)), "update_interval": .int(Int64(opts.updateInterval)),
-                "sum_check": .bool(opts.sumCheck),
-            ]
-            if let m = opts.maxFeatureNodes { desc["max_feature_nodes"] = .int(Int64(m)) }
-            if let t = opts.targetTokens { desc["targets"] = .array(t.map { .int(Int64($0)) }) }
-            if let text { desc["prompt"] = .string(text) }
-            key = try Store.key(for: .object(desc))
-            if let entry = try store.get(key!) {
-                let g = try graphFromBytes(entry.bytes)
-                g.isFromCache = true
-                graphClass.push(L, g)
-                return 1
+                store = try StoreLua.shared()
             }
         }
         let bar = (try o?.bool("progress") ?? true) ? ProgressBar(label: "attribute") : nil
-        var interrupted = false
+        let control = try LuaProgressControl(call, nil)
         let g: AttributionGraph
         do {
-            g = try Attribution.attribute(tokens, rm, options: opts, prompt: text, progress: { p in
-                bar?.update(p.done, p.total, extra: "feature rows")
-            }, shouldStop: {
-                if dlua_interrupt_pending_public() { interrupted = true }
-                return interrupted
-            })
+            let progress: (AttributionProgress) -> Void = { p in bar?.update(p.done, p.total, extra: "feature rows") }
+            if let store {
+                g = try Attribution.cached(in: store, tokens, rm, options: opts, prompt: text, progress: progress,
+                                           shouldStop: { control.shouldStop })
+            } else {
+                g = try Attribution.attribute(tokens, rm, options: opts, prompt: text, progress: progress,
+                                              shouldStop: { control.shouldStop })
+            }
         } catch is CancellationError {
             bar?.finish()
-            dlua_clear_interrupt_public()
-            throw LuaError(code: "interrupted", "\(call.name): interrupted; nothing was cached")
+            try control.throwIfInterrupted("(nothing was cached)")
+            throw CancellationError()
         }
         bar?.finish()
-        if let store, let key { try store.put(key, kind: "attribution_graph", bytes: try graphBytes(g)) }
         graphClass.push(L, g)
         return 1
-    }
-
-    static func graphBytes(_ g: AttributionGraph) throws -> [UInt8] {
-        let path = NSTemporaryDirectory() + "discern-graph-\(UUID().uuidString).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try g.save(to: path)
-        guard let d = FileManager.default.contents(atPath: path) else { throw GraphError("cannot read back \(path)") }
-        return Array(d)
-    }
-
-    static func graphFromBytes(_ bytes: [UInt8]) throws -> AttributionGraph {
-        let path = NSTemporaryDirectory() + "discern-graph-\(UUID().uuidString).safetensors"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return try AttributionGraph(contentsOf: path)
     }
 
     // MARK: discern.ReplacementModel

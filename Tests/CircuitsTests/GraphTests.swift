@@ -1,6 +1,7 @@
 import Circuits
 import Foundation
 import Models
+import Store
 import Tensor
 import Testing
 import TestSupport
@@ -145,6 +146,28 @@ struct GraphTests {
             let (rep, comp) = try g.scores()
             #expect(rep > 0 && rep < 1 && comp > 0 && comp < 1)
         }
+    }
+
+    @Test("graphs are cached in the store: a second call reads it, other options miss, a foreign entry is an error")
+    func storeCache() throws {
+        let dir = try Support.tempDir("graph-cache")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try Store(path: dir.appendingPathComponent("store.sqlite").path)
+        let f = try TracingFixture()
+        var rows = 0
+        let first = try Attribution.cached(in: store, f.tokens, f.rm, progress: { _ in rows += 1 })
+        #expect(!first.isFromCache && rows > 0)
+        rows = 0
+        let again = try Attribution.cached(in: store, f.tokens, f.rm, progress: { _ in rows += 1 })
+        #expect(again.isFromCache && rows == 0, "a hit computes nothing")
+        #expect(again.nodes == first.nodes && again.sources == first.sources && again.weights == first.weights)
+        var other = AttributionOptions()
+        other.maxNLogits = 1
+        #expect(try !Attribution.cached(in: store, f.tokens, f.rm, options: other).isFromCache)
+        let key = try Attribution.cacheKey(f.tokens, f.rm, options: AttributionOptions())
+        try store.put(key, kind: "something_else", bytes: [1, 2, 3])
+        #expect(throws: GraphError.self) { _ = try Attribution.cached(in: store, f.tokens, f.rm) }
+        #expect(throws: GraphError.self) { _ = try AttributionGraph(serialized: [1, 2, 3]) }
     }
 
     @Test("save and load round-trip a graph; a foreign or damaged file is rejected")
