@@ -46,6 +46,73 @@ void dlua_pushclosure(lua_State *L, void *box) {
     lua_pushcclosure(L, trampoline, 1);
 }
 
+/* The protected bodies: arguments (value, key) on the stack. */
+static int p_gettable(lua_State *L) {
+    lua_settop(L, 2);
+    lua_gettable(L, 1);
+    return 1;
+}
+
+static int p_len(lua_State *L) {
+    lua_settop(L, 1);
+    lua_len(L, 1);
+    return 1;
+}
+
+static int is_plain_table(lua_State *L, int idx) {
+    if (lua_type(L, idx) != LUA_TTABLE) return 0;
+    if (!lua_getmetatable(L, idx)) return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+int dlua_pgeti(lua_State *L, int idx, lua_Integer k) {
+    idx = lua_absindex(L, idx);
+    if (is_plain_table(L, idx)) {
+        lua_rawgeti(L, idx, k);
+        return LUA_OK;
+    }
+    lua_pushcfunction(L, p_gettable);
+    lua_pushvalue(L, idx);
+    lua_pushinteger(L, k);
+    return lua_pcall(L, 2, 1, 0);
+}
+
+int dlua_pgetfield(lua_State *L, int idx, const char *key, size_t len) {
+    idx = lua_absindex(L, idx);
+    if (is_plain_table(L, idx)) {
+        lua_pushlstring(L, key, len);
+        lua_rawget(L, idx);
+        return LUA_OK;
+    }
+    lua_pushcfunction(L, p_gettable);
+    lua_pushvalue(L, idx);
+    lua_pushlstring(L, key, len);
+    return lua_pcall(L, 2, 1, 0);
+}
+
+int dlua_plen(lua_State *L, int idx, lua_Integer *out) {
+    idx = lua_absindex(L, idx);
+    if (is_plain_table(L, idx)) {
+        *out = (lua_Integer)lua_rawlen(L, idx);
+        return LUA_OK;
+    }
+    lua_pushcfunction(L, p_len);
+    lua_pushvalue(L, idx);
+    int status = lua_pcall(L, 1, 1, 0);
+    if (status != LUA_OK) return status;
+    int isnum = 0;
+    lua_Integer n = lua_tointegerx(L, -1, &isnum);
+    if (!isnum) {
+        lua_pop(L, 1);
+        lua_pushliteral(L, "object length is not an integer");
+        return LUA_ERRRUN;
+    }
+    lua_pop(L, 1);
+    *out = n;
+    return LUA_OK;
+}
+
 int dlua_msgh(lua_State *L) {
     if (lua_type(L, 1) == LUA_TTABLE) {
         lua_getfield(L, 1, "traceback");

@@ -31,11 +31,11 @@ enum BanditLua {
         let mod = lua_gettop(L)
         func ctor(_ name: String, _ doc: String, _ keys: [String], _ make: @escaping (LuaCall, LuaOptions, [String]) throws -> any BanditPolicy) {
             state.setFunction(in: mod, name, qualifiedName: "discern.bandit.\(name)", doc: doc) { call in
-                guard let o = try call.options(1, allowed: ["arms"] + keys), o.has("arms") else {
+                guard let o = try call.options(1, allowed: ["arms"] + keys), try o.has("arms") else {
                     throw LuaError(code: "arg", "\(call.name): option 'arms' (a list of arm names) is required")
                 }
                 let arms: [String] = try {
-                    _ = o.push("arms")
+                    _ = try o.push("arms")
                     defer { dlua_pop(call.L, 1) }
                     guard lua_type(call.L, -1) == LUA_TTABLE else {
                         throw LuaError(code: "arg", "\(call.name): option 'arms' must be a list of arm names")
@@ -73,12 +73,12 @@ enum BanditLua {
             let prior: ThompsonPrior
             switch try o.string("prior") ?? "beta" {
             case "beta":
-                for k in ["mean", "sigma"] where o.has(k) {
+                for k in ["mean", "sigma"] where try o.has(k) {
                     throw LuaError(code: "arg", "\(call.name): option '\(k)' applies to prior = \"gaussian\"")
                 }
                 prior = .beta(a: try o.number("a") ?? 1, b: try o.number("b") ?? 1)
             case "gaussian":
-                for k in ["a", "b"] where o.has(k) {
+                for k in ["a", "b"] where try o.has(k) {
                     throw LuaError(code: "arg", "\(call.name): option '\(k)' applies to prior = \"beta\"")
                 }
                 prior = .gaussian(mean: try o.number("mean") ?? 0, sigma: try o.number("sigma") ?? 1)

@@ -88,8 +88,8 @@ extension CircuitLua {
         opts.maxFeatureNodes = try o?.integer("max_feature_nodes")
         opts.updateInterval = try o?.integer("update_interval") ?? opts.updateInterval
         opts.sumCheck = try o?.bool("sum_check") ?? true
-        if let o, o.has("targets") {
-            guard o.push("targets") == LUA_TTABLE else {
+        if let o, try o.has("targets") {
+            guard try o.push("targets") == LUA_TTABLE else {
                 dlua_pop(L, 1)
                 throw LuaError(code: "arg", "\(call.name): option 'targets' must be a list of token ids or token strings")
             }
@@ -117,8 +117,8 @@ extension CircuitLua {
         // The cache: the default store unless cache = false.
         var store: Store?
         if try o?.bool("cache") ?? true {
-            if let o, o.has("store") {
-                _ = o.push("store")
+            if let o, try o.has("store") {
+                _ = try o.push("store")
                 defer { dlua_pop(L, 1) }
                 store = try StoreLua.cls.check(call, lua_gettop(L))
             } else {
@@ -401,8 +401,8 @@ extension CircuitLua {
             let dir = try call.string(2)
             let o = try call.options(3, allowed: ["slug", "scan", "node_threshold", "edge_threshold", "labels"])
             var labels: [String: String] = [:]
-            if let o, o.has("labels") {
-                guard o.push("labels") == LUA_TTABLE else {
+            if let o, try o.has("labels") {
+                guard try o.push("labels") == LUA_TTABLE else {
                     dlua_pop(call.L, 1)
                     throw LuaError(code: "arg", "\(call.name): option 'labels' must be a table {[node id] = text}")
                 }

@@ -164,7 +164,7 @@ extension CircuitLua {
             dlua_pop(L, 1)
         }
         guard isWorld else {
-            for key in ["n_texts", "seed"] where o?.has(key) == true {
+            for key in ["n_texts", "seed"] where try o?.has(key) == true {
                 throw LuaError(code: "arg", "\(call.name): option '\(key)' only applies to a discern.World corpus")
             }
             guard lua_type(L, i) == LUA_TTABLE else { throw call.argError(i, "list of strings or discern.World") }
@@ -203,9 +203,9 @@ extension CircuitLua {
 
     /// The store named by the `store` option: nil for `false`, the default store when absent.
     static func storeOption(_ call: LuaCall, _ o: LuaOptions?) throws -> Store? {
-        guard let o, o.has("store") else { return try StoreLua.shared() }
+        guard let o, try o.has("store") else { return try StoreLua.shared() }
         let L = call.L
-        let t = o.push("store")
+        let t = try o.push("store")
         defer { dlua_pop(L, 1) }
         if t == LUA_TBOOLEAN { return lua_toboolean(L, -1) != 0 ? try StoreLua.shared() : nil }
         if t == LUA_TSTRING { return try Store(path: String(cString: dlua_tostring(L, -1)!)) }

@@ -65,13 +65,13 @@ extension CircuitLua {
             throw fail(call, "option 'steps' (the number of optimizer steps) is required")
         }
         var c = TranscoderTrainingConfig(steps: steps)
-        if o.has("layers") {
-            _ = o.push("layers")
+        if try o.has("layers") {
+            _ = try o.push("layers")
             defer { dlua_pop(L, 1) }
             guard lua_type(L, -1) == LUA_TTABLE else { throw fail(call, "option 'layers' must be a list of 0-based layer numbers") }
             c.layers = try call.integerList(lua_gettop(L))
         }
-        if o.has("width") && o.has("expansion") { throw fail(call, "give either 'width' or 'expansion', not both") }
+        if try o.has("width") && o.has("expansion") { throw fail(call, "give either 'width' or 'expansion', not both") }
         c.width = try o.integer("width")
         c.expansion = try o.integer("expansion") ?? c.expansion
         c.k = try o.integer("k") ?? c.k
@@ -98,8 +98,8 @@ extension CircuitLua {
             c.schedule = v
         }
         c.minLRFraction = try o.number("min_lr_fraction") ?? c.minLRFraction
-        if o.has("max_grad_norm") {
-            if o.push("max_grad_norm") == LUA_TBOOLEAN, lua_toboolean(L, -1) == 0 {
+        if try o.has("max_grad_norm") {
+            if try o.push("max_grad_norm") == LUA_TBOOLEAN, lua_toboolean(L, -1) == 0 {
                 dlua_pop(L, 1)
                 c.maxGradNorm = nil
             } else {
@@ -135,8 +135,8 @@ extension CircuitLua {
         let encode: (String) throws -> [Int] = { try model.encode($0, prependBOS: prependBOS) }
         let corpus = try readCorpus(call, 2, what: "corpus", encode: encode, tokens: budget + c.evalTokens, seed: c.seed)
         var heldOut: [[Int]]?
-        if o.has("eval_corpus") {
-            _ = o.push("eval_corpus")
+        if try o.has("eval_corpus") {
+            _ = try o.push("eval_corpus")
             defer { dlua_pop(L, 1) }
             heldOut = try readCorpus(call, lua_gettop(L), what: "eval_corpus", encode: encode, tokens: c.evalTokens,
                                      seed: c.seed &+ 0x5EED)
@@ -167,7 +167,7 @@ extension CircuitLua {
         } else {
             lua_pushnil(L)
         }
-        pushMetrics(call, r, path: out)
+        try pushMetrics(call, r, path: out)
         return 2
     }
 
@@ -302,9 +302,9 @@ extension CircuitLua {
         if let c = p.checkpoint { t.set("checkpoint", c) }
     }
 
-    private static func pushMetrics(_ call: LuaCall, _ r: TranscoderTrainingResult, path: String?) {
+    private static func pushMetrics(_ call: LuaCall, _ r: TranscoderTrainingResult, path: String?) throws {
         let L = call.L
-        JSONLua.push(L, .object(r.metricsJSON()))
+        try JSONLua.push(L, .object(r.metricsJSON()))
         func set(_ key: String, _ push: () -> Void) {
             push()
             lua_setfield(L, -2, key)

@@ -274,8 +274,8 @@ enum ModelLua {
             """) { call, m in
             let o = try call.options(3, allowed: ["attention_mask"])
             var (tok, mask) = try tokens(call, m, 2)
-            if let o, o.has("attention_mask") {
-                _ = o.push("attention_mask")
+            if let o, try o.has("attention_mask") {
+                _ = try o.push("attention_mask")
                 defer { dlua_pop(call.L, 1) }
                 mask = try TensorLua.cls.test(call.L, -1).orThrow(LuaError(code: "arg", "\(call.name): attention_mask must be a discern.Tensor"))
             }
@@ -293,8 +293,8 @@ enum ModelLua {
             let ctx = HookContext()
             let refs = LuaCallbacks(call.L)
             ctx.cacheFilter = { _ in true }
-            if let o, o.has("names_filter") {
-                _ = o.push("names_filter")
+            if let o, try o.has("names_filter") {
+                _ = try o.push("names_filter")
                 defer { dlua_pop(call.L, 1) }
                 ctx.cacheFilter = try nameFilter(call, lua_gettop(call.L), what: "names_filter", refs: refs)
             }
@@ -317,8 +317,8 @@ enum ModelLua {
             let (tok, mask) = try tokens(call, m, 2)
             let ctx = HookContext()
             let refs = LuaCallbacks(call.L)
-            if let o, o.has("fwd_hooks") {
-                _ = o.push("fwd_hooks")
+            if let o, try o.has("fwd_hooks") {
+                _ = try o.push("fwd_hooks")
                 defer { dlua_pop(call.L, 1) }
                 try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs)
             }
@@ -357,13 +357,13 @@ enum ModelLua {
                 g.stopAtEOS = try o.bool("stop_at_eos") ?? true
                 g.batchSize = try o.integer("batch_size") ?? g.batchSize
                 g.prependBOS = try o.bool("prepend_bos")
-                if o.has("stop") {
-                    let t = o.push("stop")
+                if try o.has("stop") {
+                    let t = try o.push("stop")
                     defer { dlua_pop(call.L, 1) }
                     g.stop = t == LUA_TSTRING ? [String(cString: dlua_tostring(call.L, -1)!)] : try stringList(call, lua_gettop(call.L))
                 }
-                if o.has("fwd_hooks") {
-                    _ = o.push("fwd_hooks")
+                if try o.has("fwd_hooks") {
+                    _ = try o.push("fwd_hooks")
                     defer { dlua_pop(call.L, 1) }
                     let ctx = HookContext()
                     try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs)

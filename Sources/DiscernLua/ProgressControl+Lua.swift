@@ -16,8 +16,8 @@ final class LuaProgressControl {
     /// - Throws: `LuaError` (`arg`) when the option is not a function.
     init(_ call: LuaCall, _ options: LuaOptions?) throws {
         self.call = call
-        if let o = options, o.has("on_progress") {
-            guard o.push("on_progress") == LUA_TFUNCTION else {
+        if let o = options, try o.has("on_progress") {
+            guard try o.push("on_progress") == LUA_TFUNCTION else {
                 dlua_pop(call.L, 1)
                 throw LuaError(code: "arg", "\(call.name): option 'on_progress' must be a function(progress) -> false to stop")
             }

@@ -234,9 +234,9 @@ enum StatsLua {
 
     /// A gamma (or beta) option: a list of terms or a Lua function j ↦ term.
     static func sequenceOption(_ call: LuaCall, _ o: LuaOptions?, _ key: String) throws -> (GammaSequence?, LuaSequenceFunction?) {
-        guard let o, o.has(key) else { return (nil, nil) }
+        guard let o, try o.has(key) else { return (nil, nil) }
         let L = call.L
-        let t = o.push(key)
+        let t = try o.push(key)
         defer { dlua_pop(L, 1) }
         switch t {
         case LUA_TTABLE:
@@ -333,7 +333,7 @@ enum StatsLua {
             case "storey": method = .storey(lambda: try o?.number("lambda") ?? 0.5)
             default: throw LuaError(code: "arg", "\(call.name): method must be \"bh\", \"by\" or \"storey\", got \"\(name)\"")
             }
-            if o?.has("lambda") == true, name != "storey" {
+            if try o?.has("lambda") == true, name != "storey" {
                 throw LuaError(code: "arg", "\(call.name): option 'lambda' only applies to method = \"storey\"")
             }
             pushDecisions(call, try BatchFDR.adjust(p, method: method, alpha: try o?.number("alpha") ?? 0.05))

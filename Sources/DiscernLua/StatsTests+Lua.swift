@@ -247,9 +247,9 @@ enum StatsTestsLua {
             let o = try call.options(3, allowed: ["n", "seed", "alternative", "statistic"])
             let alt = try alternative(call, o), n = try o?.integer("n") ?? 9999, s = try seed(call, o)
             let r: PermutationTestResult
-            if let o, o.has("statistic") {
+            if let o, try o.has("statistic") {
                 let L = call.L
-                let kind = o.push("statistic")
+                let kind = try o.push("statistic")
                 guard kind == LUA_TFUNCTION else {
                     dlua_pop(L, 1)
                     throw LuaError(code: "arg", "\(call.name): option 'statistic' must be a function(x, y) -> number")
@@ -331,8 +331,8 @@ enum StatsTestsLua {
             var ref: Int32?
             defer { if let ref { luaL_unref(L, dlua_registryindex(), ref) } }
             var statistic: ([Double]) throws -> Double = mean
-            if let o, o.has("statistic") {
-                switch o.push("statistic") {
+            if let o, try o.has("statistic") {
+                switch try o.push("statistic") {
                 case LUA_TSTRING:
                     let name = String(cString: dlua_tostring(L, -1)!)
                     dlua_pop(L, 1)
@@ -439,8 +439,8 @@ enum StatsTestsLua {
                 throw LuaError(code: "arg", "\(call.name): method must be \"fisher\" or \"stouffer\", got \"\(m)\"")
             }
             var weights: [Double]?
-            if let o, o.has("weights") {
-                _ = o.push("weights")
+            if let o, try o.has("weights") {
+                _ = try o.push("weights")
                 defer { dlua_pop(call.L, 1) }
                 weights = try call.numberList(lua_gettop(call.L))
             }

@@ -110,7 +110,7 @@ enum StoreLua {
             switch e.kind {
             case "blob": call.push(bytes: e.bytes)
             case "json":
-                JSONLua.push(L, try parseJSON(e.bytes))
+                try JSONLua.push(L, try parseJSON(e.bytes))
             case "tensor":
                 guard let meta = e.meta, let m = try JSONSerialization.jsonObject(with: Data(meta.utf8)) as? [String: Any],
                       let dt = m["dtype"] as? String, let shape = m["shape"] as? [Int] else {
@@ -158,7 +158,10 @@ enum StoreLua {
     static func canonical(_ call: LuaCall, _ idx: Int32, depth: Int = 0) throws -> CanonicalValue {
         let L = call.L
         let i = lua_absindex(L, idx)
-        guard depth < 64 else { throw LuaError(code: "arg", "value nests deeper than 64 levels (a cycle?)") }
+        guard depth < JSONLua.maxDepth else {
+            throw LuaError(code: "arg", "value nests deeper than \(JSONLua.maxDepth) levels (a cycle?)")
+        }
+        try LuaRead.checkStack(L, 8, "\(call.name): value")
         switch lua_type(L, i) {
         case LUA_TNIL: return .null
         case LUA_TBOOLEAN: return .bool(lua_toboolean(L, i) != 0)
@@ -167,25 +170,26 @@ enum StoreLua {
             return .double(lua_tonumberx(L, i, nil))
         case LUA_TSTRING: return .string(try call.string(i))
         case LUA_TTABLE:
-            let n = luaL_len(L, i)
+            // Plain data: read raw, as lua_next does.
+            let n = Int(lua_rawlen(L, i))
             var count = 0
             var object: [String: CanonicalValue] = [:]
             lua_pushnil(L)
             while lua_next(L, i) != 0 {
                 count += 1
-                if lua_type(L, -2) == LUA_TSTRING {
-                    let k = String(cString: dlua_tostring(L, -2)!)
+                if let k = LuaRead.string(L, -2) {
                     object[k] = try canonical(call, -1, depth: depth + 1)
                 } else if lua_type(L, -2) != LUA_TNUMBER {
+                    let t = String(cString: lua_typename(L, lua_type(L, -2)))
                     dlua_pop(L, 2)
-                    throw LuaError(code: "arg", "table keys must be strings or list indices, got \(String(cString: lua_typename(L, lua_type(L, -2))))")
+                    throw LuaError(code: "arg", "table keys must be strings or list indices, got \(t)")
                 }
                 dlua_pop(L, 1)
             }
-            if object.isEmpty && count == Int(n) {
+            if object.isEmpty && count == n {
                 var arr: [CanonicalValue] = []
                 for k in 0..<n {
-                    lua_geti(L, i, k + 1)
+                    lua_rawgeti(L, i, lua_Integer(k + 1))
                     defer { dlua_pop(L, 1) }
                     arr.append(try canonical(call, -1, depth: depth + 1))
                 }

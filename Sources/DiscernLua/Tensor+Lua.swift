@@ -11,6 +11,9 @@ enum TensorLua {
     /// Reads a tensor argument, or wraps a number (as a 0-dim tensor of `like`'s dtype).
     static func tensorOrNumber(_ call: LuaCall, _ i: Int32, like: Tensor?) throws -> Tensor {
         if let t = cls.test(call.L, i) { return t }
+        if cls.isReleased(call.L, i) {
+            throw LuaError(code: "released", "\(call.name): bad argument #\(i - call.selfOffset) (the discern.Tensor was released)")
+        }
         if call.type(i) == LUA_TNUMBER {
             return try Tensor.scalar(try call.number(i), dtype: like?.dtype ?? .float32, device: like?.device ?? .cpu)
         }
@@ -42,7 +45,11 @@ enum TensorLua {
             guard t == LUA_TTABLE else {
                 throw LuaError(code: "arg", "bad argument #1 (nested table of numbers expected, element \(path) is \(String(cString: lua_typename(L, t))))")
             }
-            let n = Int(luaL_len(L, i))
+            guard depth < maxDims else {
+                throw LuaError(code: "shape", "nested table deeper than \(maxDims) levels (a tensor has at most \(maxDims) dimensions)")
+            }
+            try LuaRead.checkStack(L, 4, call.name)
+            let n = try LuaRead.length(L, i, "\(call.name): element \(path.isEmpty ? "#1" : path)")
             if depth == shape.count {
                 if !values.isEmpty {
                     throw LuaError(code: "shape", "ragged nested table: element \(path) is a table where a number is expected")
@@ -52,7 +59,7 @@ enum TensorLua {
                 throw LuaError(code: "shape", "ragged nested table: element \(path) has length \(n), expected \(shape[depth])")
             }
             for k in 0..<n {
-                lua_geti(L, i, lua_Integer(k + 1))
+                try LuaRead.index(L, i, k + 1, "\(call.name): element \(path.isEmpty ? "#1" : path)")
                 defer { dlua_pop(L, 1) }
                 try walk(lua_gettop(L), depth: depth + 1, path: path + "[\(k + 1)]")
             }
@@ -61,10 +68,14 @@ enum TensorLua {
         return (values, shape, allBool && !sawNumber && !values.isEmpty)
     }
 
+    /// The most dimensions a tensor built from, or converted to, nested tables may have.
+    static let maxDims = 64
+
     /// Pushes a tensor's values as nested Lua tables (a number for 0-dim tensors).
     static func pushList(_ call: LuaCall, _ t: Tensor) throws {
         let L = call.L
         let shape = t.shape
+        try LuaRead.checkStack(L, Int32(shape.count) + 4, "\(call.name): a \(shape.count)-dimensional tensor")
         let dtype = t.dtype
         if dtype.isFloatingPoint {
             let v = try t.doubles()
@@ -197,17 +208,7 @@ enum TensorLua {
         for (name, stack) in [("cat", false), ("stack", true)] {
             state.setFunction(in: mod, name, qualifiedName: "\(fn).\(name)",
                               doc: "discern.tensor.\(name)(list_of_tensors, dim=0) -> discern.Tensor (\(stack ? "new" : "existing") dim, 0-based).") { call in
-                try call.checkTable(1)
-                var ts: [Tensor] = []
-                let n = luaL_len(call.L, 1)
-                for k in 0..<n {
-                    lua_geti(call.L, 1, k + 1)
-                    defer { dlua_pop(call.L, 1) }
-                    guard let t = cls.test(call.L, -1) else {
-                        throw LuaError(code: "arg", "bad argument #1 (list of discern.Tensor expected, element \(k + 1) is \(call.typeName(-1)))")
-                    }
-                    ts.append(t)
-                }
+                let ts = try tensorList(call, 1)
                 let dim = try call.optInteger(2) ?? 0
                 return push(call, stack ? try Tensor.stack(ts, dim: dim) : try Tensor.cat(ts, dim: dim))
             }
@@ -235,7 +236,7 @@ enum TensorLua {
                 retain = try o.bool("retain_graph") ?? false
                 create = try o.bool("create_graph") ?? false
                 unused = try o.bool("allow_unused") ?? false
-                if o.push("grad_outputs") != LUA_TNIL {
+                if try o.push("grad_outputs") != LUA_TNIL {
                     gradOuts = try tensorList(call, lua_gettop(call.L))
                 }
                 dlua_pop(call.L, 1)
@@ -276,13 +277,10 @@ enum TensorLua {
     static func tensorList(_ call: LuaCall, _ i: Int32) throws -> [Tensor] {
         if let t = cls.test(call.L, i) { return [t] }
         try call.checkTable(i)
-        let idx = lua_absindex(call.L, i)
         var out: [Tensor] = []
-        for k in 0..<luaL_len(call.L, idx) {
-            lua_geti(call.L, idx, k + 1)
-            defer { dlua_pop(call.L, 1) }
+        try call.forEach(i) { k in
             guard let t = cls.test(call.L, -1) else {
-                throw LuaError(code: "arg", "bad argument #\(i) (list of discern.Tensor expected, element \(k + 1) is \(call.typeName(-1)))")
+                throw LuaError(code: "arg", "bad argument #\(i - call.selfOffset) (list of discern.Tensor expected, element \(k) is \(call.typeName(-1)))")
             }
             out.append(t)
         }
@@ -425,9 +423,9 @@ enum TensorLua {
             var w: Tensor?, b: Tensor?, eps = 1e-5
             if let o = try call.options(3, allowed: ["weight", "bias", "eps"]) {
                 eps = try o.number("eps") ?? eps
-                if o.push("weight") != LUA_TNIL { w = try cls.check(call, lua_gettop(call.L)) }
+                if try o.push("weight") != LUA_TNIL { w = try cls.check(call, lua_gettop(call.L)) }
                 dlua_pop(call.L, 1)
-                if o.push("bias") != LUA_TNIL { b = try cls.check(call, lua_gettop(call.L)) }
+                if try o.push("bias") != LUA_TNIL { b = try cls.check(call, lua_gettop(call.L)) }
                 dlua_pop(call.L, 1)
             }
             return push(call, try t.layerNorm(ns, weight: w, bias: b, eps: eps))

@@ -37,8 +37,8 @@ enum TokenizerLua {
             let texts = try ModelLua.stringList(call, 1)
             let o = try call.options(2, allowed: ["vocab_size", "min_frequency", "special_tokens", "pre_tokenizer"])
             var specials: [String] = []
-            if let o, o.has("special_tokens") {
-                _ = o.push("special_tokens")
+            if let o, try o.has("special_tokens") {
+                _ = try o.push("special_tokens")
                 defer { dlua_pop(call.L, 1) }
                 specials = try ModelLua.stringList(call, lua_gettop(call.L))
             }

@@ -33,8 +33,8 @@ enum TrainLua {
                                                   "bos_token_id", "eos_token_id"])!
             let o = try call.options(2, allowed: ["seed", "tokenizer", "dtype"])
             var tokenizer: Tokenizer?
-            if let o, o.has("tokenizer") {
-                _ = o.push("tokenizer")
+            if let o, try o.has("tokenizer") {
+                _ = try o.push("tokenizer")
                 defer { dlua_pop(call.L, 1) }
                 tokenizer = try TokenizerLua.cls.check(call, lua_gettop(call.L))
             }
@@ -190,8 +190,8 @@ enum TrainLua {
             let pack = try o.bool("pack") ?? false
             let data = try dataset(call, m, 2, blockSize: blockSize, pack: pack, what: "data")
             var evalData: TokenDataset?
-            if o.has("eval_data") {
-                _ = o.push("eval_data")
+            if try o.has("eval_data") {
+                _ = try o.push("eval_data")
                 defer { dlua_pop(call.L, 1) }
                 evalData = try dataset(call, m, lua_gettop(call.L), blockSize: blockSize, pack: pack, what: "eval_data")
             }
@@ -214,9 +214,9 @@ enum TrainLua {
             c.decayBiases = try o.bool("decay_biases") ?? c.decayBiases
             c.decayNorms = try o.bool("decay_norms") ?? c.decayNorms
             c.decayEmbeddings = try o.bool("decay_embeddings") ?? c.decayEmbeddings
-            if o.has("max_grad_norm") {
+            if try o.has("max_grad_norm") {
                 // false disables clipping.
-                if o.push("max_grad_norm") == LUA_TBOOLEAN, lua_toboolean(call.L, -1) == 0 {
+                if try o.push("max_grad_norm") == LUA_TBOOLEAN, lua_toboolean(call.L, -1) == 0 {
                     c.maxGradNorm = nil
                     dlua_pop(call.L, 1)
                 } else {
@@ -291,13 +291,13 @@ enum TrainLua {
             var cfg = LoRAConfig()
             cfg.rank = try o?.integer("rank") ?? cfg.rank
             cfg.alpha = try o?.number("alpha") ?? Double(cfg.rank)
-            if let o, o.has("targets") {
-                _ = o.push("targets")
+            if let o, try o.has("targets") {
+                _ = try o.push("targets")
                 defer { dlua_pop(call.L, 1) }
                 cfg.targets = try ModelLua.stringList(call, lua_gettop(call.L))
             }
-            if let o, o.has("layers") {
-                _ = o.push("layers")
+            if let o, try o.has("layers") {
+                _ = try o.push("layers")
                 defer { dlua_pop(call.L, 1) }
                 cfg.layers = try call.integerList(lua_gettop(call.L))
             }

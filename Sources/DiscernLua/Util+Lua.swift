@@ -25,13 +25,16 @@ enum JSONLua {
             discern.json.decode(text) -> the value (objects and arrays become tables, null becomes nil); a syntax error
             raises naming its position.
             """) { call in
-            push(call.L, try parseJSON(try call.bytes(1), context: call.name))
+            try push(call.L, try parseJSON(try call.bytes(1), context: call.name))
             return 1
         }
         state.setDoc(forValueAt: mod, "discern.json: encode and decode JSON (plain tables).")
     }
 
-    static func toJSON(_ call: LuaCall, _ i: Int32, path: String, seen: inout Set<UnsafeRawPointer>) throws -> JSONValue {
+    /// The deepest nesting `json.encode`, `json.decode` and the store accept (as the JSON parser).
+    static let maxDepth = 512
+
+    static func toJSON(_ call: LuaCall, _ i: Int32, path: String, seen: inout Set<UnsafeRawPointer>, depth: Int = 0) throws -> JSONValue {
         let L = call.L
         let idx = lua_absindex(L, i)
         switch lua_type(L, idx) {
@@ -42,26 +45,32 @@ enum JSONLua {
             let d = lua_tonumberx(L, idx, nil)
             guard d.isFinite else { throw LuaError(code: "arg", "\(call.name): \(path) is \(d), which JSON cannot hold") }
             return .double(d)
-        case LUA_TSTRING: return .string(String(cString: dlua_tostring(L, idx)!))
+        case LUA_TSTRING: return .string(LuaRead.string(L, idx) ?? "")
         case LUA_TTABLE:
+            guard depth < maxDepth else {
+                throw LuaError(code: "arg", "\(call.name): \(path) is nested more than \(maxDepth) deep")
+            }
+            try LuaRead.checkStack(L, 8, "\(call.name): \(path)")
             guard let ptr = lua_topointer(L, idx) else { return .null }
             guard seen.insert(ptr).inserted else { throw LuaError(code: "arg", "\(call.name): \(path) contains itself") }
             defer { seen.remove(ptr) }
-            let n = luaL_len(L, idx)
+            // Plain data: read raw (lua_next is raw too), so metamethods neither run nor disagree with the keys.
+            let n = Int(lua_rawlen(L, idx))
             var count = 0
             var stringKeys: [String] = []
             lua_pushnil(L)
             while lua_next(L, idx) != 0 {
                 count += 1
-                if lua_type(L, -2) == LUA_TSTRING { stringKeys.append(String(cString: dlua_tostring(L, -2)!)) }
+                if let k = LuaRead.string(L, -2) { stringKeys.append(k) }
                 dlua_pop(L, 1)
             }
-            if count == Int(n) {
+            if count == n {
                 var out: [JSONValue] = []
+                out.reserveCapacity(n)
                 for k in 1...Swift.max(n, 1) where n > 0 {
-                    lua_geti(L, idx, k)
+                    lua_rawgeti(L, idx, lua_Integer(k))
                     defer { dlua_pop(L, 1) }
-                    out.append(try toJSON(call, -1, path: "\(path)[\(k)]", seen: &seen))
+                    out.append(try toJSON(call, -1, path: "\(path)[\(k)]", seen: &seen, depth: depth + 1))
                 }
                 return .array(out)
             }
@@ -70,9 +79,10 @@ enum JSONLua {
             }
             var o = JSONObject()
             for k in stringKeys.sorted() {
-                lua_getfield(L, idx, k)
+                LuaRead.push(L, k)
+                lua_rawget(L, idx)
                 defer { dlua_pop(L, 1) }
-                o[k] = try toJSON(call, -1, path: "\(path).\(k)", seen: &seen)
+                o[k] = try toJSON(call, -1, path: "\(path).\(k)", seen: &seen, depth: depth + 1)
             }
             return .object(o)
         default:
@@ -80,26 +90,35 @@ enum JSONLua {
         }
     }
 
-    static func push(_ L: OpaquePointer, _ v: JSONValue) {
+    /// Pushes a JSON value as plain Lua values (strings and keys with their length).
+    /// - Throws: when the value is nested too deeply for the Lua stack.
+    static func push(_ L: OpaquePointer, _ v: JSONValue, depth: Int = 0) throws {
         switch v {
         case .null: lua_pushnil(L)
         case .bool(let b): lua_pushboolean(L, b ? 1 : 0)
         case .int(let n): lua_pushinteger(L, lua_Integer(n))
         case .double(let d): lua_pushnumber(L, d)
-        case .string(let s): lua_pushstring(L, s)
+        case .string(let s): LuaRead.push(L, s)
         case .array(let a):
-            lua_createtable(L, Int32(a.count), 0)
+            try checkDepth(L, depth)
+            lua_createtable(L, Int32(clamping: a.count), 0)
             for (k, x) in a.enumerated() {
-                push(L, x)
+                try push(L, x, depth: depth + 1)
                 lua_rawseti(L, -2, lua_Integer(k + 1))
             }
         case .object(let o):
-            lua_createtable(L, 0, Int32(o.pairs.count))
+            try checkDepth(L, depth)
+            lua_createtable(L, 0, Int32(clamping: o.pairs.count))
             for (k, x) in o.pairs {
-                push(L, x)
-                lua_setfield(L, -2, k)
+                try push(L, x, depth: depth + 1)
+                LuaRead.setField(L, -2, k)
             }
         }
+    }
+
+    static func checkDepth(_ L: OpaquePointer, _ depth: Int) throws {
+        guard depth < maxDepth else { throw LuaError(code: "arg", "JSON value nested more than \(maxDepth) deep") }
+        try LuaRead.checkStack(L, 4, "JSON value")
     }
 }
 

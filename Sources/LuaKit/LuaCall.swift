@@ -25,7 +25,7 @@ public struct LuaCall {
         if t == LUA_TNONE { return "no value" }
         if t == LUA_TUSERDATA || t == LUA_TTABLE, luaL_getmetafield(L, i, "__name") != LUA_TNIL {
             defer { dlua_pop(L, 1) }
-            if let s = dlua_tostring(L, -1) { return String(cString: s) }
+            if let s = LuaRead.string(L, -1) { return s }
         }
         return String(cString: lua_typename(L, t))
     }
@@ -48,10 +48,9 @@ public struct LuaCall {
 
     /// Argument `i` as an integer (a float with an integral value is accepted).
     public func integer(_ i: Int32) throws -> Int {
-        let v = try number(i)
-        guard v == v.rounded(), Swift.abs(v) < 9.0e15 else { throw argError(i, "integer") }
-        if dlua_isinteger(L, i) != 0 { return Int(lua_tointegerx(L, i, nil)) }
-        return Int(v)
+        _ = try number(i)
+        guard let v = LuaCall.exactInteger(L, i) else { throw argError(i, "integer") }
+        return v
     }
 
     /// Argument `i` as a string (numbers are not converted).
@@ -90,21 +89,48 @@ public struct LuaCall {
         guard lua_type(L, i) == LUA_TFUNCTION else { throw argError(i, "function") }
     }
 
-    /// Argument `i` as a list of integers (a Lua sequence).
+    /// `#t` of argument `i` (raw for plain tables, `__len` under protection), in `0...LuaRead.maxLength`.
+    public func length(_ i: Int32) throws -> Int {
+        try LuaRead.length(L, i, "\(name): bad argument #\(i - selfOffset)")
+    }
+
+    /// Pushes element `k` of argument `i` (protected) and returns its type.
+    @discardableResult
+    public func get(_ i: Int32, _ k: Int) throws -> Int32 {
+        try LuaRead.index(L, i, k, "\(name): bad argument #\(i - selfOffset)")
+    }
+
+    /// Pushes field `key` of argument `i` (protected) and returns its type.
+    @discardableResult
+    public func get(_ i: Int32, _ key: String) throws -> Int32 {
+        try LuaRead.field(L, i, key, "\(name): bad argument #\(i - selfOffset)")
+    }
+
+    /// Reads the sequence at `i` element by element: `body(k)` sees element `k` (1-based) on top,
+    /// which is popped after it returns. Metamethods run protected; the length is bounded.
+    public func forEach(_ i: Int32, _ body: (Int) throws -> Void) throws {
+        let idx = lua_absindex(L, i)
+        let n = try length(idx)
+        if n == 0 { return }
+        try LuaRead.checkStack(L, 4, name)
+        for k in 1...n {
+            try get(idx, k)
+            defer { dlua_pop(L, 1) }
+            try body(k)
+        }
+    }
+
+    func elementError(_ i: Int32, _ what: String, _ k: Int, _ type: Int32) -> LuaError {
+        LuaError(code: "arg", "\(name): bad argument #\(i - selfOffset) (\(what) expected, element \(k) is \(String(cString: lua_typename(L, type))))")
+    }
+
+    /// Argument `i` as a list of integers (a Lua sequence; each element integral and below 2^53 in magnitude).
     public func integerList(_ i: Int32) throws -> [Int] {
         try checkTable(i)
-        let n = luaL_len(L, i)
         var out: [Int] = []
-        out.reserveCapacity(Int(n))
-        for k in 1...Swift.max(n, 1) where n > 0 {
-            lua_geti(L, i, k)
-            defer { dlua_pop(L, 1) }
-            var ok: Int32 = 0
-            let v = lua_tonumberx(L, -1, &ok)
-            guard ok != 0, lua_type(L, -1) == LUA_TNUMBER, v == v.rounded() else {
-                throw LuaError(code: "arg", "\(name): bad argument #\(i - selfOffset) (list of integers expected, element \(k) is \(String(cString: lua_typename(L, lua_type(L, -1)))))")
-            }
-            out.append(Int(v))
+        try forEach(i) { k in
+            guard let v = LuaCall.exactInteger(L, -1) else { throw elementError(i, "list of integers", k, lua_type(L, -1)) }
+            out.append(v)
         }
         return out
     }
@@ -112,18 +138,35 @@ public struct LuaCall {
     /// Argument `i` as a list of numbers (a Lua sequence; NaN is kept, strings are not coerced).
     public func numberList(_ i: Int32) throws -> [Double] {
         guard lua_type(L, i) == LUA_TTABLE else { throw argError(i, "list of numbers") }
-        let n = luaL_len(L, i)
         var out: [Double] = []
-        out.reserveCapacity(Int(Swift.max(n, 0)))
-        for k in 1...Swift.max(n, 1) where n > 0 {
-            let t = lua_geti(L, i, k)
-            defer { dlua_pop(L, 1) }
-            guard t == LUA_TNUMBER else {
-                throw LuaError(code: "arg", "\(name): bad argument #\(i - selfOffset) (list of numbers expected, element \(k) is \(String(cString: lua_typename(L, t))))")
-            }
+        try forEach(i) { k in
+            guard lua_type(L, -1) == LUA_TNUMBER else { throw elementError(i, "list of numbers", k, lua_type(L, -1)) }
             out.append(lua_tonumberx(L, -1, nil))
         }
         return out
+    }
+
+    /// Argument `i` as a list of strings (read with their length).
+    public func stringList(_ i: Int32) throws -> [String] {
+        guard lua_type(L, i) == LUA_TTABLE else { throw argError(i, "list of strings") }
+        var out: [String] = []
+        try forEach(i) { k in
+            guard let s = LuaRead.string(L, -1) else { throw elementError(i, "list of strings", k, lua_type(L, -1)) }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// The integer at `idx` when it is a number with an integral value of magnitude below 2^53.
+    public static func exactInteger(_ L: OpaquePointer, _ idx: Int32) -> Int? {
+        guard lua_type(L, idx) == LUA_TNUMBER else { return nil }
+        if dlua_isinteger(L, idx) != 0 {
+            let v = lua_tointegerx(L, idx, nil)
+            return Swift.abs(v) < (1 << 53) ? Int(v) : nil
+        }
+        let v = lua_tonumberx(L, idx, nil)
+        guard v.isFinite, v == v.rounded(), Swift.abs(v) < 9.007199254740992e15 else { return nil }
+        return Int(v)
     }
 
     /// The options table at argument `i` (nil when absent); unknown keys are errors naming them.
@@ -131,20 +174,54 @@ public struct LuaCall {
         if isNil(i) { return nil }
         guard lua_type(L, i) == LUA_TTABLE else { throw argError(i, "options table") }
         let idx = lua_absindex(L, i)
+        try LuaRead.checkStack(L, 4, name)
         lua_pushnil(L)
         while lua_next(L, idx) != 0 {
             defer { dlua_pop(L, 1) }
-            guard lua_type(L, -2) == LUA_TSTRING, let k = dlua_tostring(L, -2).map({ String(cString: $0) }) else {
+            guard let k = LuaRead.string(L, -2) else {
                 dlua_pop(L, 1)
                 throw LuaError(code: "arg", "\(name): options must have string keys")
             }
             if !allowed.contains(k) {
                 dlua_pop(L, 1)
-                let list = allowed.sorted().joined(separator: ", ")
-                throw LuaError(code: "arg", "\(name): unknown option '\(k)' (expected one of: \(list))")
+                throw LuaError(code: "arg", "\(name): unknown option '\(k)'\(LuaCall.suggestion(k, allowed)) (expected one of: \(allowed.sorted().joined(separator: ", ")))")
             }
         }
         return LuaOptions(call: self, index: idx)
+    }
+
+    /// " (did you mean 'x'?)" for the closest candidate within a small edit distance, or "".
+    public static func suggestion(_ word: String, _ candidates: [String]) -> String {
+        let best = closest(word, candidates, limit: 1)
+        return best.isEmpty ? "" : " (did you mean '\(best[0])'?)"
+    }
+
+    /// Up to `limit` candidates closest to `word` by edit distance (ties in input order), within
+    /// a third of the word's length (at least 2 edits); prefixes and suffixes of `word` count too.
+    public static func closest(_ word: String, _ candidates: [String], limit: Int = 3) -> [String] {
+        let w = Array(word)
+        let bound = Swift.max(2, w.count / 3)
+        var scored: [(Int, Int, String)] = []
+        for (n, c) in candidates.enumerated() {
+            let d = editDistance(w, Array(c))
+            if d <= bound { scored.append((d, n, c)) }
+        }
+        return scored.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.prefix(limit).map { $0.2 }
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            for j in 1...b.count {
+                cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
     }
 
     // MARK: pushing results
@@ -154,7 +231,7 @@ public struct LuaCall {
     /// Pushes an integer.
     public func push(_ v: Int) { lua_pushinteger(L, lua_Integer(v)) }
     /// Pushes a string.
-    public func push(_ s: String) { lua_pushstring(L, s) }
+    public func push(_ s: String) { LuaRead.push(L, s) }
     /// Pushes a boolean.
     public func push(_ b: Bool) { lua_pushboolean(L, b ? 1 : 0) }
     /// Pushes nil.
@@ -194,7 +271,7 @@ public struct LuaCall {
     public func push(strings: [String]) {
         lua_createtable(L, Int32(strings.count), 0)
         for (k, v) in strings.enumerated() {
-            lua_pushstring(L, v)
+            LuaRead.push(L, v)
             lua_rawseti(L, -2, lua_Integer(k + 1))
         }
     }
@@ -207,14 +284,15 @@ public struct LuaCall {
     }
 }
 
-/// A validated options table (`{dtype = "float64", seed = 3}`) with typed accessors.
+/// A validated options table (`{dtype = "float64", seed = 3}`) with typed accessors. Fields are
+/// read under protection (a metatable's `__index` is honoured, its errors are thrown).
 public struct LuaOptions {
     let call: LuaCall
     let index: Int32
 
     func field<T>(_ key: String, _ expected: String, _ read: (OpaquePointer) -> T?) throws -> T? {
         let L = call.L
-        let t = lua_getfield(L, index, key)
+        let t = try LuaRead.field(L, index, key, "\(call.name): option '\(key)'")
         defer { dlua_pop(L, 1) }
         if t == LUA_TNIL { return nil }
         guard let v = read(L) else {
@@ -223,32 +301,33 @@ public struct LuaOptions {
         return v
     }
 
+    /// The index of the options table on the stack.
+    public var tableIndex: Int32 { index }
+
     /// Whether the key is present (not nil).
-    public func has(_ key: String) -> Bool {
+    public func has(_ key: String) throws -> Bool {
         defer { dlua_pop(call.L, 1) }
-        return lua_getfield(call.L, index, key) != LUA_TNIL
+        return try LuaRead.field(call.L, index, key, "\(call.name): option '\(key)'") != LUA_TNIL
     }
 
-    /// A string option.
+    /// A string option (read with its length).
     public func string(_ key: String) throws -> String? {
-        try field(key, "a string") { L in lua_type(L, -1) == LUA_TSTRING ? String(cString: dlua_tostring(L, -1)!) : nil }
+        try field(key, "a string") { L in LuaRead.string(L, -1) }
     }
     /// A number option.
     public func number(_ key: String) throws -> Double? {
         try field(key, "a number") { L in lua_type(L, -1) == LUA_TNUMBER ? lua_tonumberx(L, -1, nil) : nil }
     }
-    /// An integer option.
+    /// An integer option (integral, magnitude below 2^53).
     public func integer(_ key: String) throws -> Int? {
-        try field(key, "an integer") { L in
-            guard lua_type(L, -1) == LUA_TNUMBER else { return nil }
-            let v = lua_tonumberx(L, -1, nil)
-            return v == v.rounded() && Swift.abs(v) < 9.0e15 ? Int(v) : nil
-        }
+        try field(key, "an integer") { L in LuaCall.exactInteger(L, -1) }
     }
     /// A boolean option.
     public func bool(_ key: String) throws -> Bool? {
         try field(key, "a boolean") { L in lua_type(L, -1) == LUA_TBOOLEAN ? lua_toboolean(L, -1) != 0 : nil }
     }
-    /// Pushes the raw value of `key` (possibly nil) and returns its Lua type.
-    public func push(_ key: String) -> Int32 { lua_getfield(call.L, index, key) }
+    /// Pushes the value of `key` (possibly nil; read under protection) and returns its Lua type.
+    public func push(_ key: String) throws -> Int32 {
+        try LuaRead.field(call.L, index, key, "\(call.name): option '\(key)'")
+    }
 }

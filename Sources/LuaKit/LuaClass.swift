@@ -125,6 +125,9 @@ public final class LuaClass<T: AnyObject> {
             return
         }
         dlua_pop(L, 1)
+        // A value can reach Lua before its module was opened (a tensor read from the store).
+        if lua_getfield(L, dlua_registryindex(), name) == LUA_TNIL { register(in: LuaState(borrowing: L)) }
+        dlua_pop(L, 1)
         let slot = lua_newuserdatauv(L, MemoryLayout<UnsafeMutableRawPointer?>.size, 0)!
         slot.storeBytes(of: Unmanaged.passRetained(object).toOpaque(), as: UnsafeMutableRawPointer?.self)
         luaL_setmetatable(L, name)
@@ -137,6 +140,12 @@ public final class LuaClass<T: AnyObject> {
     /// The object at `idx` if it is a live userdata of this class.
     public func test(_ L: OpaquePointer, _ idx: Int32) -> T? {
         peek(L, idx).map { Unmanaged<T>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Whether the value at `idx` is a userdata of this class that was released.
+    public func isReleased(_ L: OpaquePointer, _ idx: Int32) -> Bool {
+        guard let raw = luaL_testudata(L, idx, name) else { return false }
+        return raw.load(as: UnsafeMutableRawPointer?.self) == nil
     }
 
     /// The object at argument `i`, or an error naming the expected type (or the release).

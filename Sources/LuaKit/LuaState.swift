@@ -119,20 +119,22 @@ public final class LuaState {
         if lua_type(L, i) == LUA_TTABLE {
             let code = stringField(i, "code") ?? "lua"
             var message = stringField(i, "message") ?? "error"
-            if code == "lua", lua_getfield(L, i, "value") == LUA_TTABLE {
+            if code == "lua" {
+                lua_pushstring(L, "value")
                 // A table raised by Lua code: render it through tostring.
-                message = toDisplayString(-1)
+                if lua_rawget(L, i) == LUA_TTABLE { message = toDisplayString(-1) }
+                dlua_pop(L, 1)
             }
-            if lua_gettop(L) > i { dlua_pop(L, 1) }
             return LuaError(code: code, message, traceback: stringField(i, "traceback"))
         }
         return LuaError(code: "lua", toDisplayString(i))
     }
 
+    /// A string field read raw (an error value's metamethods are not run).
     func stringField(_ idx: Int32, _ name: String) -> String? {
+        lua_pushstring(L, name)
         defer { dlua_pop(L, 1) }
-        guard lua_getfield(L, idx, name) == LUA_TSTRING else { return nil }
-        return String(cString: dlua_tostring(L, -1)!)
+        return lua_rawget(L, idx) == LUA_TSTRING ? LuaRead.string(L, -1) : nil
     }
 
     /// `tostring(value)` for the value at `idx` (honours `__tostring` and `__name`).

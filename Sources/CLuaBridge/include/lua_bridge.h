@@ -38,6 +38,14 @@ int dlua_interrupt_pending(void);
    Ctrl-C while one is still pending (for example inside a long C call) ends the process. */
 void dlua_catch_sigint(int on);
 
+/* Reads from values Lua code handed to Swift, so that no metamethod error longjmps through a Swift
+   frame: a table without a metatable is read raw; anything else (a table whose metatable may define
+   __index or __len, a userdata) is read under lua_pcall. Each returns LUA_OK with the value pushed
+   (dlua_plen: the length in *out), or an error status with the error value pushed. */
+int dlua_pgeti(lua_State *L, int idx, lua_Integer k);
+int dlua_pgetfield(lua_State *L, int idx, const char *key, size_t len);
+int dlua_plen(lua_State *L, int idx, lua_Integer *out);
+
 /* lua_newstate with the bridge's per-state data (budget) attached. */
 lua_State *dlua_newstate(void);
 void dlua_close(lua_State *L);
