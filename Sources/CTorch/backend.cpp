@@ -18,10 +18,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #define DT_EXPORT extern "C" __attribute__((visibility("default")))
+
+// c10::OutOfMemoryError and c10::LinAlgError are in libtorch 1.13's c10/util/Exception.h (as are
+// IndexError, ValueError, TypeError, NotImplementedError and EnforceFiniteError, which are older).
+#define DT_C10_HAS_OOM_AND_LINALG_ERRORS \
+    (TORCH_VERSION_MAJOR > 1 || (TORCH_VERSION_MAJOR == 1 && TORCH_VERSION_MINOR >= 13))
 
 // cpu_cache.cpp: the caching allocator for large CPU tensors; returns its limit in bytes (0: off).
 size_t dt_install_cpu_cache() noexcept;
@@ -37,63 +44,103 @@ namespace {
 
 std::atomic<int64_t> g_live{0};
 
+// Heap copy of a string for the caller (freed with err_free); throws std::bad_alloc when out of
+// memory, so call it only inside `guard`.
 char *dup_cstr(const std::string &s) {
     char *p = static_cast<char *>(std::malloc(s.size() + 1));
-    if (p) std::memcpy(p, s.c_str(), s.size() + 1);
+    if (!p) throw std::bad_alloc();
+    std::memcpy(p, s.c_str(), s.size() + 1);
     return p;
 }
 
-bool contains(const std::string &s, const char *needle) { return s.find(needle) != std::string::npos; }
+bool contains(const char *s, const char *needle) noexcept { return std::strstr(s, needle) != nullptr; }
 
-// Classifies a libtorch message where the exception type does not say enough.
-const char *classify(const std::string &m) {
-    if (contains(m, "CUDA") || contains(m, "cuda") || contains(m, "device")) return "device";
-    if (contains(m, "shape") || contains(m, "size of tensor") || contains(m, "must match the size") ||
-        contains(m, "cannot be multiplied") || contains(m, "dimension") || contains(m, "Dimension") ||
-        contains(m, "numel") || contains(m, "invalid for input of size") || contains(m, "broadcast") ||
-        contains(m, "expand") || contains(m, "sizes") || contains(m, "size mismatch"))
+template <class... N> bool any_of(const char *s, N... needles) noexcept { return (contains(s, needles) || ...); }
+
+// Classifies a message by its text, for exceptions whose type says nothing (a plain c10::Error
+// from TORCH_CHECK, a std::exception). Only distinctive phrases count: the bare word "type" is
+// not one ("size of the input type", "layout type", "device type" are no dtype errors).
+const char *classify(const char *m) noexcept {
+    if (any_of(m, "CUDA", "cuda", "device")) return "device";
+    if (any_of(m, "out of range", "out of bounds", "out of DATA bounds")) return "index";
+    if (any_of(m, "shape", "size of tensor", "must match the size", "cannot be multiplied", "dimension",
+               "Dimension", "numel", "invalid for input of size", "broadcast", "expand", "sizes",
+               "size mismatch", "D tensor"))
         return "shape";
-    if (contains(m, "dtype") || contains(m, "Dtype") || contains(m, "scalar type") ||
-        contains(m, "not implemented for") || contains(m, "Float") || contains(m, "Long") ||
-        contains(m, "type"))
+    if (any_of(m, "dtype", "Dtype", "scalar type", "ScalarType", "result type", "can't be cast",
+               "not implemented for '", "bool tensor"))
         return "dtype";
-    if (contains(m, "grad") || contains(m, "backward") || contains(m, "graph")) return "autograd";
+    if (any_of(m, "`nan`", "non-finite")) return "value";
+    if (any_of(m, "grad", "backward", "graph")) return "autograd";
     return "backend";
 }
 
-char *fail(const char *kind, const std::string &msg) { return dup_cstr(std::string(kind) + "\t" + msg); }
+// A c10::NotImplementedError is a kernel missing for a dtype (AT_DISPATCH: `"addmm_impl_cpu_" not
+// implemented for 'Half'`, also on CUDA, so this comes before the device words), for a device
+// (the dispatcher: "Could not run 'aten::…' with arguments from the 'CUDA' backend"), or else
+// something the backend does not do.
+const char *classify_not_implemented(const char *m) noexcept {
+    if (contains(m, "not implemented for '")) return "dtype";
+    if (any_of(m, "CUDA", "cuda", "device")) return "device";
+    return "backend";
+}
 
+// Returned when the error string itself cannot be allocated; err_free leaves it alone.
+char g_oom_error[] = "oom\tout of memory (while reporting an error)";
+
+// The error string "<kind>\t<message>"; allocates with malloc and throws nothing.
+char *fail(const char *kind, const char *msg) noexcept {
+    size_t k = std::strlen(kind), n = std::strlen(msg);
+    char *p = static_cast<char *>(std::malloc(k + 1 + n + 1));
+    if (!p) return g_oom_error;
+    std::memcpy(p, kind, k);
+    p[k] = '\t';
+    std::memcpy(p + k + 1, msg, n + 1);
+    return p;
+}
+
+// Runs an entry point's body and turns every C++ exception into an error string (STYLE rule 1).
+// The exception's type decides the kind where it says something; the message text only
+// classifies a plain c10::Error or std::exception. Nothing in the handlers can throw.
 template <class F> dt_err guard(F &&f) noexcept {
     try {
         f();
         return nullptr;
+#if DT_C10_HAS_OOM_AND_LINALG_ERRORS
     } catch (const c10::OutOfMemoryError &e) {
         return fail("oom", e.what_without_backtrace());
+#endif
     } catch (const c10::IndexError &e) {
         return fail("index", e.what_without_backtrace());
     } catch (const c10::TypeError &e) {
         return fail("dtype", e.what_without_backtrace());
-    } catch (const c10::NotImplementedError &e) {
-        return fail("dtype", e.what_without_backtrace());
     } catch (const c10::ValueError &e) {
-        std::string m = e.what_without_backtrace();
-        return fail(classify(m), m);
+        return fail("value", e.what_without_backtrace());
+    } catch (const c10::NotImplementedError &e) {
+        return fail(classify_not_implemented(e.what_without_backtrace()), e.what_without_backtrace());
+#if DT_C10_HAS_OOM_AND_LINALG_ERRORS
+    } catch (const c10::LinAlgError &e) {
+        return fail("value", e.what_without_backtrace()); // a singular or ill-conditioned input
+#endif
+    } catch (const c10::EnforceFiniteError &e) {
+        return fail("value", e.what_without_backtrace());
     } catch (const c10::Error &e) {
-        std::string m = e.what_without_backtrace();
-        return fail(classify(m), m);
+        return fail(classify(e.what_without_backtrace()), e.what_without_backtrace());
     } catch (const std::bad_alloc &) {
         return fail("oom", "out of memory");
+    } catch (const std::out_of_range &e) {
+        return fail("index", e.what());
     } catch (const std::exception &e) {
-        std::string m = e.what();
-        return fail(classify(m), m);
+        return fail(classify(e.what()), e.what());
     } catch (...) {
         return fail("backend", "unknown C++ exception");
     }
 }
 
 dt_tensor *wrap(at::Tensor t) {
+    auto *h = new dt_tensor{std::move(t)};
     g_live.fetch_add(1, std::memory_order_relaxed);
-    return new dt_tensor{std::move(t)};
+    return h;
 }
 
 at::ScalarType to_scalar(int32_t d) {
@@ -142,7 +189,7 @@ at::TensorOptions options(int32_t dtype, int32_t dev_type, int32_t dev_index) {
 }
 
 std::vector<int64_t> vec(const int64_t *p, int32_t n) {
-    TORCH_CHECK(n >= 0, "negative length ", n);
+    TORCH_CHECK_VALUE(n >= 0, "negative length ", n);
     return std::vector<int64_t>(p, p + n);
 }
 
@@ -264,7 +311,9 @@ at::Tensor scalar_op(int32_t op, const at::Tensor &a, double s) {
 // ---------------------------------------------------------------------------------------------
 // Entry points (static; reached only through the table).
 
-void err_free(char *s) { std::free(s); }
+void err_free(char *s) {
+    if (s != g_oom_error) std::free(s);
+}
 
 dt_err show_config(char **out) {
     return guard([&] { *out = dup_cstr(at::show_config()); });
@@ -338,7 +387,7 @@ dt_err full(const int64_t *shape, int32_t ndim, double value, int32_t dtype, int
 
 dt_err arange(double start, double end, double step, int32_t dtype, int32_t dt, int32_t di, dt_tensor **out) {
     return guard([&] {
-        TORCH_CHECK(step != 0, "arange: step must be nonzero");
+        TORCH_CHECK_VALUE(step != 0, "arange: step must be nonzero");
         *out = wrap(at::arange(start, end, step, options(dtype, dt, di)));
     });
 }
@@ -348,8 +397,8 @@ dt_err random_(int32_t kind, const int64_t *shape, int32_t ndim, int32_t dtype, 
     return guard([&] {
         auto sz = vec(shape, ndim);
         auto opts = options(dtype, dt, di);
-        TORCH_CHECK(at::isFloatingType(opts.dtype().toScalarType()),
-                    "random tensors need a floating dtype, got ", opts.dtype());
+        TORCH_CHECK_TYPE(at::isFloatingType(opts.dtype().toScalarType()),
+                         "random tensors need a floating dtype, got ", opts.dtype());
         c10::optional<at::Generator> g;
         if (gen) g = gen->g;
         if (kind == 0) *out = wrap(at::rand(sz, g, opts));
@@ -432,7 +481,7 @@ dt_err reduce(int32_t op, const dt_tensor *a, const int64_t *dims, int32_t nd, i
         case DT_R_AMAX: *out = wrap(at::amax(t, d, keepdim != 0)); return;
         case DT_R_AMIN: *out = wrap(at::amin(t, d, keepdim != 0)); return;
         case DT_R_PROD:
-            TORCH_CHECK(nd <= 1, "prod reduces over at most one dim, got ", nd);
+            TORCH_CHECK_VALUE(nd <= 1, "prod reduces over at most one dim, got ", nd);
             *out = wrap(all ? t.prod() : t.prod(d[0], keepdim != 0));
             return;
         }
@@ -468,8 +517,8 @@ dt_err layer_norm(const dt_tensor *a, const int64_t *ns, int32_t n, const dt_ten
 dt_err embedding(const dt_tensor *w, const dt_tensor *idx, dt_tensor **out) {
     return guard([&] {
         TORCH_CHECK(w->t.dim() == 2, "embedding: weight must be 2-D [vocab, dim], got shape ", w->t.sizes());
-        TORCH_CHECK(idx->t.scalar_type() == at::kLong || idx->t.scalar_type() == at::kInt,
-                    "embedding: indices must be int64 or int32, got ", idx->t.scalar_type());
+        TORCH_CHECK_TYPE(idx->t.scalar_type() == at::kLong || idx->t.scalar_type() == at::kInt,
+                         "embedding: indices must be int64 or int32, got ", idx->t.scalar_type());
         *out = wrap(at::embedding(w->t, idx->t));
     });
 }
@@ -496,7 +545,7 @@ dt_err narrow(const dt_tensor *a, int64_t dim, int64_t start, int64_t length, dt
 }
 dt_err slice(const dt_tensor *a, int64_t dim, int64_t start, int64_t end, int64_t step, dt_tensor **out) {
     return guard([&] {
-        TORCH_CHECK(step > 0, "slice: step must be positive, got ", step);
+        TORCH_CHECK_VALUE(step > 0, "slice: step must be positive, got ", step);
         *out = wrap(a->t.slice(dim, start, end, step));
     });
 }
@@ -514,7 +563,7 @@ dt_err scatter_add(const dt_tensor *a, int64_t dim, const dt_tensor *idx, const 
 }
 dt_err cat(const dt_tensor *const *ts, int32_t n, int64_t dim, int32_t stack, dt_tensor **out) {
     return guard([&] {
-        TORCH_CHECK(n > 0, stack ? "stack" : "cat", ": expected a non-empty list of tensors");
+        TORCH_CHECK_VALUE(n > 0, stack ? "stack" : "cat", ": expected a non-empty list of tensors");
         std::vector<at::Tensor> v;
         v.reserve(n);
         for (int32_t i = 0; i < n; ++i) v.push_back(ts[i]->t);
@@ -523,7 +572,7 @@ dt_err cat(const dt_tensor *const *ts, int32_t n, int64_t dim, int32_t stack, dt
 }
 dt_err split(const dt_tensor *a, int64_t size, int64_t dim, int32_t chunk, dt_tensor ***outs, int32_t *count) {
     return guard([&] {
-        TORCH_CHECK(size > 0, chunk ? "chunk: number of chunks" : "split: split size", " must be positive, got ", size);
+        TORCH_CHECK_VALUE(size > 0, chunk ? "chunk: number of chunks" : "split: split size", " must be positive, got ", size);
         auto parts = chunk ? a->t.chunk(size, dim) : a->t.split(size, dim);
         auto arr = static_cast<dt_tensor **>(std::malloc(sizeof(dt_tensor *) * std::max<size_t>(parts.size(), 1)));
         if (!arr) throw std::bad_alloc();
@@ -534,13 +583,13 @@ dt_err split(const dt_tensor *a, int64_t size, int64_t dim, int32_t chunk, dt_te
 }
 dt_err masked_fill(const dt_tensor *a, const dt_tensor *mask, double value, dt_tensor **out) {
     return guard([&] {
-        TORCH_CHECK(mask->t.scalar_type() == at::kBool, "masked_fill: mask must be bool, got ", mask->t.scalar_type());
+        TORCH_CHECK_TYPE(mask->t.scalar_type() == at::kBool, "masked_fill: mask must be bool, got ", mask->t.scalar_type());
         *out = wrap(a->t.masked_fill(mask->t, value));
     });
 }
 dt_err where(const dt_tensor *c, const dt_tensor *a, const dt_tensor *b, dt_tensor **out) {
     return guard([&] {
-        TORCH_CHECK(c->t.scalar_type() == at::kBool, "where: condition must be bool, got ", c->t.scalar_type());
+        TORCH_CHECK_TYPE(c->t.scalar_type() == at::kBool, "where: condition must be bool, got ", c->t.scalar_type());
         *out = wrap(at::where(c->t, a->t, b->t));
     });
 }
@@ -708,16 +757,16 @@ dt_err adamw_step(dt_tensor *param, const dt_tensor *grad, dt_tensor *exp_avg, d
         auto &m = exp_avg->t;
         auto &v = exp_avg_sq->t;
         TORCH_CHECK(p.device().is_cpu(), "adamw_step: only CPU tensors are supported, got ", p.device());
-        TORCH_CHECK(p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble,
-                    "adamw_step: parameters must be float32 or float64, got ", p.scalar_type());
+        TORCH_CHECK_TYPE(p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble,
+                         "adamw_step: parameters must be float32 or float64, got ", p.scalar_type());
         for (const at::Tensor *t : {static_cast<const at::Tensor *>(&m), static_cast<const at::Tensor *>(&v), &grad->t}) {
             TORCH_CHECK(t->sizes() == p.sizes(), "adamw_step: shape ", t->sizes(), " does not match the parameter's ", p.sizes());
-            TORCH_CHECK(t->scalar_type() == p.scalar_type(), "adamw_step: dtype ", t->scalar_type(),
-                        " does not match the parameter's ", p.scalar_type());
+            TORCH_CHECK_TYPE(t->scalar_type() == p.scalar_type(), "adamw_step: dtype ", t->scalar_type(),
+                             " does not match the parameter's ", p.scalar_type());
         }
         TORCH_CHECK(p.is_contiguous() && m.is_contiguous() && v.is_contiguous(),
                     "adamw_step: parameter and moments must be contiguous");
-        TORCH_CHECK(step >= 1, "adamw_step: step must be at least 1, got ", step);
+        TORCH_CHECK_VALUE(step >= 1, "adamw_step: step must be at least 1, got ", step);
         at::NoGradGuard no_grad;
         auto g = grad->t.detach().contiguous();
         if (p.scalar_type() == at::kFloat) {
@@ -737,7 +786,7 @@ dt_err adamw_step(dt_tensor *param, const dt_tensor *grad, dt_tensor *exp_avg, d
 dt_err svd(const dt_tensor *a, dt_tensor **u, dt_tensor **s, dt_tensor **vh) {
     return guard([&] {
         TORCH_CHECK(a->t.dim() >= 2, "svd: expected a matrix or a batch of matrices, got shape ", a->t.sizes());
-        TORCH_CHECK(at::isFloatingType(a->t.scalar_type()), "svd: expected a floating dtype, got ", a->t.scalar_type());
+        TORCH_CHECK_TYPE(at::isFloatingType(a->t.scalar_type()), "svd: expected a floating dtype, got ", a->t.scalar_type());
         if (u == nullptr || vh == nullptr) {
             *s = wrap(at::linalg_svdvals(a->t));
             return;
