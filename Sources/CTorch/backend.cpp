@@ -603,7 +603,14 @@ dt_err split(const dt_tensor *a, int64_t size, int64_t dim, int32_t chunk, dt_te
         auto parts = chunk ? a->t.chunk(size, dim) : a->t.split(size, dim);
         auto arr = static_cast<dt_tensor **>(std::malloc(sizeof(dt_tensor *) * std::max<size_t>(parts.size(), 1)));
         if (!arr) throw std::bad_alloc();
-        for (size_t i = 0; i < parts.size(); ++i) arr[i] = wrap(parts[i]);
+        size_t i = 0;
+        try {
+            for (; i < parts.size(); ++i) arr[i] = wrap(parts[i]);
+        } catch (...) {
+            while (i > 0) tensor_free(arr[--i]);
+            std::free(arr);
+            throw;
+        }
         *outs = arr;
         *count = static_cast<int32_t>(parts.size());
     });
