@@ -34,45 +34,65 @@ public final class Tensor {
 
     // MARK: metadata
 
-    /// The number of dimensions.
-    public var ndim: Int { Int((try? Torch.api())?.ndim(handle) ?? 0) }
-
-    /// The size of each dimension.
-    public var shape: [Int] {
-        guard let a = try? Torch.api() else { return [] }
-        return (0..<a.ndim(handle)).map { Int(a.size(handle, $0)) }
+    /// Reads one value through a backend accessor that reports failure as an error string.
+    @inline(__always)
+    func query<T>(_ initial: T, _ body: (dt_api, UnsafeMutablePointer<T>) -> UnsafeMutablePointer<CChar>?) throws -> T {
+        let a = try Torch.api()
+        var value = initial
+        try Torch.check(body(a, &value))
+        return value
     }
 
-    /// The stride of each dimension, in elements.
-    public var strides: [Int] {
-        guard let a = try? Torch.api() else { return [] }
-        return (0..<a.ndim(handle)).map { Int(a.stride(handle, $0)) }
+    /// The number of dimensions (0 if the backend cannot report it, which a tensor it made never does).
+    public var ndim: Int { Int((try? query(Int32(0)) { $0.ndim(handle, $1) }) ?? 0) }
+
+    /// The size of each dimension (empty if the backend cannot report it, which a tensor it made never does).
+    public var shape: [Int] { (try? (0..<ndim).map { try size($0) }) ?? [] }
+
+    /// The stride of each dimension, in elements (empty if the backend cannot report it).
+    public var strides: [Int] { (try? (0..<ndim).map { try stride($0) }) ?? [] }
+
+    /// The size of one dimension.
+    /// - Parameter dim: 0-based, or negative to count from the end.
+    /// - Throws: `TorchError` of kind `index` when `dim` is outside `-ndim..<ndim`.
+    public func size(_ dim: Int) throws -> Int {
+        Int(try query(Int64(0)) { $0.size(handle, Int64(dim), $1) })
     }
 
-    /// The total number of elements.
-    public var numel: Int { Int((try? Torch.api())?.numel(handle) ?? 0) }
+    /// The stride of one dimension, in elements.
+    /// - Parameter dim: 0-based, or negative to count from the end.
+    /// - Throws: `TorchError` of kind `index` when `dim` is outside `-ndim..<ndim`.
+    public func stride(_ dim: Int) throws -> Int {
+        Int(try query(Int64(0)) { $0.stride(handle, Int64(dim), $1) })
+    }
+
+    /// The total number of elements (0 if the backend cannot report it).
+    public var numel: Int { Int((try? query(Int64(0)) { $0.numel(handle, $1) }) ?? 0) }
 
     /// The element type (float32 for types outside `DType`, which the backend never creates).
-    public var dtype: DType { DType(code: (try? Torch.api())?.dtype(handle) ?? 0) ?? .float32 }
+    public var dtype: DType { DType(code: (try? query(Int32(0)) { $0.dtype(handle, $1) }) ?? 0) ?? .float32 }
 
     /// The device holding the storage.
     public var device: Device {
         guard let a = try? Torch.api() else { return .cpu }
         var t: Int32 = 0
         var i: Int32 = 0
-        a.device(handle, &t, &i)
+        if let err = a.device(handle, &t, &i) {
+            a.err_free(err)
+            return .cpu
+        }
         return Device(type: t, index: i)
     }
 
     /// Whether autograd tracks operations on this tensor.
-    public var requiresGrad: Bool { (try? Torch.api())?.requires_grad(handle) == 1 }
+    public var requiresGrad: Bool { (try? query(Int32(0)) { $0.requires_grad(handle, $1) }) == 1 }
 
     /// Whether this tensor is a leaf of the autograd graph (created by the user, not by an op).
-    public var isLeaf: Bool { (try? Torch.api())?.is_leaf(handle) == 1 }
+    public var isLeaf: Bool { (try? query(Int32(0)) { $0.is_leaf(handle, $1) }) == 1 }
 
     /// Whether this tensor and `other` share storage (one is a view of the other).
     public func sharesStorage(with other: Tensor) -> Bool {
-        (try? Torch.api())?.same_storage(handle, other.handle) == 1
+        (try? query(Int32(0)) { $0.same_storage(handle, other.handle, $1) }) == 1
     }
 
     /// Normalises a possibly negative dimension against `ndim` (for error messages and checks).

@@ -71,7 +71,8 @@ public enum Torch {
             // One thread count for ATen and OpenBLAS: $DISCERN_NUM_THREADS, else every core.
             let env = getenv("DISCERN_NUM_THREADS").flatMap { Int32(String(cString: $0)) }
             let n = env ?? Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-            loaded.api.set_num_threads(Swift.max(1, n))
+            // A failure here keeps libtorch's default thread count; setNumThreads reports one.
+            if let err = loaded.api.set_num_threads(Swift.max(1, n)) { loaded.api.err_free(err) }
             return .success(loaded)
         }
         return .failure(TorchError(.backend, """
@@ -82,7 +83,11 @@ public enum Torch {
     }
 
     /// The backend's build description as JSON (ABI, libtorch version, compiler, CUDA, build kind).
-    public static func buildInfo() throws -> String { String(cString: try api().build_info()!) }
+    public static func buildInfo() throws -> String {
+        var out: UnsafePointer<CChar>?
+        try check(try api().build_info(&out))
+        return out.map { String(cString: $0) } ?? "{}"
+    }
 
     /// libtorch's own configuration summary (`at::show_config()`).
     public static func showConfig() throws -> String {
@@ -96,11 +101,15 @@ public enum Torch {
     /// Sets the intra-op thread count of ATen and of OpenBLAS (which Debian's libtorch uses for matmul).
     public static func setNumThreads(_ n: Int) throws {
         guard n >= 1 else { throw TorchError(.value, "thread count must be at least 1, got \(n)") }
-        try api().set_num_threads(Int32(n))
+        try check(try api().set_num_threads(Int32(clamping: n)))
     }
 
     /// ATen's intra-op thread count.
-    public static func numThreads() throws -> Int { Int(try api().get_num_threads()) }
+    public static func numThreads() throws -> Int {
+        var n: Int32 = 0
+        try check(try api().get_num_threads(&n))
+        return Int(n)
+    }
 
     /// OpenBLAS's thread count, or nil when the backend's BLAS is not OpenBLAS.
     public static func blasThreads() throws -> Int? {
@@ -109,7 +118,12 @@ public enum Torch {
     }
 
     /// The number of CUDA devices the backend can use (0 for a CPU-only build).
-    public static func cudaDeviceCount() throws -> Int { Int(try api().cuda_device_count()) }
+    /// - Throws: `TorchError` when the CUDA runtime fails to initialise.
+    public static func cudaDeviceCount() throws -> Int {
+        var n: Int32 = 0
+        try check(try api().cuda_device_count(&n))
+        return Int(n)
+    }
 
     /// The number of tensor handles the backend has handed out and not yet freed.
     public static func liveTensors() throws -> Int { Int(try api().live_tensors()) }

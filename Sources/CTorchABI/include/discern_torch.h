@@ -10,7 +10,13 @@
  * Conventions
  * - Functions returning `dt_err` return NULL on success, or a heap string the caller frees
  *   with `api->err_free`. The string is "<kind>\t<message>" where kind is one of
- *   shape, dtype, device, index, value, oom, autograd, backend.
+ *   shape, dtype, device, index, value, oom, autograd, backend. Out-parameters are written
+ *   only on success.
+ * - Every function that can fail returns `dt_err`; the few that return a plain value or
+ *   nothing cannot fail (no C++ exception crosses this boundary).
+ * - ABI 4: the metadata accessors (ndim … same_storage), build_info, set_num_threads,
+ *   get_num_threads and cuda_device_count return `dt_err` with out-parameters (a bad dim
+ *   is an `index` error, not a crash); size and stride take an int64_t dim.
  * - Tensors are opaque handles owned by the caller; free each with `api->tensor_free`.
  * - Dimensions are 0-based and may be negative (counted from the end), as in PyTorch.
  * - Any change to this header that is not a pure addition at the end of `dt_api` bumps
@@ -23,7 +29,7 @@
 extern "C" {
 #endif
 
-#define DT_ABI_VERSION 3
+#define DT_ABI_VERSION 4
 
 typedef struct dt_tensor dt_tensor;
 typedef struct dt_generator dt_generator;
@@ -76,14 +82,15 @@ typedef struct dt_api {
     uint32_t struct_size;
 
     /* --- backend ---------------------------------------------------------------------- */
-    /* JSON object: {"abi":1,"libtorch":"1.13.0","compiler":"…","cuda":false,"build":"swiftpm"}. Static. */
-    const char *(*build_info)(void);
+    /* *out: a JSON object {"abi":4,"libtorch":"1.13.0","compiler":"…","cuda":false,
+       "cpu_cache_mib":…,"build":"swiftpm"}, static (not freed). */
+    dt_err (*build_info)(const char **out);
     dt_err (*show_config)(char **out);               /* *out freed with err_free */
     void (*err_free)(char *s);
-    void (*set_num_threads)(int32_t n);              /* ATen intra-op and OpenBLAS */
-    int32_t (*get_num_threads)(void);
+    dt_err (*set_num_threads)(int32_t n);            /* ATen intra-op and OpenBLAS; n >= 1 */
+    dt_err (*get_num_threads)(int32_t *out);
     int32_t (*blas_num_threads)(void);               /* -1 when the BLAS is not OpenBLAS */
-    int32_t (*cuda_device_count)(void);
+    dt_err (*cuda_device_count)(int32_t *out);
     int64_t (*live_tensors)(void);                   /* handles not yet freed */
     int32_t (*grad_enabled)(void);
     void (*set_grad_enabled)(int32_t on);
@@ -107,15 +114,16 @@ typedef struct dt_api {
     void (*generator_free)(dt_generator *g);
 
     /* --- metadata and copies out ------------------------------------------------------- */
-    int32_t (*ndim)(const dt_tensor *t);
-    int64_t (*size)(const dt_tensor *t, int32_t dim);          /* dim in [0, ndim) */
-    int64_t (*stride)(const dt_tensor *t, int32_t dim);
-    int64_t (*numel)(const dt_tensor *t);
-    int32_t (*dtype)(const dt_tensor *t);                      /* -1 for a type outside the enum */
-    void (*device)(const dt_tensor *t, int32_t *type, int32_t *index);
-    int32_t (*requires_grad)(const dt_tensor *t);
-    int32_t (*is_leaf)(const dt_tensor *t);
-    int32_t (*same_storage)(const dt_tensor *a, const dt_tensor *b); /* 1 when one aliases the other */
+    dt_err (*ndim)(const dt_tensor *t, int32_t *out);
+    /* dim in [-ndim, ndim); any other is an `index` error. */
+    dt_err (*size)(const dt_tensor *t, int64_t dim, int64_t *out);
+    dt_err (*stride)(const dt_tensor *t, int64_t dim, int64_t *out);
+    dt_err (*numel)(const dt_tensor *t, int64_t *out);
+    dt_err (*dtype)(const dt_tensor *t, int32_t *out);         /* -1 for a type outside the enum */
+    dt_err (*device)(const dt_tensor *t, int32_t *type, int32_t *index);
+    dt_err (*requires_grad)(const dt_tensor *t, int32_t *out);
+    dt_err (*is_leaf)(const dt_tensor *t, int32_t *out);
+    dt_err (*same_storage)(const dt_tensor *a, const dt_tensor *b, int32_t *out); /* 1 when one aliases the other */
     /* Converts to `dtype` on the CPU and copies numel elements into buf (nbytes checked). */
     dt_err (*copy_out)(const dt_tensor *t, int32_t dtype, void *buf, int64_t nbytes);
     dt_err (*item)(const dt_tensor *t, double *out);
@@ -218,9 +226,14 @@ typedef struct dt_api {
     dt_err (*svd)(const dt_tensor *a, dt_tensor **u, dt_tensor **s, dt_tensor **vh);
 } dt_api;
 
-/* The one symbol a backend exports besides its ABI version. */
-const dt_api *discern_torch_api(void);
-int32_t discern_torch_abi_version(void);
+/* The one symbol a backend exports besides its ABI version (neither throws). */
+#ifdef __cplusplus
+#define DT_NOEXCEPT noexcept
+#else
+#define DT_NOEXCEPT
+#endif
+const dt_api *discern_torch_api(void) DT_NOEXCEPT;
+int32_t discern_torch_abi_version(void) DT_NOEXCEPT;
 
 /* Opens the backend at `path`, checks its ABI version and returns its table.
    On failure returns NULL and writes a message to err (NUL-terminated, at most errlen bytes). */
