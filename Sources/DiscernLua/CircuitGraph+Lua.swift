@@ -96,13 +96,10 @@ extension CircuitLua {
             defer { dlua_pop(L, 1) }
             let top = lua_gettop(L)
             var ids: [Int] = []
-            for k in 1...Swift.max(1, Int(luaL_len(L, top))) where luaL_len(L, top) > 0 {
-                lua_geti(L, top, lua_Integer(k))
-                defer { dlua_pop(L, 1) }
+            try call.forEach(top) { k in
                 if lua_isinteger(L, -1) != 0 {
                     ids.append(Int(lua_tointegerx(L, -1, nil)))
-                } else if lua_type(L, -1) == LUA_TSTRING {
-                    let s = String(cString: dlua_tostring(L, -1)!)
+                } else if let s = LuaRead.string(L, -1) {
                     let enc = try rm.model.encode(s)
                     guard enc.count == 1 else {
                         throw LuaError(code: "arg", "\(call.name): target \"\(s)\" is \(enc.count) tokens; give a single token or its id")
@@ -155,8 +152,10 @@ extension CircuitLua {
             throw call.argError(i, steering ? "{layer =, feature =, value =}" : "list of {layer, position, feature, value}")
         }
         func field(_ idx: Int32, _ k: Int, _ name: String) throws -> Double? {
-            lua_geti(L, idx, lua_Integer(k))
-            if lua_type(L, -1) == LUA_TNIL { dlua_pop(L, 1); lua_getfield(L, idx, name) }
+            if try LuaRead.index(L, idx, k, call.name) == LUA_TNIL {
+                dlua_pop(L, 1)
+                try LuaRead.field(L, idx, name, call.name)
+            }
             defer { dlua_pop(L, 1) }
             if lua_type(L, -1) == LUA_TNIL { return nil }
             guard lua_type(L, -1) == LUA_TNUMBER else {
@@ -170,17 +169,15 @@ extension CircuitLua {
                 throw LuaError(code: "arg", "\(call.name): intervention \(n) needs layer, feature and value")
             }
             let pos = steering ? nil : try field(idx, 2, "position")
-            for (name, v) in [("layer", layer), ("feature", feature)] + (pos.map { [("position", $0)] } ?? []) where v != v.rounded() {
+            for (name, v) in [("layer", layer), ("feature", feature)] + (pos.map { [("position", $0)] } ?? [])
+            where v != v.rounded() || Swift.abs(v) >= 9.0e15 {
                 throw LuaError(code: "arg", "\(call.name): intervention \(n): \(name) must be an integer, got \(v)")
             }
             return FeatureIntervention(layer: Int(layer), position: pos.map { Int($0) }, feature: Int(feature), value: value)
         }
         if steering { return [try one(i, 1)] }
         var out: [FeatureIntervention] = []
-        let n = luaL_len(L, i)
-        for k in 1...Swift.max(1, Int(n)) where n > 0 {
-            lua_geti(L, i, lua_Integer(k))
-            defer { dlua_pop(L, 1) }
+        try call.forEach(i) { k in
             guard lua_type(L, -1) == LUA_TTABLE else {
                 throw LuaError(code: "arg", "\(call.name): intervention \(k) must be a table {layer, position, feature, value}")
             }
@@ -409,7 +406,7 @@ extension CircuitLua {
                 lua_pushnil(call.L)
                 while lua_next(call.L, -2) != 0 {
                     if lua_type(call.L, -2) == LUA_TSTRING, lua_type(call.L, -1) == LUA_TSTRING {
-                        labels[String(cString: dlua_tostring(call.L, -2)!)] = String(cString: dlua_tostring(call.L, -1)!)
+                        labels[LuaRead.string(call.L, -2) ?? ""] = LuaRead.string(call.L, -1) ?? ""
                     }
                     dlua_pop(call.L, 1)
                 }

@@ -160,7 +160,7 @@ extension CircuitLua {
         let L = call.L
         var isWorld = false
         if lua_type(L, i) == LUA_TTABLE, luaL_getmetafield(L, i, "__name") != LUA_TNIL {
-            isWorld = dlua_tostring(L, -1).map { String(cString: $0) } == "discern.World"
+            isWorld = LuaRead.string(L, -1) == "discern.World"
             dlua_pop(L, 1)
         }
         guard isWorld else {
@@ -174,8 +174,9 @@ extension CircuitLua {
         guard n >= 1 else { throw LuaError(code: "arg", "\(call.name): option 'n_texts' must be at least 1, got \(n)") }
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
-        lua_getfield(L, i, "sample")
-        guard lua_type(L, -1) == LUA_TFUNCTION else { throw call.argError(i, "discern.World with a sample method") }
+        guard try LuaRead.field(L, i, "sample", call.name) == LUA_TFUNCTION else {
+            throw call.argError(i, "discern.World with a sample method")
+        }
         lua_pushvalue(L, i)
         lua_pushinteger(L, lua_Integer(n))
         lua_createtable(L, 0, 1)
@@ -187,16 +188,13 @@ extension CircuitLua {
         guard lua_type(L, -1) == LUA_TTABLE else { throw LuaError(code: "arg", "\(call.name): world:sample did not return a list") }
         let list = lua_gettop(L)
         var texts: [String] = []
-        for k in 1...Swift.max(1, luaL_len(L, list)) where luaL_len(L, list) > 0 {
-            lua_geti(L, list, k)
-            lua_getfield(L, -1, "text")
-            guard lua_type(L, -1) == LUA_TSTRING else {
+        try call.forEach(list) { k in
+            try LuaRead.field(L, -1, "text", call.name)
+            defer { dlua_pop(L, 1) }
+            guard let text = LuaRead.string(L, -1) else {
                 throw LuaError(code: "arg", "\(call.name): world:sample()[\(k)] has no string field 'text'")
             }
-            var len = 0
-            let p = lua_tolstring(L, -1, &len)!
-            texts.append(String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self))
-            dlua_pop(L, 2)
+            texts.append(text)
         }
         return texts
     }
@@ -208,7 +206,7 @@ extension CircuitLua {
         let t = try o.push("store")
         defer { dlua_pop(L, 1) }
         if t == LUA_TBOOLEAN { return lua_toboolean(L, -1) != 0 ? try StoreLua.shared() : nil }
-        if t == LUA_TSTRING { return try Store(path: String(cString: dlua_tostring(L, -1)!)) }
+        if let path = LuaRead.string(L, -1) { return try Store(path: path) }
         if let s = StoreLua.cls.test(L, -1) { return s }
         if t == LUA_TTABLE, isStoreModule(L, lua_gettop(L)) { return try StoreLua.shared() }
         throw LuaError(code: "arg", "\(call.name): option 'store' must be a discern.Store, a path, discern.store, true or false")
@@ -219,8 +217,11 @@ extension CircuitLua {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         lua_getglobal(L, "package")
-        guard lua_type(L, -1) == LUA_TTABLE, lua_getfield(L, -1, "loaded") == LUA_TTABLE,
-              lua_getfield(L, -1, "discern") == LUA_TTABLE else { return false }
+        guard lua_type(L, -1) == LUA_TTABLE else { return false }
+        lua_pushstring(L, "loaded")
+        guard lua_rawget(L, -2) == LUA_TTABLE else { return false }
+        lua_pushstring(L, "discern")
+        guard lua_rawget(L, -2) == LUA_TTABLE else { return false }
         lua_pushstring(L, "store")
         lua_rawget(L, -2)
         return lua_rawequal(L, -1, idx) != 0

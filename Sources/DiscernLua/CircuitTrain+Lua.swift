@@ -175,7 +175,7 @@ extension CircuitLua {
     private static func isWorld(_ L: OpaquePointer, _ idx: Int32) -> Bool {
         guard lua_type(L, idx) == LUA_TTABLE, luaL_getmetafield(L, idx, "__name") != LUA_TNIL else { return false }
         defer { dlua_pop(L, 1) }
-        return dlua_tostring(L, -1).map { String(cString: $0) } == "discern.World"
+        return LuaRead.string(L, -1) == "discern.World"
     }
 
     /// Token sequences from the corpus value at `idx`: a list of strings, a file path, an iterator function, or a
@@ -194,7 +194,7 @@ extension CircuitLua {
         }
         switch lua_type(L, i) {
         case LUA_TSTRING:
-            let path = String(cString: dlua_tostring(L, i)!)
+            let path = LuaRead.string(L, i) ?? ""
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw fail(call, "\(what): cannot read the text file \(path)")
             }
@@ -211,7 +211,7 @@ extension CircuitLua {
                 guard lua_type(L, -1) == LUA_TSTRING else {
                     throw fail(call, "\(what): the iterator's result \(n) is a \(String(cString: lua_typename(L, lua_type(L, -1)))), expected a string (or nil to end)")
                 }
-                try add(String(cString: dlua_tostring(L, -1)!))
+                try add(LuaRead.string(L, -1) ?? "")
             }
             guard !out.isEmpty else { throw fail(call, "\(what): the iterator returned no string") }
         case LUA_TTABLE where isWorld(L, i):
@@ -219,7 +219,7 @@ extension CircuitLua {
             while count < tokens {
                 let top = lua_gettop(L)
                 defer { lua_settop(L, top) }
-                lua_getfield(L, i, "sample")
+                try LuaRead.field(L, i, "sample", call.name)
                 lua_pushvalue(L, i)
                 lua_pushinteger(L, 256)
                 lua_createtable(L, 0, 1)
@@ -229,28 +229,28 @@ extension CircuitLua {
                 guard lua_type(L, -1) == LUA_TTABLE else { throw fail(call, "\(what): World:sample did not return a list") }
                 let list = lua_gettop(L)
                 let before = count
-                for k in 1...Swift.max(1, luaL_len(L, list)) where count < tokens {
-                    lua_geti(L, list, k)
-                    guard lua_type(L, -1) == LUA_TTABLE, lua_getfield(L, -1, "text") == LUA_TSTRING else {
+                let n = try LuaRead.length(L, list, "\(what): World:sample's list")
+                var k = 1
+                while k <= n && count < tokens {
+                    guard try LuaRead.index(L, list, k, call.name) == LUA_TTABLE,
+                          try LuaRead.field(L, -1, "text", call.name) == LUA_TSTRING else {
                         throw fail(call, "\(what): World:sample item \(k) has no string field text")
                     }
-                    try add(String(cString: dlua_tostring(L, -1)!))
+                    try add(LuaRead.string(L, -1) ?? "")
                     lua_settop(L, list)
+                    k += 1
                 }
                 // A world whose texts tokenize to nothing would never fill the corpus.
                 guard count > before else { throw fail(call, "\(what): World:sample gave no tokens") }
                 round += 1
             }
         case LUA_TTABLE:
-            let n = luaL_len(L, i)
-            guard n > 0 else { throw fail(call, "\(what) is an empty list") }
-            for k in 1...n {
-                lua_geti(L, i, k)
-                defer { dlua_pop(L, 1) }
-                guard lua_type(L, -1) == LUA_TSTRING else {
+            guard try call.length(i) > 0 else { throw fail(call, "\(what) is an empty list") }
+            try call.forEach(i) { k in
+                guard let text = LuaRead.string(L, -1) else {
                     throw fail(call, "\(what)[\(k)] must be a string, got \(String(cString: lua_typename(L, lua_type(L, -1))))")
                 }
-                try add(String(cString: dlua_tostring(L, -1)!))
+                try add(text)
             }
         default:
             throw call.argError(idx, "\(what) (list of strings, file path, iterator function or discern.World)")

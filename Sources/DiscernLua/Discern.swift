@@ -160,12 +160,12 @@ public enum DiscernLua {
         lua_setfield(L, dlua_registryindex(), "discern.searcher")
         lua_getglobal(L, "package")
         lua_getfield(L, -1, "searchers")
-        let n = luaL_len(L, -1)
+        let n = lua_Integer(lua_rawlen(L, -1))
         // Shift entries 2…n up by one and insert ours at 2 (after package.preload).
         var k = n
         while k >= 2 {
-            lua_geti(L, -1, k)
-            lua_seti(L, -2, k + 1)
+            lua_rawgeti(L, -1, k)
+            lua_rawseti(L, -2, k + 1)
             k -= 1
         }
         state.pushFunction("discern.searcher") { call in
@@ -179,7 +179,7 @@ public enum DiscernLua {
             if let path = stdlibPath(name) {
                 let status = luaL_loadfilex(L, path, "t")
                 if status != LUA_OK {
-                    throw LuaError(code: "syntax", String(cString: dlua_tostring(L, -1)!))
+                    throw LuaError(code: "syntax", LuaRead.string(L, -1) ?? "cannot load \(path)")
                 }
                 call.push(path)
                 return 2
@@ -192,7 +192,7 @@ public enum DiscernLua {
             call.push("embedded:" + name)
             return 2
         }
-        lua_seti(L, -2, 2)
+        lua_rawseti(L, -2, 2)
         dlua_pop(L, 2)
     }
 }

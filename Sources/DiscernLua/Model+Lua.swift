@@ -66,30 +66,22 @@ enum ModelLua {
     }
 
     static func stringList(_ call: LuaCall, _ i: Int32) throws -> [String] {
-        let L = call.L
-        guard lua_type(L, i) == LUA_TTABLE else { throw call.argError(i, "list of strings") }
-        let n = luaL_len(L, i)
-        var out: [String] = []
-        for k in 1...Swift.max(n, 1) where n > 0 {
-            lua_geti(L, i, k)
-            defer { dlua_pop(L, 1) }
-            guard lua_type(L, -1) == LUA_TSTRING else {
-                throw LuaError(code: "arg", "\(call.name): bad argument #\(i - call.selfOffset) (list of strings expected, element \(k) is \(String(cString: lua_typename(L, lua_type(L, -1)))))")
-            }
-            out.append(String(cString: dlua_tostring(L, -1)!))
-        }
-        return out
+        try call.stringList(i)
     }
 
     /// A names filter from a string, a list of strings or a predicate function at stack index i.
-    static func nameFilter(_ call: LuaCall, _ i: Int32, what: String, refs: LuaCallbacks) throws -> (String) -> Bool {
+    static func nameFilter(_ call: LuaCall, _ i: Int32, what: String, refs: LuaCallbacks, hookNames: [String]) throws
+        -> (String) -> Bool {
         let L = call.L
         switch lua_type(L, i) {
         case LUA_TSTRING:
-            let n = String(cString: dlua_tostring(L, i)!)
+            let n = LuaRead.string(L, i) ?? ""
+            try checkHookName(call, n, in: hookNames, what: what)
             return { $0 == n }
         case LUA_TTABLE:
-            let names = Set(try stringList(call, i))
+            let list = try stringList(call, i)
+            for (k, n) in list.enumerated() { try checkHookName(call, n, in: hookNames, what: "\(what)[\(k + 1)]") }
+            let names = Set(list)
             return { names.contains($0) }
         case LUA_TFUNCTION:
             lua_pushvalue(L, i)
@@ -115,32 +107,42 @@ enum ModelLua {
     }
 
     /// Adds `fwd_hooks = {{name_or_filter, fn}, …}` (at stack index i) to a hook context.
-    static func addHooks(_ call: LuaCall, _ i: Int32, to ctx: HookContext, refs: LuaCallbacks) throws {
+    /// Throws when `name` is not one of the model's hook points, naming the closest ones.
+    static func checkHookName(_ call: LuaCall, _ name: String, in hookNames: [String], what: String) throws {
+        if hookNames.contains(name) { return }
+        let near = LuaCall.closest(name, hookNames, limit: 3)
+        let hint = near.isEmpty ? "" : "; closest: " + near.joined(separator: ", ")
+        throw LuaError(code: "arg", "\(call.name): \(what): the model has no hook point '\(name)'\(hint) (m:hook_names() lists all)")
+    }
+
+    static func addHooks(_ call: LuaCall, _ i: Int32, to ctx: HookContext, refs: LuaCallbacks, hookNames: [String]) throws {
         let L = call.L
         guard lua_type(L, i) == LUA_TTABLE else {
             throw LuaError(code: "arg", "\(call.name): fwd_hooks must be a list of {name, function} pairs")
         }
-        let n = luaL_len(L, i)
+        let n = try LuaRead.length(L, i, "\(call.name): fwd_hooks")
         guard n > 0 else { return }
+        try LuaRead.checkStack(L, 8, call.name)
         for k in 1...n {
-            lua_geti(L, i, k)
+            try LuaRead.index(L, i, k, "\(call.name): fwd_hooks")
             let pair = lua_gettop(L)
             defer { lua_settop(L, pair - 1) }
             guard lua_type(L, pair) == LUA_TTABLE else {
                 throw LuaError(code: "arg", "\(call.name): fwd_hooks[\(k)] must be {name, function}")
             }
-            lua_geti(L, pair, 1)
-            lua_geti(L, pair, 2)
+            try LuaRead.index(L, pair, 1, "\(call.name): fwd_hooks[\(k)]")
+            try LuaRead.index(L, pair, 2, "\(call.name): fwd_hooks[\(k)]")
             guard lua_type(L, -1) == LUA_TFUNCTION else {
                 throw LuaError(code: "arg", "\(call.name): fwd_hooks[\(k)][2] must be a function(tensor, name) -> tensor or nil")
             }
             let ref = luaL_ref(L, dlua_registryindex())  // pops the function
             refs.refs.append(ref)
             let fn = luaHook(L, ref)
-            if lua_type(L, -1) == LUA_TSTRING {
-                ctx.add(String(cString: dlua_tostring(L, -1)!), fn)
+            if let name = LuaRead.string(L, -1) {
+                try checkHookName(call, name, in: hookNames, what: "fwd_hooks[\(k)][1]")
+                ctx.add(name, fn)
             } else {
-                let filter = try nameFilter(call, lua_gettop(L), what: "fwd_hooks[\(k)][1]", refs: refs)
+                let filter = try nameFilter(call, lua_gettop(L), what: "fwd_hooks[\(k)][1]", refs: refs, hookNames: hookNames)
                 ctx.add(where: filter, fn)
             }
         }
@@ -296,7 +298,7 @@ enum ModelLua {
             if let o, try o.has("names_filter") {
                 _ = try o.push("names_filter")
                 defer { dlua_pop(call.L, 1) }
-                ctx.cacheFilter = try nameFilter(call, lua_gettop(call.L), what: "names_filter", refs: refs)
+                ctx.cacheFilter = try nameFilter(call, lua_gettop(call.L), what: "names_filter", refs: refs, hookNames: m.hookNames())
             }
             ctx.retainGrad = try o?.bool("retain_grad") ?? false
             let stop = try o?.integer("stop_at_layer")
@@ -320,7 +322,7 @@ enum ModelLua {
             if let o, try o.has("fwd_hooks") {
                 _ = try o.push("fwd_hooks")
                 defer { dlua_pop(call.L, 1) }
-                try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs)
+                try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs, hookNames: m.hookNames())
             }
             let fo = ForwardOptions(attentionMask: mask, hooks: ctx)
             let out = try o?.bool("grad") == true ? try Torch.withGradEnabled(true) { try m.forward(tok, fo) }
@@ -360,13 +362,13 @@ enum ModelLua {
                 if try o.has("stop") {
                     let t = try o.push("stop")
                     defer { dlua_pop(call.L, 1) }
-                    g.stop = t == LUA_TSTRING ? [String(cString: dlua_tostring(call.L, -1)!)] : try stringList(call, lua_gettop(call.L))
+                    g.stop = t == LUA_TSTRING ? [LuaRead.string(call.L, -1) ?? ""] : try stringList(call, lua_gettop(call.L))
                 }
                 if try o.has("fwd_hooks") {
                     _ = try o.push("fwd_hooks")
                     defer { dlua_pop(call.L, 1) }
                     let ctx = HookContext()
-                    try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs)
+                    try addHooks(call, lua_gettop(call.L), to: ctx, refs: refs, hookNames: m.hookNames())
                     g.hooks = ctx
                 }
             }

@@ -21,11 +21,8 @@ enum StatsTestsLua {
     static func matrix(_ call: LuaCall, _ i: Int32) throws -> [[Double]] {
         let L = call.L
         guard lua_type(L, i) == LUA_TTABLE else { throw call.argError(i, "table of rows") }
-        let n = luaL_len(L, i)
         var rows: [[Double]] = []
-        for r in 1...Swift.max(n, 1) where n > 0 {
-            lua_geti(L, i, r)
-            defer { dlua_pop(L, 1) }
+        try call.forEach(i) { r in
             guard lua_type(L, -1) == LUA_TTABLE else {
                 throw LuaError(code: "arg", "\(call.name): bad argument #\(i - call.selfOffset) (row \(r) must be a list of numbers)")
             }
@@ -334,7 +331,7 @@ enum StatsTestsLua {
             if let o, try o.has("statistic") {
                 switch try o.push("statistic") {
                 case LUA_TSTRING:
-                    let name = String(cString: dlua_tostring(L, -1)!)
+                    let name = LuaRead.string(L, -1) ?? ""
                     dlua_pop(L, 1)
                     switch name {
                     case "mean": statistic = mean

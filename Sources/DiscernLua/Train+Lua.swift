@@ -114,29 +114,26 @@ enum TrainLua {
             throw LuaError(code: "arg", "\(call.name): the model has no tokenizer; give it one (discern.model.init{…}, {tokenizer = …})")
         }
         guard lua_type(L, i) == LUA_TTABLE else { throw LuaError(code: "arg", "\(call.name): \(what) must be a list of strings or of {prompt =, completion =} tables") }
-        let n = luaL_len(L, i)
-        guard n > 0 else { throw LuaError(code: "arg", "\(call.name): \(what) is empty") }
+        guard try call.length(i) > 0 else { throw LuaError(code: "arg", "\(call.name): \(what) is empty") }
         var sequences: [[Int]] = []
         var masks: [[Bool]] = []
         var paired = false
-        for k in 1...n {
-            lua_geti(L, i, k)
-            defer { dlua_pop(L, 1) }
+        try call.forEach(i) { k in
             switch lua_type(L, -1) {
             case LUA_TSTRING:
                 if paired { throw LuaError(code: "arg", "\(call.name): \(what)[\(k)] is a string, but earlier entries are {prompt, completion} pairs") }
-                sequences.append(tok.encode(String(cString: dlua_tostring(L, -1)!), addSpecialTokens: false))
+                sequences.append(tok.encode(LuaRead.string(L, -1) ?? "", addSpecialTokens: false))
             case LUA_TTABLE:
                 if k > 1 && !paired { throw LuaError(code: "arg", "\(call.name): \(what)[\(k)] is a table, but earlier entries are strings") }
                 paired = true
-                lua_getfield(L, -1, "prompt")
-                lua_getfield(L, -2, "completion")
+                try LuaRead.field(L, -1, "prompt", call.name)
+                try LuaRead.field(L, -2, "completion", call.name)
                 defer { dlua_pop(L, 2) }
                 guard lua_type(L, -2) == LUA_TSTRING, lua_type(L, -1) == LUA_TSTRING else {
                     throw LuaError(code: "arg", "\(call.name): \(what)[\(k)] must have string fields prompt and completion")
                 }
-                let p = tok.encode(String(cString: dlua_tostring(L, -2)!), addSpecialTokens: false)
-                let c = tok.encode(String(cString: dlua_tostring(L, -1)!), addSpecialTokens: false)
+                let p = tok.encode(LuaRead.string(L, -2) ?? "", addSpecialTokens: false)
+                let c = tok.encode(LuaRead.string(L, -1) ?? "", addSpecialTokens: false)
                 sequences.append(p + c)
                 masks.append([Bool](repeating: false, count: p.count) + [Bool](repeating: true, count: c.count))
             default:

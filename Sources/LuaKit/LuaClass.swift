@@ -102,7 +102,7 @@ public final class LuaClass<T: AnyObject> {
                 lua_pushvalue(L, 2)
                 if lua_rawget(L, -2) != LUA_TNIL { return 1 }
                 dlua_pop(L, 3)
-                if lua_type(L, 2) == LUA_TSTRING, let key = dlua_tostring(L, 2).map({ String(cString: $0) }),
+                if let key = LuaRead.string(L, 2),
                    let body = self.properties[key] {
                     return try body(call, try self.checkSelf(call))
                 }

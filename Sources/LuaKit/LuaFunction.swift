@@ -44,7 +44,7 @@ let luaKitRelease: dlua_Release = { box in
 func traceback(_ L: OpaquePointer) -> String {
     luaL_traceback(L, L, nil, 1)
     defer { dlua_pop(L, 1) }
-    return dlua_tostring(L, -1).map { String(cString: $0) } ?? ""
+    return LuaRead.string(L, -1) ?? ""
 }
 
 extension LuaState {
@@ -83,7 +83,7 @@ extension LuaState {
         lua_pushvalue(L, i)
         lua_rawget(L, -2)
         defer { dlua_pop(L, 2) }
-        return lua_type(L, -1) == LUA_TSTRING ? String(cString: dlua_tostring(L, -1)!) : nil
+        return LuaRead.string(L, -1)
     }
 
     /// Pushes registry[name], creating it as a weak table with `__mode = mode` when missing.

@@ -77,12 +77,13 @@ extension LuaState {
         if lua_type(L, i) == LUA_TTABLE {
             lua_pushnil(L)
             while lua_next(L, i) != 0 {
-                if lua_type(L, -2) == LUA_TSTRING, let s = dlua_tostring(L, -2) { names.insert(String(cString: s)) }
+                if let s = LuaRead.string(L, -2) { names.insert(s) }
                 dlua_pop(L, 1)
             }
         }
         if lua_getmetatable(L, i) != 0 {
-            if lua_getfield(L, -1, "__index") == LUA_TTABLE {
+            lua_pushstring(L, "__index")
+            if lua_rawget(L, -2) == LUA_TTABLE {
                 collectKeys(at: -1, into: &names, depth: depth + 1)
             }
             dlua_pop(L, 2)

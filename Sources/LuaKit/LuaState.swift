@@ -68,7 +68,7 @@ public final class LuaState {
     public func load(_ code: String, chunkName: String) throws {
         let status = code.withCString { luaL_loadbufferx(L, $0, code.utf8.count, chunkName, "t") }
         if status != LUA_OK {
-            let msg = dlua_tostring(L, -1).map { String(cString: $0) } ?? "syntax error"
+            let msg = LuaRead.string(L, -1) ?? "syntax error"
             dlua_pop(L, 1)
             throw LuaError(code: "syntax", msg)
         }
@@ -104,7 +104,7 @@ public final class LuaState {
     public func runFile(_ path: String, args: [String] = []) throws {
         let status = luaL_loadfilex(L, path, "t")
         if status != LUA_OK {
-            let msg = dlua_tostring(L, -1).map { String(cString: $0) } ?? "cannot load \(path)"
+            let msg = LuaRead.string(L, -1) ?? "cannot load \(path)"
             dlua_pop(L, 1)
             throw LuaError(code: status == LUA_ERRFILE ? "file" : "syntax", msg)
         }
@@ -148,11 +148,11 @@ public final class LuaState {
         }
         lua_pushvalue(L, i)
         if dlua_pcall(L, 1, 1, 0) != LUA_OK {
-            let m = dlua_tostring(L, -1).map { String(cString: $0) } ?? "?"
+            let m = LuaRead.string(L, -1) ?? "?"
             dlua_pop(L, 1)
             return "<error in __tostring: \(m)>"
         }
-        let s = dlua_tostring(L, -1).map { String(cString: $0) } ?? ""
+        let s = LuaRead.string(L, -1) ?? ""
         dlua_pop(L, 1)
         return s
     }
@@ -176,10 +176,10 @@ public final class LuaState {
         lua_createtable(L, 0, 3)
         lua_pushstring(L, error.code)
         lua_setfield(L, -2, "code")
-        lua_pushstring(L, error.message)
+        LuaRead.push(L, error.message)
         lua_setfield(L, -2, "message")
         if let tb = error.traceback {
-            lua_pushstring(L, tb)
+            LuaRead.push(L, tb)
             lua_setfield(L, -2, "traceback")
         }
         luaL_setmetatable(L, "discern.Error")

@@ -256,6 +256,49 @@ struct CLITests {
         #expect(missing.stderr.contains("no build in"))
     }
 
+    /// Ctrl-C while a binding reads a table whose metamethods loop: the read is protected, so the
+    /// interrupt surfaces as a catchable `interrupted` error instead of a longjmp through Swift.
+    @Test func interruptInsideAMetamethodRead() throws {
+        let dir = try Support.tempDir("interrupt-meta")
+        let script = dir.appendingPathComponent("loop.lua")
+        try """
+            local d = require "discern"
+            local looping = setmetatable({}, {__len = function() return 2 end, __index = function() while true do end end})
+            io.stdout:write("ready\\n"); io.stdout:flush()
+            local ok, e = pcall(d.tensor, looping)
+            print("first", ok, e and e.code)
+            local looping_len = setmetatable({}, {__len = function() while true do end end})
+            io.stdout:write("ready\\n"); io.stdout:flush()
+            ok, e = pcall(d.stats.fdr, looping_len)
+            print("second", ok, e and e.code)
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = discern
+        p.arguments = ["run", script.path]
+        p.currentDirectoryURL = Support.repoRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Interrupt once each loop is running (after each "ready", plus time to enter the loop).
+        var seen = ""
+        for round in 1...2 {
+            while seen.components(separatedBy: "ready").count - 1 < round {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += String(decoding: chunk, as: UTF8.self)
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+            kill(p.processIdentifier, SIGINT)
+        }
+        p.waitUntilExit()
+        let o = seen + String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 0, "stdout:\n\(o)\nstderr:\n\(e)")
+        #expect(o.contains("first\tfalse\tinterrupted"))
+        #expect(o.contains("second\tfalse\tinterrupted"))
+    }
+
     @Test func replInterruptReturnsToPrompt() throws {
         let p = Process()
         p.executableURL = discern
