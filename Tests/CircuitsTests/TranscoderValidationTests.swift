@@ -123,4 +123,35 @@ struct TranscoderValidationTests {
         #expect(mkfifo(cfg, 0o600) == 0)
         #expect(message("config.yaml") { _ = try TranscoderSet(contentsOf: dir.path) }.contains("is not a regular file (a FIFO)"))
     }
+
+    /// A zip archive with one member `name` holding `data`, its sizes as given (CRC unchecked).
+    private static func zip(_ name: String, _ data: [UInt8], method: Int = 0, usize: Int? = nil) -> Data {
+        func le(_ v: Int, _ n: Int) -> [UInt8] { (0..<n).map { UInt8((v >> (8 * $0)) & 0xFF) } }
+        let nb = Array(name.utf8)
+        var out: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + le(20, 2) + le(0, 2) + le(method, 2) + le(0, 4) + le(0, 4)
+            + le(data.count, 4) + le(usize ?? data.count, 4) + le(nb.count, 2) + le(0, 2) + nb + data
+        let cd = out.count
+        out += [0x50, 0x4B, 0x01, 0x02] + le(20, 2) + le(20, 2) + le(0, 2) + le(method, 2) + le(0, 4) + le(0, 4)
+            + le(data.count, 4) + le(usize ?? data.count, 4) + le(nb.count, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2)
+            + le(0, 4) + le(0, 4) + nb
+        let cdSize = out.count - cd
+        out += [0x50, 0x4B, 0x05, 0x06] + le(0, 2) + le(0, 2) + le(1, 2) + le(1, 2) + le(cdSize, 4) + le(cd, 4) + le(0, 2)
+        return Data(out)
+    }
+
+    @Test("npz headers with impossible shapes or sizes are errors, not traps or huge allocations")
+    func hostileNPZ() throws {
+        let dir = try Support.tempDir("circuits")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let f = dir.appendingPathComponent("params.npz")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        let npy: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count + 1), 0] + Array(header.utf8) + [0x0A]
+        try Self.zip("W_enc.npy", npy).write(to: f)
+        let npz = try NPZFile(path: f.path)
+        #expect(message("params.npz") { _ = try npz.tensor("W_enc") }.contains("is too large"))
+        // A deflated member claiming 4 GB from a few bytes is refused before anything is allocated.
+        try Self.zip("W_enc.npy", [0x03, 0x00], method: 8, usize: 0xFFFF_FF00).write(to: f)
+        #expect(message("params.npz") { _ = try NPZFile(path: f.path) }.contains("claims 4294967040 bytes uncompressed from 2"))
+    }
 }
