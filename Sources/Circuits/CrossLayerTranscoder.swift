@@ -63,7 +63,8 @@ public final class CrossLayerTranscoder {
     ///
     /// Layers are `W_enc_0.safetensors`, `W_enc_1.safetensors`, … with matching `W_dec_{i}` files.
     /// An optional `config.yaml` (`model_kind: cross_layer_transcoder`) gives the hooks; without
-    /// it circuit-tracer's `load_clt` defaults apply (`hook_resid_mid` → `hook_mlp_out`).
+    /// it circuit-tracer's `load_clt` defaults apply (`hook_resid_mid` → `hook_mlp_out`). Its
+    /// `activation` and size keys (`n_layers`, `d_model`, `d_transcoder`/`width`) must match the files.
     /// - Throws: `TranscoderError` naming the file and the problem.
     public convenience init(contentsOf path: String) throws {
         var isDir: ObjCBool = false

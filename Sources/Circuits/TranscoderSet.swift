@@ -56,7 +56,9 @@ public final class TranscoderSet {
     /// the files imply, as in circuit-tracer's `load_transcoder_set`.
     /// - Parameter path: the directory, or its `config.yaml`.
     /// - Throws: `TranscoderError` naming the file and the problem (missing config, wrong
-    ///   `model_kind`, remote `hf://` paths, malformed layer files).
+    ///   `model_kind`, an unknown `activation`, a TopK `k` above the width, `d_model`/`width`/`n_layers`
+    ///   keys that contradict the layer files, remote `hf://` paths, paths that are not regular files,
+    ///   malformed layer files).
     public convenience init(contentsOf path: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {

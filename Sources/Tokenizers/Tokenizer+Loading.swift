@@ -27,7 +27,8 @@ extension Tokenizer {
     /// - Parameters:
     ///   - json: The contents of a tokenizer.json file.
     ///   - source: The name used for the file in error messages.
-    /// - Throws: `TokenizerError` naming `source` and the problem.
+    /// - Throws: `TokenizerError` naming `source` and the problem (bad JSON, an unknown top-level key,
+    ///   an unsupported component, a regex that is invalid or backtracks catastrophically).
     public convenience init(json: Data, source: String) throws(TokenizerError) {
         let value: JSONValue
         do {
