@@ -63,7 +63,8 @@ public final class CrossLayerTranscoder {
     ///
     /// Layers are `W_enc_0.safetensors`, `W_enc_1.safetensors`, … with matching `W_dec_{i}` files.
     /// An optional `config.yaml` (`model_kind: cross_layer_transcoder`) gives the hooks; without
-    /// it circuit-tracer's `load_clt` defaults apply (`hook_resid_mid` → `hook_mlp_out`).
+    /// it circuit-tracer's `load_clt` defaults apply (`hook_resid_mid` → `hook_mlp_out`). Its
+    /// `activation` and size keys (`n_layers`, `d_model`, `d_transcoder`/`width`) must match the files.
     /// - Throws: `TranscoderError` naming the file and the problem.
     public convenience init(contentsOf path: String) throws {
         var isDir: ObjCBool = false
@@ -74,7 +75,9 @@ public final class CrossLayerTranscoder {
         var input = "hook_resid_mid", output = "hook_mlp_out"
         var extra: [String: String] = [:]
         let cfg = dir.appendingPathComponent("config.yaml")
+        var config: TranscoderConfig?
         if FileManager.default.fileExists(atPath: cfg) {
+            try requireRegularFile(cfg) { TranscoderError(cfg, $0) }
             guard let data = FileManager.default.contents(atPath: cfg), let text = String(data: data, encoding: .utf8) else {
                 throw TranscoderError(cfg, "cannot read as UTF-8")
             }
@@ -84,6 +87,7 @@ public final class CrossLayerTranscoder {
             }
             if c.transcoders != nil { throw TranscoderError(cfg, "a \"transcoders\" list (GemmaScope-2 CLT) is not supported") }
             (input, output, extra) = (c.featureInputHook, c.featureOutputHook, c.extra)
+            config = c
         }
         var files: [String: SafeTensorsFile] = [:]
         var owner: [String: String] = [:]
@@ -95,6 +99,7 @@ public final class CrossLayerTranscoder {
             for (stem, allowed) in [("W_enc", ["W_enc_\(i)", "b_enc_\(i)", "b_dec_\(i)", "threshold_\(i)"]), ("W_dec", ["W_dec_\(i)"])] {
                 let file = dir.appendingPathComponent("\(stem)_\(i).safetensors")
                 guard FileManager.default.fileExists(atPath: file) else { throw TranscoderError(file, "missing (layer \(i) of \(n))") }
+                try requireRegularFile(file) { TranscoderError(file, $0) }
                 let f: SafeTensorsFile
                 do { f = try SafeTensorsFile(path: file) } catch let e as SafeTensorsError {
                     throw TranscoderError(file, "not a valid safetensors file (\(e.message))")
@@ -112,6 +117,17 @@ public final class CrossLayerTranscoder {
         }
         try self.init(shapes: shapes, path: path, input: input, output: output, extra: extra) { name in
             try files[owner[name]!]!.tensor(name)
+        }
+        if let config {
+            switch try config.activation(path: cfg) {
+            case nil: break
+            case .topK?: throw TranscoderError(cfg, "activation is topk, but a cross-layer transcoder has no TopK form")
+            case let named?:
+                guard named == activation else {
+                    throw TranscoderError(cfg, "activation is \(config.extra["activation"]!), but the W_enc files \(activation == .jumpReLU ? "hold" : "lack") JumpReLU thresholds")
+                }
+            }
+            try config.checkSizes(nLayers: nLayers, dModel: dModel, width: dTranscoder, path: cfg, files: "the W_enc/W_dec files")
         }
     }
 

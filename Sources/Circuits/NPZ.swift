@@ -53,7 +53,7 @@ public final class NPZFile {
             let n = Swift.min(e.compressedSize, 65_536 + 12)
             let head = [UInt8](UnsafeRawBufferPointer(start: base + e.dataOffset, count: n))
             let header = try NPZFile.parseNPY(head, path: path, member: e.name)
-            let need = header.shape.reduce(1, *) * header.dtype.byteSize
+            let need = try header.byteCount(path: path, member: e.name)
             guard e.compressedSize - header.dataStart == need else {
                 throw TranscoderError(path, "array \"\(name)\" holds \(e.compressedSize - header.dataStart) data bytes, shape \(header.shape) needs \(need)")
             }
@@ -67,7 +67,7 @@ public final class NPZFile {
         let member = try memberBytes(e)
         let header = try NPZFile.parseNPY(member, path: path, member: e.name)
         let bytes = [UInt8](member[header.dataStart...])
-        let need = header.shape.reduce(1, *) * header.dtype.byteSize
+        let need = try header.byteCount(path: path, member: e.name)
         guard bytes.count == need else {
             throw TranscoderError(path, "array \"\(name)\" holds \(bytes.count) data bytes, shape \(header.shape) needs \(need)")
         }
@@ -122,14 +122,18 @@ public final class NPZFile {
             let loc = eocd - 20
             guard loc >= 0, u32(d, loc) == 0x0706_4b50 else { throw TranscoderError(path, "zip64 locator missing") }
             let rec = u64(d, loc + 8)
-            guard rec + 56 <= d.count, u32(d, rec) == 0x0606_4b50 else { throw TranscoderError(path, "zip64 end record missing") }
+            guard rec >= 0, rec <= d.count - 56, u32(d, rec) == 0x0606_4b50 else { throw TranscoderError(path, "zip64 end record missing") }
             count = u64(d, rec + 32)
             cdOffset = u64(d, rec + 48)
+        }
+        // Offsets and counts come from the file: bound them by its size before any arithmetic.
+        guard count >= 0, count <= d.count / 46, cdOffset >= 0, cdOffset <= d.count else {
+            throw TranscoderError(path, "corrupt zip central directory (\(count) entries at offset \(cdOffset))")
         }
         var out: [NPZEntry] = []
         var p = cdOffset
         for _ in 0..<count {
-            guard p + 46 <= d.count, u32(d, p) == 0x0201_4b50 else { throw TranscoderError(path, "corrupt zip central directory") }
+            guard p <= d.count - 46, u32(d, p) == 0x0201_4b50 else { throw TranscoderError(path, "corrupt zip central directory") }
             let method = UInt16(u16(d, p + 10))
             var csize = u32(d, p + 20)
             var usize = u32(d, p + 24)
@@ -154,10 +158,20 @@ public final class NPZFile {
             guard method == 0 || method == 8 else {
                 throw TranscoderError(path, "member \(name) uses zip compression method \(method) (supported: stored, deflate)")
             }
-            guard local + 30 <= d.count, u32(d, local) == 0x0403_4b50 else {
+            guard local >= 0, local <= d.count - 30, u32(d, local) == 0x0403_4b50 else {
                 throw TranscoderError(path, "member \(name): bad local header")
             }
             let dataOffset = local + 30 + u16(d, local + 26) + u16(d, local + 28)
+            // Reading a member checks that it lies inside the file; here the size only has to be
+            // small enough for that check's arithmetic.
+            guard csize >= 0, csize <= Int.max / 2 else {
+                throw TranscoderError(path, "member \(name) has an impossible size \(csize)")
+            }
+            // Deflate expands at most about 1032:1; a larger claimed size is corrupt (and would be
+            // allocated before inflating).
+            guard method == 0 || (usize >= 0 && usize <= Swift.min(csize, Int.max / 2048) * 1100 + 1024) else {
+                throw TranscoderError(path, "member \(name) claims \(usize) bytes uncompressed from \(csize)")
+            }
             guard name.hasSuffix(".npy") else { throw TranscoderError(path, "member \(name) is not a .npy file") }
             let arrayName = String(name.dropLast(4))
             out.append(NPZEntry(name: arrayName, method: method, dataOffset: dataOffset,
@@ -166,7 +180,22 @@ public final class NPZFile {
         return out
     }
 
-    struct NPYHeader { let dtype: DType; let shape: [Int]; let dataStart: Int }
+    struct NPYHeader {
+        let dtype: DType
+        let shape: [Int]
+        let dataStart: Int
+
+        /// The bytes the shape needs, with overflow checked (a crafted shape must not trap).
+        func byteCount(path: String, member: String) throws -> Int {
+            var n = dtype.byteSize
+            for d in shape {
+                let (m, overflow) = n.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw TranscoderError(path, "member \(member).npy: shape \(shape) is too large") }
+                n = m
+            }
+            return n
+        }
+    }
 
     static func parseNPY(_ b: [UInt8], path: String, member: String) throws -> NPYHeader {
         let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]

@@ -135,7 +135,10 @@ public final class Transcoder {
         if activation != .jumpReLU, s["activation_function.threshold"] != nil {
             throw TranscoderError(path, "has a threshold but the activation is not JumpReLU")
         }
-        if case .topK(let k) = activation, k <= 0 { throw TranscoderError(path, "TopK k is \(k), expected > 0") }
+        if case .topK(let k) = activation {
+            guard k > 0 else { throw TranscoderError(path, "TopK k is \(k), expected > 0") }
+            guard k <= dt else { throw TranscoderError(path, "TopK k is \(k), larger than the transcoder's width d_tc \(dt)") }
+        }
         return (dm, dt)
     }
 

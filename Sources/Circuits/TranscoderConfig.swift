@@ -93,6 +93,58 @@ public struct TranscoderConfig: Sendable, Equatable {
                                 transcoders: list, extra: scalars)
     }
 
+    /// The names the `activation` key may take: `relu`, `topk` (with a positive integer `k`) and
+    /// `jump_relu` override what the layer files imply, as in circuit-tracer's `load_transcoder_set`.
+    public static let knownActivations = ["jump_relu", "relu", "topk"]
+
+    /// The activation the config names, or nil when it names none (the files then decide).
+    /// - Parameter path: the config file, named in errors.
+    /// - Throws: `TranscoderError` for an unknown activation or a TopK `k` that is not a positive integer.
+    func activation(path: String) throws -> TranscoderActivation? {
+        switch extra["activation"] {
+        case nil: return nil
+        case "topk":
+            guard let ks = extra["k"], let k = Int(ks), k > 0 else {
+                throw TranscoderError(path, "activation topk needs a positive integer \"k\", got \(extra["k"].map { "\"\($0)\"" } ?? "none")")
+            }
+            return .topK(k)
+        case "relu": return .relu
+        case "jump_relu": return .jumpReLU
+        case let other?:
+            throw TranscoderError(path, "activation \"\(other)\" is not supported (supported: \(Self.knownActivations.joined(separator: ", ")))")
+        }
+    }
+
+    /// The optional size keys and the sizes they state: `n_layers`, `d_model` and the feature width
+    /// (`d_transcoder`, also spelt `d_tc`, `d_sae` or `width`).
+    static let sizeKeys: [(key: String, size: Size)] = [
+        ("n_layers", .layers), ("d_model", .dModel), ("d_transcoder", .width), ("d_tc", .width), ("d_sae", .width),
+        ("width", .width),
+    ]
+
+    /// A size a config may state.
+    enum Size { case layers, dModel, width }
+
+    /// Checks the sizes the config states (if any) against those of the layer files.
+    /// - Parameters:
+    ///   - path: the config file; `files` names the layer files in the message.
+    /// - Throws: `TranscoderError` naming the key, the config's value and the files' value.
+    func checkSizes(nLayers: Int, dModel: Int, width: Int, path: String, files: String) throws {
+        for (key, size) in Self.sizeKeys {
+            guard let v = extra[key] else { continue }
+            guard let n = Int(v), n > 0 else { throw TranscoderError(path, "\(key) is \"\(v)\", expected a positive integer") }
+            let actual: Int
+            switch size {
+            case .layers: actual = nLayers
+            case .dModel: actual = dModel
+            case .width: actual = width
+            }
+            guard n == actual else {
+                throw TranscoderError(path, "\(key) is \(n), but \(files) \(size == .layers ? "hold \(actual) layers" : "have \(key) \(actual)")")
+            }
+        }
+    }
+
     /// The descriptor as `config.yaml` text (keys in a fixed order, values double-quoted when needed).
     public func yaml() -> String {
         var s = "model_kind: \(Self.quote(modelKind))\n"

@@ -56,7 +56,9 @@ public final class TranscoderSet {
     /// the files imply, as in circuit-tracer's `load_transcoder_set`.
     /// - Parameter path: the directory, or its `config.yaml`.
     /// - Throws: `TranscoderError` naming the file and the problem (missing config, wrong
-    ///   `model_kind`, remote `hf://` paths, malformed layer files).
+    ///   `model_kind`, an unknown `activation`, a TopK `k` above the width, `d_model`/`width`/`n_layers`
+    ///   keys that contradict the layer files, remote `hf://` paths, paths that are not regular files,
+    ///   malformed layer files).
     public convenience init(contentsOf path: String) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -64,6 +66,7 @@ public final class TranscoderSet {
         }
         let configPath = isDir.boolValue ? (path as NSString).appendingPathComponent("config.yaml") : path
         let dir = (configPath as NSString).deletingLastPathComponent
+        try requireRegularFile(configPath) { TranscoderError(configPath, $0) }
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw TranscoderError(configPath, "cannot read config.yaml")
         }
@@ -72,16 +75,7 @@ public final class TranscoderSet {
         guard config.modelKind == "transcoder_set" else {
             throw TranscoderError(configPath, "model_kind is \(config.modelKind); open it with CrossLayerTranscoder")
         }
-        var activation: TranscoderActivation?
-        switch config.extra["activation"] {
-        case "topk":
-            guard let ks = config.extra["k"], let k = Int(ks), k > 0 else {
-                throw TranscoderError(configPath, "activation topk needs a positive integer \"k\"")
-            }
-            activation = .topK(k)
-        case "relu": activation = .relu
-        default: activation = nil
-        }
+        let activation = try config.activation(path: configPath)
         var refs = config.transcoders ?? []
         if config.transcoders == nil {
             while FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("layer_\(refs.count).safetensors")) {
@@ -101,11 +95,20 @@ public final class TranscoderSet {
             guard FileManager.default.fileExists(atPath: file) else {
                 throw TranscoderError(configPath, "transcoder \(layer): \(file) does not exist")
             }
+            // A FIFO or device would block (or never end) when opened.
+            try requireRegularFile(file) { TranscoderError(configPath, "transcoder \(layer): \(file) \($0)") }
+            let gemma = file.hasSuffix(".npz") || (try? SafeTensorsFile(path: file))?.entry("w_enc") != nil
+            if gemma, let activation, activation != .jumpReLU {
+                throw TranscoderError(configPath, "activation is \(config.extra["activation"]!), but transcoder \(layer) (\(file)) is a GemmaScope JumpReLU transcoder")
+            }
             if file.hasSuffix(".npz") {
                 ts.append(try GemmaScope.load(path: file, layer: layer))
-            } else if (try? SafeTensorsFile(path: file))?.entry("w_enc") != nil {
+            } else if gemma {
                 ts.append(try GemmaScope.loadV2(path: file, layer: layer))
             } else {
+                if case .topK(let k)? = activation, let width = (try? SafeTensorsFile(path: file))?.entry("W_enc")?.shape.first, k > width {
+                    throw TranscoderError(configPath, "k is \(k), larger than the width d_tc \(width) of transcoder \(layer) (\(file))")
+                }
                 ts.append(try Transcoder(contentsOf: file, layer: layer, activation: activation))
             }
         }
@@ -113,6 +116,8 @@ public final class TranscoderSet {
             try self.init(transcoders: ts, featureInputHook: config.featureInputHook,
                           featureOutputHook: config.featureOutputHook, extra: config.extra)
         } catch let e as TranscoderError { throw TranscoderError(configPath, e.message) }
+        try config.checkSizes(nLayers: ts.count, dModel: ts[0].dModel, width: ts[0].dTranscoder, path: configPath,
+                              files: "the layer files")
     }
 
     /// Writes the set to directory `path` as `config.yaml` + `layer_{i}.safetensors`. A TopK set also

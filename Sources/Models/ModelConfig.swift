@@ -83,9 +83,27 @@ public struct ModelConfig: Sendable {
     /// The `model_type` values Discern can load.
     public static let supportedModelTypes = ["gpt2", "llama", "qwen2", "mistral", "bert"]
 
+    /// The largest sizes a config may declare. Real checkpoints stay well below them; larger values
+    /// are malformed configs, and sizes that are multiplied together stay far from overflow.
+    package enum Limits {
+        /// Transformer blocks.
+        package static let layers = 4096
+        /// Residual and MLP widths.
+        package static let width = 1 << 20
+        /// Query or key/value heads.
+        package static let heads = 4096
+        /// Width of one head.
+        package static let headDim = 4096
+        /// Vocabulary (and token-type vocabulary) size.
+        package static let vocab = 1 << 24
+        /// Context length: Llama-family models precompute RoPE tables up to it.
+        package static let positions = 1 << 20
+    }
+
     /// Reads a config from HF `config.json` bytes.
     /// - Parameter source: the file, named in errors.
-    /// - Throws: `ModelError` for unknown `model_type`, missing or ill-typed fields.
+    /// - Throws: `ModelError` for unknown `model_type`, missing, ill-typed or out-of-range fields
+    ///   (sizes, head counts, epsilons, RoPE parameters, special token ids).
     public static func fromHF(_ data: Data, source: String) throws -> ModelConfig {
         let raw: JSONObject
         do {
@@ -97,95 +115,157 @@ public struct ModelConfig: Sendable {
             throw ModelError("\(source): invalid JSON (\(error))")
         }
         let r = Reader(raw: raw, source: source)
-        guard let mt = raw["model_type"]?.stringValue else {
+        guard let mt = try r.optString("model_type") else {
             throw ModelError("\(source): no \"model_type\" (supported: \(supportedModelTypes.joined(separator: ", ")))")
         }
-        func eosList() -> [Int] {
-            switch raw["eos_token_id"] {
-            case .int(let n): return [n]
-            case .array(let a): return a.compactMap(\.intValue)
-            default: return []
-            }
-        }
+        let config: ModelConfig
         switch mt {
         case "gpt2":
-            let d = try r.int("n_embd")
-            let h = try r.int("n_head")
+            let d = try r.int("n_embd", 1...Limits.width)
+            let h = try r.int("n_head", 1...Limits.heads)
             guard d % h == 0 else { throw ModelError("\(source): n_embd \(d) is not divisible by n_head \(h)") }
-            return ModelConfig(
-                modelType: mt, architecture: .gpt2, nLayers: try r.int("n_layer"), dModel: d, nHeads: h, nKVHeads: h,
-                dHead: d / h, dMLP: try r.optInt("n_inner") ?? 4 * d, dVocab: try r.int("vocab_size"),
-                nCtx: try r.int("n_positions"), normEps: try r.optDouble("layer_norm_epsilon") ?? 1e-5,
-                activation: raw["activation_function"]?.stringValue ?? "gelu_new", ropeTheta: 0, ropeScaling: nil,
-                qkvBias: true, outBias: true, mlpBias: true, tiedEmbeddings: raw["tie_word_embeddings"]?.boolValue ?? true,
-                typeVocabSize: 0, bosTokenId: try r.optInt("bos_token_id"), eosTokenIds: eosList(),
-                padTokenId: try r.optInt("pad_token_id"), raw: raw)
+            let mlp = try r.optInt("n_inner", 1...Limits.width) ?? 4 * d
+            guard mlp <= Limits.width else {
+                throw ModelError("\(source): n_inner defaults to 4 · n_embd = \(mlp), more than \(Limits.width)")
+            }
+            config = ModelConfig(
+                modelType: mt, architecture: .gpt2, nLayers: try r.int("n_layer", 1...Limits.layers), dModel: d, nHeads: h,
+                nKVHeads: h, dHead: d / h, dMLP: mlp, dVocab: try r.int("vocab_size", 1...Limits.vocab),
+                nCtx: try r.int("n_positions", 1...Limits.positions),
+                normEps: try r.optPositive("layer_norm_epsilon") ?? 1e-5,
+                activation: try r.optString("activation_function") ?? "gelu_new", ropeTheta: 0, ropeScaling: nil,
+                qkvBias: true, outBias: true, mlpBias: true, tiedEmbeddings: try r.optBool("tie_word_embeddings") ?? true,
+                typeVocabSize: 0, bosTokenId: try r.optTokenId("bos_token_id"), eosTokenIds: try r.tokenIds("eos_token_id"),
+                padTokenId: try r.optTokenId("pad_token_id"), raw: raw)
         case "llama", "qwen2", "mistral":
-            let d = try r.int("hidden_size")
-            let h = try r.int("num_attention_heads")
-            let kv = try r.optInt("num_key_value_heads") ?? h
+            let d = try r.int("hidden_size", 1...Limits.width)
+            let h = try r.int("num_attention_heads", 1...Limits.heads)
+            let kv = try r.optInt("num_key_value_heads", 1...Limits.heads) ?? h
             guard h % kv == 0 else {
                 throw ModelError("\(source): num_attention_heads \(h) is not a multiple of num_key_value_heads \(kv)")
             }
-            let dh = try r.optInt("head_dim") ?? (d / h)
-            if mt == "mistral", let sw = try r.optInt("sliding_window"), sw < (try r.int("max_position_embeddings")) {
-                throw ModelError("\(source): sliding_window attention (\(sw)) is not supported")
-            }
-            var scaling: RopeScaling?
-            if case .object(let rs) = raw["rope_scaling"] ?? .null {
-                let kind = rs["rope_type"]?.stringValue ?? rs["type"]?.stringValue ?? "default"
-                let factor = rs["factor"]?.doubleValue ?? 1
-                switch kind {
-                case "default": scaling = nil
-                case "linear": scaling = .linear(factor: factor)
-                case "llama3":
-                    guard let lo = rs["low_freq_factor"]?.doubleValue, let hi = rs["high_freq_factor"]?.doubleValue,
-                          let orig = rs["original_max_position_embeddings"]?.doubleValue else {
-                        throw ModelError("\(source): rope_scaling llama3 needs low_freq_factor, high_freq_factor and original_max_position_embeddings")
-                    }
-                    scaling = .llama3(factor: factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositions: Int(orig))
-                default:
-                    throw ModelError("\(source): rope_scaling type \"\(kind)\" is not supported (supported: default, linear, llama3)")
+            let dh: Int
+            if let explicit = try r.optInt("head_dim", 1...Limits.headDim) {
+                dh = explicit
+            } else {
+                guard d % h == 0 else {
+                    throw ModelError("\(source): hidden_size \(d) is not divisible by num_attention_heads \(h) (and no head_dim is given)")
+                }
+                dh = d / h
+                guard dh <= Limits.headDim else {
+                    throw ModelError("\(source): the head width hidden_size / num_attention_heads = \(dh) is more than \(Limits.headDim)")
                 }
             }
-            let qkvBias = mt == "qwen2" ? true : (raw["attention_bias"]?.boolValue ?? false)
-            let outBias = mt == "qwen2" ? false : (raw["attention_bias"]?.boolValue ?? false)
-            return ModelConfig(
-                modelType: mt, architecture: .llama, nLayers: try r.int("num_hidden_layers"), dModel: d, nHeads: h,
-                nKVHeads: kv, dHead: dh, dMLP: try r.int("intermediate_size"), dVocab: try r.int("vocab_size"),
-                nCtx: try r.int("max_position_embeddings"), normEps: try r.optDouble("rms_norm_eps") ?? 1e-6,
-                activation: raw["hidden_act"]?.stringValue ?? "silu", ropeTheta: try r.optDouble("rope_theta") ?? 10000,
-                ropeScaling: scaling, qkvBias: qkvBias, outBias: outBias, mlpBias: raw["mlp_bias"]?.boolValue ?? false,
-                tiedEmbeddings: raw["tie_word_embeddings"]?.boolValue ?? (mt == "qwen2" ? false : false),
-                typeVocabSize: 0, bosTokenId: try r.optInt("bos_token_id"), eosTokenIds: eosList(),
-                padTokenId: try r.optInt("pad_token_id"), raw: raw)
+            guard dh % 2 == 0 else { throw ModelError("\(source): the head width \(dh) must be even for rotary embeddings") }
+            let nCtx = try r.int("max_position_embeddings", 1...Limits.positions,
+                                 why: "the most positions Discern precomputes RoPE tables for")
+            if mt == "mistral", let sw = try r.optInt("sliding_window", 0...Int.max), sw < nCtx {
+                throw ModelError("\(source): sliding_window attention (\(sw)) is not supported")
+            }
+            let attentionBias = try r.optBool("attention_bias") ?? false
+            config = ModelConfig(
+                modelType: mt, architecture: .llama, nLayers: try r.int("num_hidden_layers", 1...Limits.layers), dModel: d,
+                nHeads: h, nKVHeads: kv, dHead: dh, dMLP: try r.int("intermediate_size", 1...Limits.width),
+                dVocab: try r.int("vocab_size", 1...Limits.vocab), nCtx: nCtx,
+                normEps: try r.optPositive("rms_norm_eps") ?? 1e-6, activation: try r.optString("hidden_act") ?? "silu",
+                ropeTheta: try r.optPositive("rope_theta") ?? 10000, ropeScaling: try r.ropeScaling(),
+                qkvBias: mt == "qwen2" ? true : attentionBias, outBias: mt == "qwen2" ? false : attentionBias,
+                mlpBias: try r.optBool("mlp_bias") ?? false, tiedEmbeddings: try r.optBool("tie_word_embeddings") ?? false,
+                typeVocabSize: 0, bosTokenId: try r.optTokenId("bos_token_id"), eosTokenIds: try r.tokenIds("eos_token_id"),
+                padTokenId: try r.optTokenId("pad_token_id"), raw: raw)
         case "bert":
-            let d = try r.int("hidden_size")
-            let h = try r.int("num_attention_heads")
-            if let pe = raw["position_embedding_type"]?.stringValue, pe != "absolute" {
+            let d = try r.int("hidden_size", 1...Limits.width)
+            let h = try r.int("num_attention_heads", 1...Limits.heads)
+            guard d % h == 0 else { throw ModelError("\(source): hidden_size \(d) is not divisible by num_attention_heads \(h)") }
+            if let pe = try r.optString("position_embedding_type"), pe != "absolute" {
                 throw ModelError("\(source): position_embedding_type \"\(pe)\" is not supported (supported: absolute)")
             }
-            return ModelConfig(
-                modelType: mt, architecture: .bert, nLayers: try r.int("num_hidden_layers"), dModel: d, nHeads: h,
-                nKVHeads: h, dHead: d / h, dMLP: try r.int("intermediate_size"), dVocab: try r.int("vocab_size"),
-                nCtx: try r.int("max_position_embeddings"), normEps: try r.optDouble("layer_norm_eps") ?? 1e-12,
-                activation: raw["hidden_act"]?.stringValue ?? "gelu", ropeTheta: 0, ropeScaling: nil, qkvBias: true,
-                outBias: true, mlpBias: true, tiedEmbeddings: true, typeVocabSize: try r.optInt("type_vocab_size") ?? 2,
-                bosTokenId: nil, eosTokenIds: [], padTokenId: try r.optInt("pad_token_id"), raw: raw)
+            config = ModelConfig(
+                modelType: mt, architecture: .bert, nLayers: try r.int("num_hidden_layers", 1...Limits.layers), dModel: d,
+                nHeads: h, nKVHeads: h, dHead: d / h, dMLP: try r.int("intermediate_size", 1...Limits.width),
+                dVocab: try r.int("vocab_size", 1...Limits.vocab), nCtx: try r.int("max_position_embeddings", 1...Limits.positions),
+                normEps: try r.optPositive("layer_norm_eps") ?? 1e-12, activation: try r.optString("hidden_act") ?? "gelu",
+                ropeTheta: 0, ropeScaling: nil, qkvBias: true, outBias: true, mlpBias: true, tiedEmbeddings: true,
+                typeVocabSize: try r.optInt("type_vocab_size", 1...Limits.vocab) ?? 2, bosTokenId: nil, eosTokenIds: [],
+                padTokenId: try r.optTokenId("pad_token_id"), raw: raw)
         default:
             throw ModelError("\(source): model_type \"\(mt)\" is not supported (supported: \(supportedModelTypes.joined(separator: ", ")))")
         }
+        try config.validate(source: source)
+        return config
     }
 
-    /// Checks the activation name against what the forward implements.
+    /// Checks the config against what the forward implements: the activation, sizes within
+    /// `Limits`, head counts that divide, positive finite epsilons and RoPE parameters, and special
+    /// token ids inside the vocabulary.
     func validate(source: String) throws {
         let acts = ["gelu_new", "gelu", "silu", "relu", "gelu_pytorch_tanh", "gelu_fast", "swish"]
         guard acts.contains(activation) else {
             throw ModelError("\(source): activation \"\(activation)\" is not supported (supported: \(acts.joined(separator: ", ")))")
         }
-        for (name, v) in [("n_layers", nLayers), ("d_model", dModel), ("n_heads", nHeads), ("d_vocab", dVocab), ("n_ctx", nCtx)] where v <= 0 {
-            throw ModelError("\(source): \(name) must be positive, got \(v)")
+        let sizes = [("n_layers", nLayers, Limits.layers), ("d_model", dModel, Limits.width), ("n_heads", nHeads, Limits.heads),
+                     ("n_key_value_heads", nKVHeads, Limits.heads), ("d_head", dHead, Limits.headDim),
+                     ("d_mlp", dMLP, Limits.width), ("d_vocab", dVocab, Limits.vocab), ("n_ctx", nCtx, Limits.positions)]
+        for (name, v, limit) in sizes where v <= 0 || v > limit {
+            throw ModelError("\(source): \(name) must be in 1...\(limit), got \(v)")
         }
+        guard nHeads % nKVHeads == 0 else {
+            throw ModelError("\(source): n_heads \(nHeads) is not a multiple of n_key_value_heads \(nKVHeads)")
+        }
+        if architecture == .bert, typeVocabSize <= 0 || typeVocabSize > Limits.vocab {
+            throw ModelError("\(source): type_vocab_size must be in 1...\(Limits.vocab), got \(typeVocabSize)")
+        }
+        guard normEps.isFinite, normEps > 0 else {
+            throw ModelError("\(source): the normalisation epsilon must be a finite number > 0, got \(normEps)")
+        }
+        if architecture == .llama {
+            guard dHead % 2 == 0 else { throw ModelError("\(source): d_head \(dHead) must be even for rotary embeddings") }
+            guard ropeTheta.isFinite, ropeTheta > 0 else {
+                throw ModelError("\(source): rope_theta must be a finite number > 0, got \(ropeTheta)")
+            }
+            switch ropeScaling {
+            case nil: break
+            case .linear(let factor):
+                guard factor.isFinite, factor > 0 else {
+                    throw ModelError("\(source): rope_scaling factor must be a finite number > 0, got \(factor)")
+                }
+            case .llama3(let factor, let lo, let hi, let orig):
+                for (name, v) in [("factor", factor), ("low_freq_factor", lo), ("high_freq_factor", hi)] where !(v.isFinite && v > 0) {
+                    throw ModelError("\(source): rope_scaling \(name) must be a finite number > 0, got \(v)")
+                }
+                guard hi > lo else {
+                    throw ModelError("\(source): rope_scaling high_freq_factor (\(hi)) must be greater than low_freq_factor (\(lo))")
+                }
+                guard orig > 0, orig <= Limits.positions else {
+                    throw ModelError("\(source): rope_scaling original_max_position_embeddings must be in 1...\(Limits.positions), got \(orig)")
+                }
+            }
+        }
+        if let bos = bosTokenId, bos < 0 || bos >= dVocab {
+            throw ModelError("\(source): bos_token_id \(bos) is outside the vocabulary [0, \(dVocab))")
+        }
+        for eos in eosTokenIds where eos < 0 || eos >= dVocab {
+            throw ModelError("\(source): eos_token_id \(eos) is outside the vocabulary [0, \(dVocab))")
+        }
+    }
+
+    /// Takes the special token ids of an HF `generation_config.json` (they override config.json's).
+    /// - Throws: `ModelError` for invalid JSON, ill-typed ids or ids outside the vocabulary.
+    mutating func applyGenerationConfig(_ data: Data, source: String) throws {
+        let gen: JSONObject
+        do {
+            guard case .object(let o) = try JSONValue.parse(data) as JSONValue else {
+                throw ModelError("\(source): generation config is not a JSON object")
+            }
+            gen = o
+        } catch let e as ModelError { throw e } catch {
+            throw ModelError("\(source): invalid JSON (\(error))")
+        }
+        let r = Reader(raw: gen, source: source)
+        if gen["eos_token_id"].map({ !$0.isNull }) == true { eosTokenIds = try r.tokenIds("eos_token_id") }
+        if let bos = try r.optTokenId("bos_token_id") { bosTokenId = bos }
+        if let pad = try r.optTokenId("pad_token_id") { padTokenId = pad }
+        try validate(source: source)
     }
 
     /// The config as HF `config.json` bytes (the original object, with shape fields refreshed).
@@ -204,26 +284,111 @@ public struct ModelConfig: Sendable {
         return Data(JSONValue.object(o).rendered)
     }
 
-    private struct Reader {
+    /// Reads typed fields of a config object; every error names the file and the key.
+    struct Reader {
         let raw: JSONObject
         let source: String
+        /// Prepended to keys in messages (`rope_scaling.` for the nested object).
+        var prefix = ""
 
-        func int(_ k: String) throws -> Int {
-            guard let v = raw[k] else { throw ModelError("\(source): missing required field \"\(k)\"") }
-            guard let n = v.intValue else { throw ModelError("\(source): field \"\(k)\" is not an integer") }
+        /// The value of `k`, or nil when it is absent or null (HF's "use the default").
+        private func value(_ k: String) -> JSONValue? {
+            guard let v = raw[k], v != .null else { return nil }
+            return v
+        }
+
+        private func typeError(_ k: String, _ expected: String, _ v: JSONValue) -> ModelError {
+            ModelError("\(source): field \"\(prefix)\(k)\" must be \(expected), got \(v.typeName)")
+        }
+
+        /// An integral number in `range` (a value outside Int's range is not an integer).
+        private func checked(_ k: String, _ v: JSONValue, _ range: ClosedRange<Int>, why: String? = nil) throws -> Int {
+            guard let n = v.intValue else {
+                if case .double(let d) = v {
+                    throw ModelError("\(source): field \"\(prefix)\(k)\" must be an integer, got \(d)")
+                }
+                throw typeError(k, "an integer", v)
+            }
+            guard range.contains(n) else {
+                let bound = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "in \(range.lowerBound)...\(range.upperBound)"
+                throw ModelError("\(source): field \"\(prefix)\(k)\" must be \(bound)\(why.map { " (\($0))" } ?? ""), got \(n)")
+            }
             return n
         }
 
-        func optInt(_ k: String) throws -> Int? {
-            guard let v = raw[k], v != .null else { return nil }
-            guard let n = v.intValue else { throw ModelError("\(source): field \"\(k)\" is not an integer") }
+        func int(_ k: String, _ range: ClosedRange<Int>, why: String? = nil) throws -> Int {
+            guard let v = raw[k] else { throw ModelError("\(source): missing required field \"\(prefix)\(k)\"") }
+            return try checked(k, v, range, why: why)
+        }
+
+        func optInt(_ k: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let v = value(k) else { return nil }
+            return try checked(k, v, range)
+        }
+
+        /// A finite number > 0 (epsilons, RoPE bases and factors).
+        func positive(_ k: String, _ v: JSONValue) throws -> Double {
+            guard let n = v.doubleValue else { throw typeError(k, "a number", v) }
+            guard n.isFinite, n > 0 else { throw ModelError("\(source): field \"\(prefix)\(k)\" must be a finite number > 0, got \(n)") }
             return n
         }
 
-        func optDouble(_ k: String) throws -> Double? {
-            guard let v = raw[k], v != .null else { return nil }
-            guard let n = v.doubleValue else { throw ModelError("\(source): field \"\(k)\" is not a number") }
-            return n
+        func optPositive(_ k: String) throws -> Double? {
+            guard let v = value(k) else { return nil }
+            return try positive(k, v)
+        }
+
+        func optString(_ k: String) throws -> String? {
+            guard let v = value(k) else { return nil }
+            guard let s = v.stringValue else { throw typeError(k, "a string", v) }
+            return s
+        }
+
+        func optBool(_ k: String) throws -> Bool? {
+            guard let v = value(k) else { return nil }
+            guard let b = v.boolValue else { throw typeError(k, "a boolean", v) }
+            return b
+        }
+
+        /// A token id (range-checked against the vocabulary in `validate`).
+        func optTokenId(_ k: String) throws -> Int? {
+            try optInt(k, Int.min...Int.max)
+        }
+
+        /// A token id or a list of them (HF allows both for `eos_token_id`).
+        func tokenIds(_ k: String) throws -> [Int] {
+            guard let v = value(k) else { return [] }
+            if case .array(let a) = v {
+                return try a.map { e in
+                    guard e.intValue != nil else {
+                        throw ModelError("\(source): field \"\(prefix)\(k)\" must be an integer or an array of integers, got an array holding \(e.typeName)")
+                    }
+                    return try checked(k, e, Int.min...Int.max)
+                }
+            }
+            guard v.intValue != nil else { throw typeError(k, "an integer or an array of integers", v) }
+            return [try checked(k, v, Int.min...Int.max)]
+        }
+
+        /// HF `rope_scaling`: null, or an object naming the type and its parameters.
+        func ropeScaling() throws -> RopeScaling? {
+            guard let v = value("rope_scaling") else { return nil }
+            guard case .object(let o) = v else { throw typeError("rope_scaling", "an object", v) }
+            let rs = Reader(raw: o, source: source, prefix: "rope_scaling.")
+            let kind = try rs.optString("rope_type") ?? rs.optString("type") ?? "default"
+            let factor = try rs.optPositive("factor") ?? 1
+            switch kind {
+            case "default": return nil
+            case "linear": return .linear(factor: factor)
+            case "llama3":
+                guard let lo = try rs.optPositive("low_freq_factor"), let hi = try rs.optPositive("high_freq_factor"),
+                      let orig = try rs.optInt("original_max_position_embeddings", 1...Limits.positions) else {
+                    throw ModelError("\(source): rope_scaling llama3 needs low_freq_factor, high_freq_factor and original_max_position_embeddings")
+                }
+                return .llama3(factor: factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositions: orig)
+            default:
+                throw ModelError("\(source): rope_scaling type \"\(kind)\" is not supported (supported: default, linear, llama3)")
+            }
         }
     }
 }

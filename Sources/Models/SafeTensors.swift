@@ -218,12 +218,17 @@ package final class MappedFile: @unchecked Sendable {
 
     package init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
+        // stat first: opening a FIFO for reading blocks until a writer appears.
+        var pre = stat()
+        guard stat(path, &pre) == 0 else { throw SafeTensorsError(path, "cannot open (\(String(cString: strerror(errno))))") }
+        guard (pre.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path, "is not a regular file (\(fileKind(pre.st_mode)))") }
+        // O_NONBLOCK as well, in case the path is swapped for a FIFO between stat and open.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw SafeTensorsError(path, "cannot open (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw SafeTensorsError(path, "cannot stat (\(String(cString: strerror(errno))))") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path, "is not a regular file") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SafeTensorsError(path, "is not a regular file (\(fileKind(st.st_mode)))") }
         size = Int(st.st_size)
         if size == 0 {
             base = nil
@@ -443,4 +448,25 @@ public enum SafeTensors {
         }
         return out
     }
+}
+
+/// What kind of file `mode` describes, for messages ("a directory", "a FIFO", …).
+package func fileKind(_ mode: mode_t) -> String {
+    switch mode & S_IFMT {
+    case S_IFREG: "a regular file"
+    case S_IFDIR: "a directory"
+    case S_IFIFO: "a FIFO"
+    case S_IFSOCK: "a socket"
+    case S_IFCHR: "a character device"
+    case S_IFBLK: "a block device"
+    default: "not a regular file"
+    }
+}
+
+/// Throws unless `path` is a regular file (following symlinks); reading a FIFO or device would block
+/// or never end. `make` builds the error from a reason.
+package func requireRegularFile(_ path: String, _ make: (String) -> any Error) throws {
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw make("cannot open (\(String(cString: strerror(errno))))") }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw make("is not a regular file (\(fileKind(st.st_mode)))") }
 }

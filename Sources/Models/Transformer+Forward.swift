@@ -80,7 +80,11 @@ extension Transformer {
                 throw ModelError("forward: position \(maxPos) exceeds the model's context of \(config.nCtx) tokens")
             }
             if config.architecture == .llama, let r = rope, maxPos >= r.cos.shape[0] {
-                rope = try Transformer.ropeTables(config: config, positions: Int(maxPos) * 2, dtype: dtype, device: device)
+                guard maxPos < Int64(Transformer.maxRopePositions) else {
+                    throw ModelError("forward: position \(maxPos) is past the \(Transformer.maxRopePositions) positions Discern computes RoPE tables for")
+                }
+                let grown = Swift.min(Swift.max(Int(maxPos) + 1, 2 * r.cos.shape[0]), Transformer.maxRopePositions)
+                rope = try Transformer.ropeTables(config: config, positions: grown, dtype: dtype, device: device)
             }
         }
         let pos = positions!.device == device ? positions! : try positions!.to(device)

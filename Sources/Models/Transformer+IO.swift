@@ -28,14 +28,8 @@ extension Transformer {
         }
         var config = try ModelConfig.fromHF(cdata, source: configPath)
         let genPath = dir + "/generation_config.json"
-        if let g = fm.contents(atPath: genPath), let gen = try? JSONValue.parse(g) {
-            switch gen["eos_token_id"] {
-            case .int(let n)?: config.eosTokenIds = [n]
-            case .array(let a)?: config.eosTokenIds = a.compactMap(\.intValue)
-            default: break
-            }
-            if let bos = gen["bos_token_id"]?.intValue { config.bosTokenId = bos }
-            if let pad = gen["pad_token_id"]?.intValue { config.padTokenId = pad }
+        if let g = fm.contents(atPath: genPath) {
+            try config.applyGenerationConfig(g, source: genPath)
         }
         let files = try SafeTensors.openCheckpoint(dir)
         var weights: [String: Tensor] = [:]

@@ -122,6 +122,7 @@ public final class Transformer {
         self.source = source
         let w = try WeightReader(weights: weights, config: config, dtype: dtype, device: device, source: source ?? "weights")
         let parts = try Transformer.assemble(w, adapters: [:])
+        try w.checkAllUsed()
         blocks = parts.blocks
         embed = parts.embed
         posEmbed = parts.posEmbed
@@ -131,7 +132,8 @@ public final class Transformer {
         unembed = parts.unembed
         parameters = w.used
         if config.architecture == .llama {
-            rope = try Transformer.ropeTables(config: config, positions: config.nCtx, dtype: dtype, device: device)
+            // The tables grow on demand in forward (up to Transformer.maxRopePositions).
+            rope = try Transformer.ropeTables(config: config, positions: Swift.min(config.nCtx, 4096), dtype: dtype, device: device)
         }
         try transposeUnembedding()
     }
@@ -261,6 +263,9 @@ public final class Transformer {
         }
     }
 
+    /// The most positions a RoPE table covers (`ModelConfig.Limits.positions`).
+    static let maxRopePositions = ModelConfig.Limits.positions
+
     /// Cosine and sine tables [positions, d_head] for rotary embeddings (HF's half-split layout).
     static func ropeTables(config c: ModelConfig, positions: Int, dtype: DType, device: Device) throws -> (cos: Tensor, sin: Tensor) {
         let half = c.dHead / 2
@@ -342,6 +347,8 @@ final class WeightReader {
     let source: String
     let prefix: String
     var used: [String: Tensor] = [:]
+    /// The keys of `weights` that `get` has read.
+    var consumed: Set<String> = []
     /// LoRA adapters to attach, by module name (canonical, without `.weight`).
     var adapters: [String: LoRAAdapter] = [:]
 
@@ -374,7 +381,40 @@ final class WeightReader {
         var out = t
         if t.dtype != dtype || t.device != device { out = try t.to(dtype: dtype, device: device) }
         used[prefixed ? canonical(name) : name] = out
+        consumed.insert(key)
         return out
+    }
+
+    /// Checks that every weight was read, except buffers and heads HF also ignores (GPT-2's
+    /// attention masks, Llama's `rotary_emb.inv_freq`, BERT's `position_ids` and pretraining heads,
+    /// a saved copy of tied output embeddings).
+    /// - Throws: `ModelError` naming an unused weight; one of a block past the config's layer count
+    ///   names that count.
+    func checkAllUsed() throws {
+        let layerKey: String, countKey: String
+        switch config.architecture {
+        case .gpt2: (layerKey, countKey) = ("h", "n_layer")
+        case .llama: (layerKey, countKey) = ("layers", "num_hidden_layers")
+        case .bert: (layerKey, countKey) = ("layer", "num_hidden_layers")
+        }
+        for key in weights.keys.sorted() where !consumed.contains(key) {
+            let parts = key.split(separator: ".")
+            if let i = parts.firstIndex(where: { $0 == layerKey }), i + 1 < parts.count, let l = Int(parts[i + 1]),
+               l >= config.nLayers {
+                throw ModelError("\(source): weight \"\(key)\" belongs to layer \(l), but the config has \(countKey) \(config.nLayers)")
+            }
+            if Self.ignorable(key, tied: config.tiedEmbeddings) { continue }
+            throw ModelError("\(source): weight \"\(key)\" is not used by the \(config.modelType) config (check its biases, tied embeddings and sizes)")
+        }
+    }
+
+    /// Checkpoint tensors that are not weights of the forward: buffers and heads HF ignores too.
+    static func ignorable(_ key: String, tied: Bool) -> Bool {
+        if tied && key == "lm_head.weight" { return true }
+        for suffix in [".attn.bias", ".attn.masked_bias", "rotary_emb.inv_freq", "embeddings.position_ids"] where key.hasSuffix(suffix) {
+            return true
+        }
+        return key.hasPrefix("cls.") || key.hasPrefix("pooler.") || key.hasPrefix("bert.pooler.")
     }
 
     /// A GPT-2 Conv1D layer stored [in, out] (+ bias [out]).

@@ -145,7 +145,7 @@ func parsePattern(_ value: JSONValue?, _ path: String, _ ctx: ConfigContext) thr
         do {
             return try SplitPattern.compile(regex: pattern)
         } catch {
-            throw ctx.invalid(path + ".Regex", "is not a valid regex (\(error.message))")
+            throw ctx.invalid(path + ".Regex", error.message)
         }
     }
     throw ctx.invalid(path, "must be {\"String\": ...} or {\"Regex\": ...}")

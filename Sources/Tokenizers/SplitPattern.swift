@@ -36,16 +36,53 @@ enum SplitPattern: Sendable {
         case KnownPattern.llama3: return .llama3
         case KnownPattern.qwen2: return .qwen2
         default:
+            let regex: NSRegularExpression
             do {
-                return .regex(RegexBox(try NSRegularExpression(pattern: pattern, options: [])))
+                regex = try NSRegularExpression(pattern: pattern, options: [])
             } catch {
-                throw NSRegexError(message: "\(error)")
+                throw NSRegexError(message: "is not a valid regex (\(error))")
             }
+            if let probe = backtrackingProbe(regex, pattern: pattern) {
+                let head = String(probe.prefix(3)), tail = String(probe.suffix(1))
+                let shown = (head + "…" + tail).debugDescription
+                throw NSRegexError(message: """
+                    "\(pattern)" backtracks catastrophically: matching it against \(shown) (\(probe.count) characters) ran past \
+                    \(Int(probeTimeLimit * 1000)) ms (nested repetition such as (a+)+); rewrite the pattern
+                    """)
+            }
+            return .regex(RegexBox(regex))
         }
     }
 
-    /// A regex compile failure.
+    /// A regex that cannot be used: the message says why (invalid syntax, catastrophic backtracking).
     struct NSRegexError: Error { let message: String }
+
+    /// How long one load-time probe of a regex may run; linear patterns take microseconds.
+    static let probeTimeLimit: TimeInterval = 0.05
+
+    /// Runs `regex` over short repetitive inputs (each character of the pattern and a few
+    /// representatives, repeated 40 times, then a character that may make the match fail) and returns
+    /// the first input on which it runs past `probeTimeLimit`, or nil. Exponential backtracking, as in
+    /// `(a+)+$` on "aaaa…!", shows up on such inputs long before real text triggers it.
+    /// - Complexity: a few hundred matches of 41 characters; well under a millisecond for linear patterns.
+    static func backtrackingProbe(_ regex: NSRegularExpression, pattern: String) -> String? {
+        var chars: [Character] = []
+        for c in "aA1 \n\t'.é中" + pattern where !chars.contains(c) {
+            chars.append(c)
+            if chars.count >= 64 { break }
+        }
+        let suffixes: [Character] = ["!", "\u{0}", "1", "a", " "]
+        for c in chars {
+            let run = String(repeating: c, count: 40)
+            for suffix in suffixes where suffix != c {
+                let probe = run + String(suffix)
+                if regexMatches(regex, in: probe.unicodeScalars.map(\.value), timeLimit: probeTimeLimit).timedOut {
+                    return probe
+                }
+            }
+        }
+        return nil
+    }
 
     /// The non-overlapping matches, left to right, as scalar index ranges.
     func matches(in s: [UInt32]) -> [Range<Int>] {
@@ -54,7 +91,7 @@ enum SplitPattern: Sendable {
         case .llama3: return Self.scan(s) { Self.llamaMatch($0, $1, maxDigits: 3) }
         case .qwen2: return Self.scan(s) { Self.llamaMatch($0, $1, maxDigits: 1) }
         case .literal(let lit): return Self.literalMatches(lit, in: s)
-        case .regex(let box): return Self.regexMatches(box.regex, in: s)
+        case .regex(let box): return Self.regexMatches(box.regex, in: s, timeLimit: Self.timeLimit(s.count)).ranges
         }
     }
 
@@ -184,7 +221,16 @@ enum SplitPattern: Sendable {
         return out
     }
 
-    private static func regexMatches(_ regex: NSRegularExpression, in s: [UInt32]) -> [Range<Int>] {
+    /// The time a regex may take over `n` scalars when encoding: one second plus 2 µs a scalar
+    /// (linear patterns run at well over 10 MB/s). Patterns that backtrack catastrophically on simple
+    /// inputs are rejected when loading; this bounds the rest.
+    static func timeLimit(_ n: Int) -> TimeInterval { 1 + 2e-6 * Double(n) }
+
+    /// The matches of `regex` in `s`, stopping at `timeLimit` seconds (ICU calls the progress block
+    /// while it backtracks, so a runaway match is stopped too). After a timeout, the matches found so
+    /// far are returned and the rest of `s` is left unmatched.
+    static func regexMatches(_ regex: NSRegularExpression, in s: [UInt32],
+                             timeLimit: TimeInterval) -> (ranges: [Range<Int>], timedOut: Bool) {
         var str = String.UnicodeScalarView()
         // UTF-16 offset -> scalar index.
         var utf16ToScalar: [Int] = []
@@ -198,10 +244,21 @@ enum SplitPattern: Sendable {
         utf16ToScalar.append(s.count)
         let string = String(str)
         let ns = NSRange(location: 0, length: utf16ToScalar.count - 1)
-        return regex.matches(in: string, options: [], range: ns).compactMap { m in
-            let a = m.range.location, b = m.range.location + m.range.length
-            guard a != NSNotFound, a < utf16ToScalar.count, b < utf16ToScalar.count else { return nil }
-            return utf16ToScalar[a]..<utf16ToScalar[b]
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeLimit * 1e9)
+        var out: [Range<Int>] = []
+        var timedOut = false
+        regex.enumerateMatches(in: string, options: [.reportProgress], range: ns) { m, _, stop in
+            if let m {
+                let a = m.range.location, b = m.range.location + m.range.length
+                if a != NSNotFound, a < utf16ToScalar.count, b < utf16ToScalar.count {
+                    out.append(utf16ToScalar[a]..<utf16ToScalar[b])
+                }
+            }
+            if DispatchTime.now().uptimeNanoseconds > deadline {
+                timedOut = true
+                stop.pointee = true
+            }
         }
+        return (out, timedOut)
     }
 }

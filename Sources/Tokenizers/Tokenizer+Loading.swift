@@ -27,7 +27,8 @@ extension Tokenizer {
     /// - Parameters:
     ///   - json: The contents of a tokenizer.json file.
     ///   - source: The name used for the file in error messages.
-    /// - Throws: `TokenizerError` naming `source` and the problem.
+    /// - Throws: `TokenizerError` naming `source` and the problem (bad JSON, an unknown top-level key,
+    ///   an unsupported component, a regex that is invalid or backtracks catastrophically).
     public convenience init(json: Data, source: String) throws(TokenizerError) {
         let value: JSONValue
         do {
@@ -38,11 +39,20 @@ extension Tokenizer {
         try self.init(document: value, source: source)
     }
 
+    /// The top-level keys of HF's tokenizer.json.
+    static let topLevelKeys = ["version", "truncation", "padding", "added_tokens", "normalizer", "pre_tokenizer",
+                               "post_processor", "decoder", "model"]
+
     /// Creates a tokenizer from a parsed tokenizer.json document.
     convenience init(document: JSONValue, source: String) throws(TokenizerError) {
         let ctx = ConfigContext(source: source)
         guard case .object(let root) = document else {
             throw ctx.invalid("the top level", "must be an object, not \(document.typeName)")
+        }
+        // HF's serde format has exactly these fields; an unknown one is most likely a misspelt
+        // component ("normaliser"), which would otherwise be dropped without a word.
+        for key in root.keys where !Self.topLevelKeys.contains(key) {
+            throw ctx.invalid("the top level", "has unknown key \"\(key)\" (known: \(Self.topLevelKeys.joined(separator: ", ")))")
         }
         if let v = root["version"], !v.isNull {
             let version = try ctx.string(v, "version")
