@@ -28,6 +28,14 @@ public final class LuaClass<T: AnyObject> {
         methods.append((name, doc, body))
     }
 
+    /// Adds a method declared with its signature (`(dim?: integer) -> integer[]`, `self` not
+    /// listed) and doc; help and stubs come from the declaration.
+    public func method(_ name: String, _ signature: String, _ doc: String, options: String? = nil,
+                       _ body: @escaping (LuaCall, T) throws -> Int32) {
+        let f = LuaAPI.declare("\(self.name):\(name)", signature, doc, options: options)
+        methods.append((name, f.help, body))
+    }
+
     /// Adds a read-only field `obj.name` computed by `body` (which pushes one value).
     public func property(_ name: String, _ body: @escaping (LuaCall, T) throws -> Int32) {
         properties[name] = body

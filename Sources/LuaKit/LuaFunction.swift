@@ -53,7 +53,10 @@ extension LuaState {
     public func pushFunction(_ name: String, doc: String? = nil, _ body: @escaping LuaBody) {
         let box = Unmanaged.passRetained(LuaFunctionBox(name: name, body: body)).toOpaque()
         dlua_pushclosure(L, box)
-        if let doc { setDoc(forValueAt: -1, doc) }
+        if let doc {
+            setDoc(forValueAt: -1, doc)
+            LuaAPI.registerFromDoc(name, doc)
+        }
     }
 
     /// Sets `table[key] = function` for the table at `tableIndex`.

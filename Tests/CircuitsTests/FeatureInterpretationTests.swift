@@ -82,7 +82,14 @@ struct FeatureInterpretationTests {
             for finalNorm in [false, true] {
                 let lenses = try FeatureLogitLens.compute(model: model, transcoders: tc, layer: 0, features: [3, 7, 3], k: 6,
                                                           finalNorm: finalNorm)
-                #expect(lenses.count == 3 && lenses[0] == lenses[2])
+                // The same feature twice: the same tokens; scores equal to float32 rounding (rows of one matrix
+                // product may go through different BLAS micro-kernels).
+                #expect(lenses.count == 3)
+                #expect(lenses[0].promoted.map(\.id) == lenses[2].promoted.map(\.id))
+                #expect(lenses[0].suppressed.map(\.id) == lenses[2].suppressed.map(\.id))
+                for (a, b) in zip(lenses[0].promoted + lenses[0].suppressed, lenses[2].promoted + lenses[2].suppressed) {
+                    #expect(Swift.abs(a.score - b.score) <= 1e-5)
+                }
                 for lens in lenses {
                     var d: Tensor
                     switch tc {

@@ -114,7 +114,7 @@ describe("discern errors", function()
     assert.errors(function() return T({1}, {dtype = "float8"}) end,
       {code = "dtype", message = "discern.tensor: unknown dtype 'float8' (expected one of float32, float16, bfloat16, float64, int64, int32, bool, uint8)"})
     assert.errors(function() return T({1}, {dtyp = "float32"}) end,
-      {code = "arg", message = "discern.tensor: unknown option 'dtyp' (expected one of: device, dtype, requires_grad)"})
+      {code = "arg", message = "discern.tensor: unknown option 'dtyp' (did you mean 'dtype'?) (expected one of: device, dtype, requires_grad)"})
     assert.errors(function() return T.zeros("3") end,
       {code = "arg", message = "discern.tensor.zeros: bad argument #1 (table expected, got string)"})
     assert.errors(function() return T({1}):matmul(3) end,
