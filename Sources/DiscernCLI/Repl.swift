@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLua
 import CReplBridge
+import DiscernLua
 import Foundation
 import LuaKit
 import Store
@@ -191,7 +192,7 @@ final class ReplSession {
             print("no help: cannot evaluate \(name): \(error)")
             return
         }
-        if let doc = state.doc(forValueAt: -1) {
+        if let doc = DiscernLua.help(state, at: -1) {
             print(doc)
         } else {
             print("no doc string for \(name) (\(state.toDisplayString(-1)))")

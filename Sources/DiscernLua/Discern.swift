@@ -60,9 +60,9 @@ public enum DiscernLua {
             return 1
         }
         state.setFunction(in: mod, "help", qualifiedName: "discern.help",
-                          doc: "discern.help(value) -> the doc string of a discern function or type, or nil.") { call in
+                          doc: "discern.help(value) -> the doc string of a discern function or type (for a function written in Lua, the --- comment above its definition), or nil.") { call in
             let st = LuaState(borrowing: call.L)
-            if let d = st.doc(forValueAt: 1) { call.push(d) } else { call.pushNil() }
+            if let d = st.doc(forValueAt: 1) ?? LuaSourceDoc.doc(call.L, 1) { call.push(d) } else { call.pushNil() }
             return 1
         }
         state.setFunction(in: mod, "error", qualifiedName: "discern.error",

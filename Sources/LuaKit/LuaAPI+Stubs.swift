@@ -10,7 +10,15 @@ extension LuaAPI {
         // The doc names the function as `discern.x.f(`, `obj:f(` or `f(`: the parameter list follows the name.
         var params: [LuaSignature.Param] = []
         var returns: [String] = []
-        if let r = text.firstRange(of: short + "(") {
+        if let r = text.firstRange(of: short + "{") {
+            // Called with a table: `f{arms, epsilon = 0.1}`.
+            params = [LuaSignature.Param(name: "opts", type: "table", optional: false)]
+            let call = "(" + String(text[r.upperBound...])
+            if let close = LuaSignature.matchingParen(call.replacing("}", with: ")")),
+               String(call[call.index(after: close)...]).trimmingSpaces().hasPrefix("->") {
+                returns = ["any"]
+            }
+        } else if let r = text.firstRange(of: short + "(") {
             let tail = String(text[text.index(before: r.upperBound)...])
             if let close = LuaSignature.matchingParen(tail) {
                 let inner = String(tail[tail.index(after: tail.startIndex)..<close])
@@ -62,9 +70,16 @@ extension LuaAPI {
         }
         modules.insert("discern")
         let docs = Dictionary(moduleDocs.map { ($0.name, $0.doc) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(fns.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for m in modules.sorted() {
-            out += "\n" + comment(docs[m] ?? "") + "---@class \(m)\n\(m) = {}\n"
-            for f in fns where !f.isMethod && f.name.hasPrefix(m + ".") && !f.name.dropFirst(m.count + 1).contains(".") {
+            var head = comment(docs[m] ?? "") + "---@class \(m)\n"
+            if let callable = byName[m] {
+                // A callable module table (`discern.tensor(data, opts)`).
+                head = comment(callable.doc) + "---@class \(m)\n---@overload \(funType(callable))\n"
+            }
+            out += "\n" + head + "\(m) = {}\n"
+            for f in fns where !f.isMethod && !modules.contains(f.name) && f.name.hasPrefix(m + ".")
+                && !f.name.dropFirst(m.count + 1).contains(".") {
                 out += "\n" + render(f, owner: m)
             }
         }
@@ -96,6 +111,13 @@ extension LuaAPI {
         let short = String(f.name.split(whereSeparator: { $0 == "." || $0 == ":" }).last ?? "")
         let names = f.signature.params.map(\.name).joined(separator: ", ")
         return s + "function \(owner)\(sep)\(short)(\(names)) end\n"
+    }
+
+    /// `fun(a: T, b?: U): R` for an overload.
+    static func funType(_ f: LuaAPIFunction) -> String {
+        let ps = f.signature.params.map { "\($0.name)\($0.optional && $0.name != "..." ? "?" : ""): \($0.type)" }
+        let rs = f.signature.returns
+        return "fun(\(ps.joined(separator: ", ")))" + (rs.isEmpty ? "" : ": " + rs.joined(separator: ", "))
     }
 
     static func comment(_ doc: String) -> String {

@@ -18,6 +18,9 @@ function spec.deep_equal(a, b)
   return true
 end
 
+--- Renders a value on one line for failure messages (tables with sorted keys, strings quoted).
+---@param v any
+---@return string
 local function show(v)
   if type(v) == "string" then return string.format("%q", v) end
   if type(v) ~= "table" or getmetatable(v) then return tostring(v) end
