@@ -7,45 +7,92 @@ import Tensor
 
 /// `discern.circuit.train_transcoders`: per-layer transcoder training from Lua.
 extension CircuitLua {
-    static let trainOptions = [
-        "layers", "width", "expansion", "k", "activation", "export", "skip", "steps", "batch_size", "lr", "warmup_steps",
-        "schedule", "min_lr_fraction", "max_grad_norm", "aux_alpha", "aux_k", "dead_tokens", "threshold_start_step", "normalize",
-        "context_size", "buffer_tokens", "forward_batch", "eval_tokens", "eval_corpus", "prepend_bos", "input_hook",
-        "output_hook", "seed", "checkpoint_dir", "checkpoint_every", "keep_checkpoints", "resume", "max_seconds", "out",
-        "progress", "on_progress",
-    ]
+    /// What `train_transcoders` reads from its options: the Swift config plus the binding's own keys.
+    struct TrainArgs {
+        var config = TranscoderTrainingConfig(steps: 0)
+        var out: String?
+        var prependBOS: Bool?
+        var progress = true
+        var maxGradNormOff = false
+    }
+
+    /// Every option of `train_transcoders`, declared once (type, default, doc).
+    nonisolated(unsafe) static let trainSpec = LuaOptionSpec<TrainArgs>("discern.circuit.TrainTranscodersOptions",
+                                                                        prototype: TrainArgs(), [
+        .integer("steps", \.config.steps, "optimizer steps", in: 1...Int.max, required: true),
+        .integers("layers", \.config.layers, "0-based layers to train", in: 0...Int.max, default: "all"),
+        .integer("width", \.config.width, "latents per layer", in: 1...Int.max, default: "expansion·d_model"),
+        .integer("expansion", \.config.expansion, "width as a multiple of d_model (when width is not given)", in: 1...Int.max),
+        .integer("k", \.config.k, "active latents per token (TopK) or per token on average (BatchTopK)", in: 1...Int.max),
+        .choice("activation", \.config.activation, "TopK per token, or BatchTopK per batch with a learned threshold"),
+        .choice("export", \.config.export, "saved activation", default: "\"topk\" (topk) | \"jumprelu\" (batchtopk)"),
+        .boolean("skip", \.config.skip, "learn a linear skip connection"),
+        .integer("batch_size", \.config.batchTokens, "tokens per step and layer", in: 1...Int.max),
+        .number("lr", \.config.lr, "learning rate", in: 0...1e3, default: "2e-4/sqrt(width/2^14)"),
+        .integer("warmup_steps", \.config.warmupSteps, "linear warm-up steps", in: 0...Int.max, default: "min(1000, steps/20)"),
+        .choice("schedule", \.config.schedule, "learning-rate decay after warm-up"),
+        .number("min_lr_fraction", \.config.minLRFraction, "final learning rate as a fraction of lr", in: 0...1),
+        .custom("max_grad_norm", type: "number|false", "gradient-norm clip (false: off)", default: "1.0") { a, o in
+            if try o.push("max_grad_norm") == LUA_TBOOLEAN {
+                let on = lua_toboolean(o.tableL, -1) != 0
+                dlua_pop(o.tableL, 1)
+                guard !on else { throw LuaError(code: "arg", "option 'max_grad_norm' must be a positive number or false, got true") }
+                a.config.maxGradNorm = nil
+            } else {
+                dlua_pop(o.tableL, 1)
+                if let v = try o.number("max_grad_norm", in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude) {
+                    a.config.maxGradNorm = v
+                }
+            }
+        },
+        .number("aux_alpha", \.config.auxAlpha, "weight of the AuxK loss", in: 0...1e6),
+        .integer("aux_k", \.config.auxK, "dead latents AuxK uses", in: 1...Int.max, default: "d_model/2"),
+        .integer("dead_tokens", \.config.deadTokens, "tokens without firing after which a latent is dead", in: 1...Int.max,
+                 default: "min(1e7, max(batch_size, steps·batch_size/10))"),
+        .integer("threshold_start_step", \.config.thresholdStartStep, "step from which BatchTopK's threshold is learned",
+                 in: 0...Int.max, default: "min(1000, steps/2)"),
+        .boolean("normalize", \.config.normalize, "scale inputs and targets to unit mean-squared norm (folded into the saved weights)"),
+        .integer("context_size", \.config.contextSize, "tokens per training window", in: 2...Int.max, default: "min(n_ctx, 1024)"),
+        .integer("buffer_tokens", \.config.bufferTokens, "activations shuffled together", in: 1...Int.max, default: "16·batch_size"),
+        .integer("forward_batch", \.config.forwardBatch, "windows per forward pass", in: 1...Int.max),
+        .integer("eval_tokens", \.config.evalTokens, "held-out tokens for the metrics", in: 0...Int.max),
+        .custom("eval_corpus", type: "any", "held-out text (same forms as corpus)", default: "a World sample or a tenth of the corpus") { _, _ in },
+        .boolean("prepend_bos", \.prependBOS, "prepend BOS to each document", default: "the tokenizer's default"),
+        .string("input_hook", \.config.inputHook, "hook the transcoders read (per layer)"),
+        .string("output_hook", \.config.outputHook, "hook the transcoders predict (per layer)"),
+        .seed("seed", \.config.seed, "seed of initialisation, shuffling and sampling"),
+        .string("checkpoint_dir", \.config.checkpointDir, "where checkpoints go; a rerun resumes from them"),
+        .integer("checkpoint_every", \.config.checkpointEvery, "steps between checkpoints", in: 1...Int.max),
+        .integer("keep_checkpoints", \.config.keepCheckpoints, "checkpoints kept", in: 1...Int.max),
+        .boolean("resume", \.config.resume, "resume from checkpoint_dir when it holds a checkpoint"),
+        .number("max_seconds", \.config.maxSeconds, "stop (with a checkpoint) after this long", in: 0...1e12),
+        .string("out", \.out, "directory to save the set in (circuit-tracer layout, with metrics.json)"),
+        .boolean("progress", \.progress, "show a progress bar", default: "true (on a terminal)"),
+        .custom("on_progress", type: "fun(p: table): boolean?", "called with progress; return false to stop") { _, _ in },
+    ])
 
     /// Defines `train_transcoders` in the `discern.circuit` table at `mod`.
     static func defineTraining(_ state: LuaState, _ mod: Int32) {
-        state.setFunction(in: mod, "train_transcoders", qualifiedName: "discern.circuit.train_transcoders", doc: """
-            discern.circuit.train_transcoders(model, corpus, {steps =, layers = all (0-based list), width = expansion·d_model,
-              expansion = 32, k = 32, activation = "topk"|"batchtopk", export = "topk" (topk) | "jumprelu" (batchtopk), skip = false,
-              batch_size = 4096 (tokens per step and layer), lr = 2e-4/sqrt(width/2^14), warmup_steps = min(1000, steps/20),
-              schedule = "cosine"|"linear"|"constant", min_lr_fraction = 0.1, max_grad_norm = 1.0 (false: off), aux_alpha = 1/32,
-              aux_k = d_model/2, dead_tokens = min(1e7, max(batch_size, steps·batch_size/10)), threshold_start_step = min(1000, steps/2),
-              normalize = true, context_size = min(n_ctx, 1024), buffer_tokens = 16·batch_size, forward_batch = 32,
-              eval_tokens = 8192, eval_corpus =, prepend_bos = (tokenizer default), input_hook = "ln2.hook_normalized",
-              output_hook = "hook_mlp_out", seed = 0, checkpoint_dir =, checkpoint_every =, keep_checkpoints = 2, resume = true,
-              max_seconds =, out =, progress = (on a terminal), on_progress = fn(table) -> false to stop})
-              -> discern.Transcoders (nil when only some layers were trained), metrics
-            Trains one transcoder per layer (reading input_hook, predicting output_hook) on activations computed on the fly:
-            the corpus is tokenised, cut into context_size windows, run through the model, and the activations of every
-            position except 0 are shuffled across sequences in a buffer. TopK keeps each token's k largest pre-activations;
-            BatchTopK keeps the k·batch largest ReLU activations of a batch and learns a threshold for inference (exported
-            as JumpReLU). AuxK lets dead latents reconstruct the residual. Inputs and targets are normalised to unit
-            mean-squared norm and the factors are folded into the saved weights. corpus: a list of strings; a path to a text
-            file (one document per line, or, when the file has blank lines, blank-line-separated documents); an iterator
-            function returning strings (nil ends it; it is read until steps·batch_size + eval_tokens tokens); or a
-            discern.World (dialogues are sampled from it until that many tokens). Held-out text for the metrics is
-            eval_corpus, a fresh World sample, or a seeded tenth (at most eval_tokens tokens) split off the corpus.
-            metrics = {layers = {{layer, fvu, l0, dead_fraction, inactive_fraction, input_scale, output_scale}…},
-              spliced = {clean_loss, spliced_loss, zero_ablation_loss, loss_increase, fraction_recovered, targets},
-              held_out_tokens, training = {…options…}, stop_reason, steps, resumed_from, tokens_seen, train_seconds,
-              history = {fvu = {{per layer}…per step}, l0 = …}, path}.
-            With out, the set is saved there in circuit-tracer's layout with metrics.json beside it. With checkpoint_dir,
-            a rerun with the same model, corpus and options resumes bit-identically. Ctrl-C stops after the current step
-            with a checkpoint and raises 'interrupted'.
-            """) { call in
+        LuaModuleBuilder(state, "discern.circuit", at: mod).function(
+            "train_transcoders", "(model: discern.Model, corpus: string[]|string|fun(): string?|discern.World, opts: discern.circuit.TrainTranscodersOptions) -> discern.Transcoders?, table", """
+            Trains one transcoder per layer (reading input_hook, predicting output_hook) on activations computed on the
+            fly: the corpus is tokenised, cut into context_size windows, run through the model, and the activations of
+            every position except 0 are shuffled across sequences in a buffer. TopK keeps each token's k largest
+            pre-activations; BatchTopK keeps the k·batch largest ReLU activations of a batch and learns a threshold for
+            inference (exported as JumpReLU). AuxK lets dead latents reconstruct the residual. Inputs and targets are
+            normalised to unit mean-squared norm and the factors are folded into the saved weights. corpus: a list of
+            strings; a path to a text file (one document per line, or, when the file has blank lines, blank-line-separated
+            documents); an iterator function returning strings (nil ends it; it is read until steps·batch_size +
+            eval_tokens tokens); or a discern.World (dialogues are sampled from it until that many tokens). Held-out text
+            for the metrics is eval_corpus, a fresh World sample, or a seeded tenth (at most eval_tokens tokens) split off
+            the corpus. Returns the set (nil when only some layers were trained) and metrics = {layers = {{layer, fvu,
+            l0, dead_fraction, inactive_fraction, input_scale, output_scale}…}, spliced = {clean_loss, spliced_loss,
+            zero_ablation_loss, loss_increase, fraction_recovered, targets}, held_out_tokens, training = {…options…},
+            stop_reason, steps, resumed_from, tokens_seen, train_seconds, history = {fvu = {{per layer}…per step}, l0 =
+            …}, path}. With out, the set is saved there in circuit-tracer's layout with metrics.json beside it. With
+            checkpoint_dir, a rerun with the same model, corpus and options resumes bit-identically. Ctrl-C stops after
+            the current step with a checkpoint and raises 'interrupted'.
+            """, options: trainSpec) { call in
             try trainTranscoders(call)
         }
     }
@@ -61,73 +108,15 @@ extension CircuitLua {
             throw fail(call, "the model has no tokenizer; transcoder training tokenises the corpus with it")
         }
         if call.isNil(2) { throw call.argError(2, "corpus (list of strings, file path, iterator function or discern.World)") }
-        guard let o = try call.options(3, allowed: trainOptions), let steps = try o.integer("steps") else {
-            throw fail(call, "option 'steps' (the number of optimizer steps) is required")
+        var args = TrainArgs()
+        let o = try trainSpec.decode(call, at: 3, into: &args)
+        if try o?.has("width") == true, try o?.has("expansion") == true {
+            throw fail(call, "give either 'width' or 'expansion', not both")
         }
-        var c = TranscoderTrainingConfig(steps: steps)
-        if try o.has("layers") {
-            _ = try o.push("layers")
-            defer { dlua_pop(L, 1) }
-            guard lua_type(L, -1) == LUA_TTABLE else { throw fail(call, "option 'layers' must be a list of 0-based layer numbers") }
-            c.layers = try call.integerList(lua_gettop(L))
-        }
-        if try o.has("width") && o.has("expansion") { throw fail(call, "give either 'width' or 'expansion', not both") }
-        c.width = try o.integer("width")
-        c.expansion = try o.integer("expansion") ?? c.expansion
-        c.k = try o.integer("k") ?? c.k
-        if let a = try o.string("activation") {
-            guard let v = TranscoderTrainingConfig.Activation(rawValue: a) else {
-                throw fail(call, "activation must be \"topk\" or \"batchtopk\", got \"\(a)\"")
-            }
-            c.activation = v
-        }
-        if let e = try o.string("export") {
-            guard let v = TranscoderTrainingConfig.Export(rawValue: e) else {
-                throw fail(call, "export must be \"topk\" or \"jumprelu\", got \"\(e)\"")
-            }
-            c.export = v
-        }
-        c.skip = try o.bool("skip") ?? c.skip
-        c.batchTokens = try o.integer("batch_size") ?? c.batchTokens
-        c.lr = try o.number("lr")
-        c.warmupSteps = try o.integer("warmup_steps")
-        if let s = try o.string("schedule") {
-            guard let v = LRSchedule.Shape(rawValue: s) else {
-                throw fail(call, "schedule must be \"cosine\", \"linear\" or \"constant\", got \"\(s)\"")
-            }
-            c.schedule = v
-        }
-        c.minLRFraction = try o.number("min_lr_fraction") ?? c.minLRFraction
-        if try o.has("max_grad_norm") {
-            if try o.push("max_grad_norm") == LUA_TBOOLEAN, lua_toboolean(L, -1) == 0 {
-                dlua_pop(L, 1)
-                c.maxGradNorm = nil
-            } else {
-                dlua_pop(L, 1)
-                c.maxGradNorm = try o.number("max_grad_norm")
-            }
-        }
-        c.auxAlpha = try o.number("aux_alpha") ?? c.auxAlpha
-        c.auxK = try o.integer("aux_k")
-        c.deadTokens = try o.integer("dead_tokens")
-        c.thresholdStartStep = try o.integer("threshold_start_step")
-        c.normalize = try o.bool("normalize") ?? c.normalize
-        c.contextSize = try o.integer("context_size")
-        c.bufferTokens = try o.integer("buffer_tokens")
-        c.forwardBatch = try o.integer("forward_batch") ?? c.forwardBatch
-        c.evalTokens = try o.integer("eval_tokens") ?? c.evalTokens
-        c.inputHook = try o.string("input_hook") ?? c.inputHook
-        c.outputHook = try o.string("output_hook") ?? c.outputHook
-        let seed = try o.integer("seed") ?? 0
-        guard seed >= 0 else { throw fail(call, "option 'seed' must be a non-negative integer") }
-        c.seed = UInt64(seed)
-        c.checkpointDir = try o.string("checkpoint_dir")
-        c.checkpointEvery = try o.integer("checkpoint_every")
-        c.keepCheckpoints = try o.integer("keep_checkpoints") ?? c.keepCheckpoints
-        c.resume = try o.bool("resume") ?? c.resume
-        c.maxSeconds = try o.number("max_seconds")
-        let out = try o.string("out")
-        let prependBOS = try o.bool("prepend_bos")
+        let c = args.config
+        let steps = c.steps
+        let out = args.out
+        let prependBOS = args.prependBOS
         // Check the options before reading the corpus (an iterator or a World may be expensive to draw from).
         try c.validate(nLayers: model.config.nLayers, dModel: model.config.dModel)
 
@@ -135,7 +124,7 @@ extension CircuitLua {
         let encode: (String) throws -> [Int] = { try model.encode($0, prependBOS: prependBOS) }
         let corpus = try readCorpus(call, 2, what: "corpus", encode: encode, tokens: budget + c.evalTokens, seed: c.seed)
         var heldOut: [[Int]]?
-        if try o.has("eval_corpus") {
+        if let o, try o.has("eval_corpus") {
             _ = try o.push("eval_corpus")
             defer { dlua_pop(L, 1) }
             heldOut = try readCorpus(call, lua_gettop(L), what: "eval_corpus", encode: encode, tokens: c.evalTokens,
@@ -146,7 +135,7 @@ extension CircuitLua {
 
         let trainer = try TranscoderTrainer(model: model, sequences: corpus, heldOut: heldOut, config: c)
         let control = try LuaProgressControl(call, o)
-        let bar = (try o.bool("progress") ?? true) ? ProgressBar(label: "transcoders") : nil
+        let bar = args.progress ? ProgressBar(label: "transcoders") : nil
         trainer.onProgress = { p in
             if p.event == .step, !p.fvu.isEmpty {
                 let n = Double(p.fvu.count)

@@ -7,13 +7,12 @@ import Store
 /// `discern.json`: JSON text ⇄ plain Lua values.
 enum JSONLua {
     static func open(_ state: LuaState) {
-        let L = state.L
-        lua_createtable(L, 0, 2)
-        let mod = lua_gettop(L)
-        state.setFunction(in: mod, "encode", qualifiedName: "discern.json.encode", doc: """
-            discern.json.encode(value) -> JSON text, pretty-printed with two-space indentation. Tables with keys 1..n are
-            arrays (an empty table is []), other tables objects with string keys in sorted order; integers stay integers;
-            NaN, infinities, functions and userdata are errors naming where they are.
+        let m = LuaModuleBuilder(state, "discern.json", doc: "discern.json: encode and decode JSON (plain tables).")
+        m.function("encode", "(value: any) -> string", """
+            JSON text, pretty-printed with two-space indentation. Tables with keys 1..n are arrays (an empty table is
+            []), other tables objects with string keys in sorted order; integers stay integers; strings keep NUL bytes
+            (as \\u0000). Tables are read raw (no metamethods), at most 512 deep. NaN, infinities, functions and
+            userdata are errors naming where they are.
             """) { call in
             guard call.count >= 1 else { throw call.argError(1, "value") }
             var seen = Set<UnsafeRawPointer>()
@@ -21,14 +20,12 @@ enum JSONLua {
             call.push(String(decoding: JSONWriter.render(v), as: UTF8.self))
             return 1
         }
-        state.setFunction(in: mod, "decode", qualifiedName: "discern.json.decode", doc: """
-            discern.json.decode(text) -> the value (objects and arrays become tables, null becomes nil); a syntax error
-            raises naming its position.
+        m.function("decode", "(text: string) -> any", """
+            The value: objects and arrays become tables, null becomes nil. A syntax error raises naming its position.
             """) { call in
             try push(call.L, try parseJSON(try call.bytes(1), context: call.name))
             return 1
         }
-        state.setDoc(forValueAt: mod, "discern.json: encode and decode JSON (plain tables).")
     }
 
     /// The deepest nesting `json.encode`, `json.decode` and the store accept (as the JSON parser).
@@ -125,26 +122,21 @@ enum JSONLua {
 /// `discern.fs`: the few file operations Lua pipelines need (atomic writes, hashes, directories).
 enum FsLua {
     static func open(_ state: LuaState) {
-        let L = state.L
-        lua_createtable(L, 0, 8)
-        let mod = lua_gettop(L)
+        let m = LuaModuleBuilder(state, "discern.fs", doc: "discern.fs: exists, mkdir, read, write (atomic), remove, list, sha256, home.")
         let fm = FileManager.default
-        state.setFunction(in: mod, "exists", qualifiedName: "discern.fs.exists",
-                          doc: "discern.fs.exists(path) -> \"file\", \"directory\" or nil.") { call in
+        m.function("exists", "(path: string) -> \"file\"|\"directory\"|nil", "Whether the path exists, and what it is.") { call in
             var isDir: ObjCBool = false
             if fm.fileExists(atPath: try call.string(1), isDirectory: &isDir) { call.push(isDir.boolValue ? "directory" : "file") } else { call.pushNil() }
             return 1
         }
-        state.setFunction(in: mod, "mkdir", qualifiedName: "discern.fs.mkdir",
-                          doc: "discern.fs.mkdir(path): creates a directory and its parents (no error if it exists).") { call in
+        m.function("mkdir", "(path: string)", "Creates a directory and its parents (no error if it exists).") { call in
             let p = try call.string(1)
             do { try fm.createDirectory(atPath: p, withIntermediateDirectories: true) } catch {
                 throw LuaError(code: "io", "\(call.name): cannot create \(p): \(error.localizedDescription)")
             }
             return 0
         }
-        state.setFunction(in: mod, "read", qualifiedName: "discern.fs.read",
-                          doc: "discern.fs.read(path) -> the file's bytes as a string, or nil, message when it cannot be read.") { call in
+        m.function("read", "(path: string) -> string?, string?", "The file's bytes as a string, or nil, message when it cannot be read.") { call in
             let p = try call.string(1)
             guard let d = fm.contents(atPath: p) else {
                 call.pushNil()
@@ -154,9 +146,9 @@ enum FsLua {
             call.push(bytes: [UInt8](d))
             return 1
         }
-        state.setFunction(in: mod, "write", qualifiedName: "discern.fs.write", doc: """
-            discern.fs.write(path, text): writes atomically (a temporary file in the same directory, then a rename), so a
-            reader never sees half a file and a kill never leaves one.
+        m.function("write", "(path: string, text: string)", """
+            Writes atomically (a temporary file in the same directory, then a rename), so a reader never sees half a file
+            and a kill never leaves one.
             """) { call in
             let p = try call.string(1)
             let bytes = try call.bytes(2)
@@ -165,8 +157,7 @@ enum FsLua {
             }
             return 0
         }
-        state.setFunction(in: mod, "remove", qualifiedName: "discern.fs.remove",
-                          doc: "discern.fs.remove(path): removes a file or a directory tree (no error if absent).") { call in
+        m.function("remove", "(path: string)", "Removes a file or a directory tree (no error if absent).") { call in
             let p = try call.string(1)
             guard fm.fileExists(atPath: p) else { return 0 }
             do { try fm.removeItem(atPath: p) } catch {
@@ -174,8 +165,7 @@ enum FsLua {
             }
             return 0
         }
-        state.setFunction(in: mod, "list", qualifiedName: "discern.fs.list",
-                          doc: "discern.fs.list(dir) -> sorted names in a directory (nil, message when it cannot be read).") { call in
+        m.function("list", "(dir: string) -> string[]?, string?", "Sorted names in a directory (nil, message when it cannot be read).") { call in
             let p = try call.string(1)
             guard let names = try? fm.contentsOfDirectory(atPath: p) else {
                 call.pushNil()
@@ -185,21 +175,18 @@ enum FsLua {
             call.push(strings: names.sorted())
             return 1
         }
-        state.setFunction(in: mod, "sha256", qualifiedName: "discern.fs.sha256", doc: """
-            discern.fs.sha256(path) -> the hex SHA-256 of a file, or of every file under a directory (names and contents,
-            in sorted order), for content hashes of models.
+        m.function("sha256", "(path: string) -> string", """
+            The hex SHA-256 of a file, or of every file under a directory (names and contents, in sorted order), for
+            content hashes of models.
             """) { call in
-            let p = try call.string(1)
-            call.push(try hash(p, call))
+            call.push(try hash(try call.string(1), call))
             return 1
         }
-        state.setFunction(in: mod, "home", qualifiedName: "discern.fs.home",
-                          doc: "discern.fs.home() -> $DISCERN_HOME, or ./.discern when it is unset.") { call in
+        m.function("home", "() -> string", "$DISCERN_HOME, or ./.discern when it is unset.") { call in
             let h = ProcessEnv.get("DISCERN_HOME").flatMap { $0.isEmpty ? nil : $0 } ?? (fm.currentDirectoryPath + "/.discern")
             call.push(h)
             return 1
         }
-        state.setDoc(forValueAt: mod, "discern.fs: exists, mkdir, read, write (atomic), remove, list, sha256, home.")
     }
 
     static func hash(_ path: String, _ call: LuaCall) throws -> String {

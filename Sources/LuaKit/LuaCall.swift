@@ -303,6 +303,8 @@ public struct LuaOptions {
 
     /// The index of the options table on the stack.
     public var tableIndex: Int32 { index }
+    /// The state the options table lives in (for custom fields that read raw values).
+    public var tableL: OpaquePointer { call.L }
 
     /// Whether the key is present (not nil).
     public func has(_ key: String) throws -> Bool {

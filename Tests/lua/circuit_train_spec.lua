@@ -28,14 +28,15 @@ describe("discern.circuit.train_transcoders", function()
     assert.errors(function() train(model, texts, {}) end, {contains = "option 'steps'"})
     assert.errors(function() train(model, texts, with(small, {colour = "red"})) end, {contains = "unknown option 'colour'"})
     assert.errors(function() train(model, texts, with(small, {activation = "relu"})) end,
-      {contains = "activation must be \"topk\" or \"batchtopk\", got \"relu\""})
+      {contains = "option 'activation' must be one of \"topk\", \"batchtopk\", got \"relu\""})
     assert.errors(function() train(model, texts, with(small, {export = "jumprelu"})) end,
       {contains = "export \"jumprelu\" needs activation \"batchtopk\""})
     assert.errors(function() train(model, texts, with(small, {layers = {0, 2}})) end,
       {contains = "layer 2 is out of range: the model has layers 0..<2 (0-based)"})
     assert.errors(function() train(model, texts, with(small, {width = 64, expansion = 2})) end,
       {contains = "either 'width' or 'expansion'"})
-    assert.errors(function() train(model, texts, with(small, {k = 0})) end, {contains = "k must be in 1...128"})
+    assert.errors(function() train(model, texts, with(small, {k = 0})) end, {contains = "option 'k' must be at least 1, got 0"})
+    assert.errors(function() train(model, texts, with(small, {k = 1000})) end, {contains = "k must be in 1...128"})
     assert.errors(function() train(model, 42, small) end, {contains = "bad argument #2 (corpus"})
     assert.errors(function() train(model, nil, small) end, {contains = "bad argument #2 (corpus"})
     assert.errors(function() train("model", texts, small) end, {contains = "bad argument #1 (discern.Model expected, got string)"})

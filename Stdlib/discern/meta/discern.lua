@@ -168,34 +168,29 @@ function discern.circuit.logit_lens(model, transcoders, layer, feature, opts) en
 ---@return any
 function discern.circuit.replacement_model(model, transcoders, opts) end
 
---- discern.circuit.train_transcoders(model, corpus, {steps =, layers = all (0-based list), width = expansion·d_model,
---- expansion = 32, k = 32, activation = "topk"|"batchtopk", export = "topk" (topk) | "jumprelu" (batchtopk), skip = false,
---- batch_size = 4096 (tokens per step and layer), lr = 2e-4/sqrt(width/2^14), warmup_steps = min(1000, steps/20),
---- schedule = "cosine"|"linear"|"constant", min_lr_fraction = 0.1, max_grad_norm = 1.0 (false: off), aux_alpha = 1/32,
---- aux_k = d_model/2, dead_tokens = min(1e7, max(batch_size, steps·batch_size/10)), threshold_start_step = min(1000, steps/2),
---- normalize = true, context_size = min(n_ctx, 1024), buffer_tokens = 16·batch_size, forward_batch = 32,
---- eval_tokens = 8192, eval_corpus =, prepend_bos = (tokenizer default), input_hook = "ln2.hook_normalized",
---- output_hook = "hook_mlp_out", seed = 0, checkpoint_dir =, checkpoint_every =, keep_checkpoints = 2, resume = true,
---- max_seconds =, out =, progress = (on a terminal), on_progress = fn(table) -> false to stop})
---- -> discern.Transcoders (nil when only some layers were trained), metrics
---- Trains one transcoder per layer (reading input_hook, predicting output_hook) on activations computed on the fly:
---- the corpus is tokenised, cut into context_size windows, run through the model, and the activations of every
---- position except 0 are shuffled across sequences in a buffer. TopK keeps each token's k largest pre-activations;
---- BatchTopK keeps the k·batch largest ReLU activations of a batch and learns a threshold for inference (exported
---- as JumpReLU). AuxK lets dead latents reconstruct the residual. Inputs and targets are normalised to unit
---- mean-squared norm and the factors are folded into the saved weights. corpus: a list of strings; a path to a text
---- file (one document per line, or, when the file has blank lines, blank-line-separated documents); an iterator
---- function returning strings (nil ends it; it is read until steps·batch_size + eval_tokens tokens); or a
---- discern.World (dialogues are sampled from it until that many tokens). Held-out text for the metrics is
---- eval_corpus, a fresh World sample, or a seeded tenth (at most eval_tokens tokens) split off the corpus.
---- metrics = {layers = {{layer, fvu, l0, dead_fraction, inactive_fraction, input_scale, output_scale}…},
---- spliced = {clean_loss, spliced_loss, zero_ablation_loss, loss_increase, fraction_recovered, targets},
---- held_out_tokens, training = {…options…}, stop_reason, steps, resumed_from, tokens_seen, train_seconds,
---- history = {fvu = {{per layer}…per step}, l0 = …}, path}.
---- With out, the set is saved there in circuit-tracer's layout with metrics.json beside it. With checkpoint_dir,
---- a rerun with the same model, corpus and options resumes bit-identically. Ctrl-C stops after the current step
---- with a checkpoint and raises 'interrupted'.
-function discern.circuit.train_transcoders() end
+--- Trains one transcoder per layer (reading input_hook, predicting output_hook) on activations computed on the
+--- fly: the corpus is tokenised, cut into context_size windows, run through the model, and the activations of
+--- every position except 0 are shuffled across sequences in a buffer. TopK keeps each token's k largest
+--- pre-activations; BatchTopK keeps the k·batch largest ReLU activations of a batch and learns a threshold for
+--- inference (exported as JumpReLU). AuxK lets dead latents reconstruct the residual. Inputs and targets are
+--- normalised to unit mean-squared norm and the factors are folded into the saved weights. corpus: a list of
+--- strings; a path to a text file (one document per line, or, when the file has blank lines, blank-line-separated
+--- documents); an iterator function returning strings (nil ends it; it is read until steps·batch_size +
+--- eval_tokens tokens); or a discern.World (dialogues are sampled from it until that many tokens). Held-out text
+--- for the metrics is eval_corpus, a fresh World sample, or a seeded tenth (at most eval_tokens tokens) split off
+--- the corpus. Returns the set (nil when only some layers were trained) and metrics = {layers = {{layer, fvu,
+--- l0, dead_fraction, inactive_fraction, input_scale, output_scale}…}, spliced = {clean_loss, spliced_loss,
+--- zero_ablation_loss, loss_increase, fraction_recovered, targets}, held_out_tokens, training = {…options…},
+--- stop_reason, steps, resumed_from, tokens_seen, train_seconds, history = {fvu = {{per layer}…per step}, l0 =
+--- …}, path}. With out, the set is saved there in circuit-tracer's layout with metrics.json beside it. With
+--- checkpoint_dir, a rerun with the same model, corpus and options resumes bit-identically. Ctrl-C stops after
+--- the current step with a checkpoint and raises 'interrupted'.
+---@param model discern.Model
+---@param corpus string[]|string|fun(): string?|discern.World
+---@param opts discern.circuit.TrainTranscodersOptions
+---@return discern.Transcoders?
+---@return table
+function discern.circuit.train_transcoders(model, corpus, opts) end
 
 ---@class discern.embed
 discern.embed = {}
@@ -207,62 +202,66 @@ discern.embed = {}
 ---@return any
 function discern.embed.load(dir, opts) end
 
+--- discern.fs: exists, mkdir, read, write (atomic), remove, list, sha256, home.
 ---@class discern.fs
 discern.fs = {}
 
---- discern.fs.exists(path) -> "file", "directory" or nil.
----@param path any
----@return any
+--- Whether the path exists, and what it is.
+---@param path string
+---@return "file"|"directory"|nil
 function discern.fs.exists(path) end
 
---- discern.fs.home() -> $DISCERN_HOME, or ./.discern when it is unset.
----@return any
+--- $DISCERN_HOME, or ./.discern when it is unset.
+---@return string
 function discern.fs.home() end
 
---- discern.fs.list(dir) -> sorted names in a directory (nil, message when it cannot be read).
----@param dir any
----@return any
+--- Sorted names in a directory (nil, message when it cannot be read).
+---@param dir string
+---@return string[]?
+---@return string?
 function discern.fs.list(dir) end
 
---- discern.fs.mkdir(path): creates a directory and its parents (no error if it exists).
----@param path any
+--- Creates a directory and its parents (no error if it exists).
+---@param path string
 function discern.fs.mkdir(path) end
 
---- discern.fs.read(path) -> the file's bytes as a string, or nil, message when it cannot be read.
----@param path any
----@return any
+--- The file's bytes as a string, or nil, message when it cannot be read.
+---@param path string
+---@return string?
+---@return string?
 function discern.fs.read(path) end
 
---- discern.fs.remove(path): removes a file or a directory tree (no error if absent).
----@param path any
+--- Removes a file or a directory tree (no error if absent).
+---@param path string
 function discern.fs.remove(path) end
 
---- discern.fs.sha256(path) -> the hex SHA-256 of a file, or of every file under a directory (names and contents,
---- in sorted order), for content hashes of models.
----@param path any
----@return any
+--- The hex SHA-256 of a file, or of every file under a directory (names and contents, in sorted order), for
+--- content hashes of models.
+---@param path string
+---@return string
 function discern.fs.sha256(path) end
 
---- discern.fs.write(path, text): writes atomically (a temporary file in the same directory, then a rename), so a
---- reader never sees half a file and a kill never leaves one.
----@param path any
----@param text any
+--- Writes atomically (a temporary file in the same directory, then a rename), so a reader never sees half a file
+--- and a kill never leaves one.
+---@param path string
+---@param text string
 function discern.fs.write(path, text) end
 
+--- discern.json: encode and decode JSON (plain tables).
 ---@class discern.json
 discern.json = {}
 
---- discern.json.decode(text) -> the value (objects and arrays become tables, null becomes nil); a syntax error
---- raises naming its position.
----@param text any
+--- The value: objects and arrays become tables, null becomes nil. A syntax error raises naming its position.
+---@param text string
 ---@return any
 function discern.json.decode(text) end
 
---- discern.json.encode(value) -> JSON text, pretty-printed with two-space indentation. Tables with keys 1..n are
---- arrays (an empty table is []), other tables objects with string keys in sorted order; integers stay integers;
---- NaN, infinities, functions and userdata are errors naming where they are.
+--- JSON text, pretty-printed with two-space indentation. Tables with keys 1..n are arrays (an empty table is
+--- []), other tables objects with string keys in sorted order; integers stay integers; strings keep NUL bytes
+--- (as \u0000). Tables are read raw (no metamethods), at most 512 deep. NaN, infinities, functions and
+--- userdata are errors naming where they are.
 ---@param value any
----@return any
+---@return string
 function discern.json.encode(value) end
 
 ---@class discern.model
@@ -1793,3 +1792,41 @@ function discern_Transcoders:save(dir) end
 --- obj:type() -> string: the type name (discern.Transcoders).
 ---@return any
 function discern_Transcoders:type() end
+
+---@class discern.circuit.TrainTranscodersOptions
+---@field steps integeroptimizer steps (default 0)
+---@field layers? integer[]0-based layers to train (default all)
+---@field width? integerlatents per layer (default expansion·d_model)
+---@field expansion? integerwidth as a multiple of d_model (when width is not given) (default 32)
+---@field k? integeractive latents per token (TopK) or per token on average (BatchTopK) (default 32)
+---@field activation? "topk"|"batchtopk"TopK per token, or BatchTopK per batch with a learned threshold (default "topk")
+---@field export? "topk"|"jumprelu"saved activation (default "topk" (topk) | "jumprelu" (batchtopk))
+---@field skip? booleanlearn a linear skip connection (default false)
+---@field batch_size? integertokens per step and layer (default 4096)
+---@field lr? numberlearning rate (default 2e-4/sqrt(width/2^14))
+---@field warmup_steps? integerlinear warm-up steps (default min(1000, steps/20))
+---@field schedule? "constant"|"linear"|"cosine"learning-rate decay after warm-up (default "cosine")
+---@field min_lr_fraction? numberfinal learning rate as a fraction of lr (default 0.1)
+---@field max_grad_norm? number|falsegradient-norm clip (false: off) (default 1.0)
+---@field aux_alpha? numberweight of the AuxK loss (default 0.03125)
+---@field aux_k? integerdead latents AuxK uses (default d_model/2)
+---@field dead_tokens? integertokens without firing after which a latent is dead (default min(1e7, max(batch_size, steps·batch_size/10)))
+---@field threshold_start_step? integerstep from which BatchTopK's threshold is learned (default min(1000, steps/2))
+---@field normalize? booleanscale inputs and targets to unit mean-squared norm (folded into the saved weights) (default true)
+---@field context_size? integertokens per training window (default min(n_ctx, 1024))
+---@field buffer_tokens? integeractivations shuffled together (default 16·batch_size)
+---@field forward_batch? integerwindows per forward pass (default 32)
+---@field eval_tokens? integerheld-out tokens for the metrics (default 8192)
+---@field eval_corpus? anyheld-out text (same forms as corpus) (default a World sample or a tenth of the corpus)
+---@field prepend_bos? booleanprepend BOS to each document (default the tokenizer's default)
+---@field input_hook? stringhook the transcoders read (per layer) (default "ln2.hook_normalized")
+---@field output_hook? stringhook the transcoders predict (per layer) (default "hook_mlp_out")
+---@field seed? integerseed of initialisation, shuffling and sampling (default 0)
+---@field checkpoint_dir? stringwhere checkpoints go; a rerun resumes from them
+---@field checkpoint_every? integersteps between checkpoints
+---@field keep_checkpoints? integercheckpoints kept (default 2)
+---@field resume? booleanresume from checkpoint_dir when it holds a checkpoint (default true)
+---@field max_seconds? numberstop (with a checkpoint) after this long
+---@field out? stringdirectory to save the set in (circuit-tracer layout, with metrics.json)
+---@field progress? booleanshow a progress bar (default true (on a terminal))
+---@field on_progress? fun(p: table): boolean?called with progress; return false to stop
