@@ -70,6 +70,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
+        .testTarget(name: "DiscernLuaTests", dependencies: ["DiscernLua", "LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
