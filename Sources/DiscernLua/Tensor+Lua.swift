@@ -4,7 +4,11 @@ import Tensor
 
 /// Lua bindings of `discern.tensor` and the `discern.Tensor` userdata.
 enum TensorLua {
-    nonisolated(unsafe) static let cls = LuaClass<Tensor>("discern.Tensor") { t in "discern." + t.description }
+    nonisolated(unsafe) static let cls: LuaClass<Tensor> = {
+        let c = LuaClass<Tensor>("discern.Tensor") { t in "discern." + t.description }
+        c.opener = { st in TensorLua.open(st) }  // its methods are added when discern.tensor opens
+        return c
+    }()
 
     // MARK: conversions
 

@@ -16,6 +16,9 @@ public final class LuaClass<T: AnyObject> {
     var properties: [String: (LuaCall, T) throws -> Int32] = [:]
     /// Called before a userdata drops its reference (for resources that want eager cleanup).
     public var onRelease: ((T) -> Void)?
+    /// Opens the module that adds this class's methods and registers it, for a value that reaches
+    /// Lua before its module was opened (a tensor read from the store); nil: register as declared so far.
+    public var opener: ((LuaState) -> Void)?
 
     /// Creates a class description; `describe` renders `__tostring`.
     public init(_ name: String, describe: @escaping (T) -> String) {
@@ -134,8 +137,14 @@ public final class LuaClass<T: AnyObject> {
         }
         dlua_pop(L, 1)
         // A value can reach Lua before its module was opened (a tensor read from the store).
-        if lua_getfield(L, dlua_registryindex(), name) == LUA_TNIL { register(in: LuaState(borrowing: L)) }
-        dlua_pop(L, 1)
+        if lua_getfield(L, dlua_registryindex(), name) == LUA_TNIL {
+            dlua_pop(L, 1)
+            let top = lua_gettop(L)
+            if let opener { opener(LuaState(borrowing: L)) } else { register(in: LuaState(borrowing: L)) }
+            lua_settop(L, top)
+        } else {
+            dlua_pop(L, 1)
+        }
         let slot = lua_newuserdatauv(L, MemoryLayout<UnsafeMutableRawPointer?>.size, 0)!
         slot.storeBytes(of: Unmanaged.passRetained(object).toOpaque(), as: UnsafeMutableRawPointer?.self)
         luaL_setmetatable(L, name)
