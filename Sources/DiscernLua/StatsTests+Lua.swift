@@ -7,16 +7,6 @@ import Stats
 enum StatsTestsLua {
     // MARK: argument helpers
 
-    static func alternative(_ call: LuaCall, _ o: LuaOptions?) throws -> Alternative {
-        let name = try o?.string("alternative") ?? "two-sided"
-        guard let a = Alternative(rawValue: name) else {
-            throw LuaError(code: "arg", "\(call.name): alternative must be \"two-sided\", \"greater\" or \"less\", got \"\(name)\"")
-        }
-        return a
-    }
-
-    static func level(_ o: LuaOptions?) throws -> Double { try o?.number("level") ?? 0.95 }
-
     /// A rectangular table of numbers (a list of rows) at argument i.
     static func matrix(_ call: LuaCall, _ i: Int32) throws -> [[Double]] {
         let L = call.L
@@ -47,12 +37,6 @@ enum StatsTestsLua {
         }
     }
 
-    static func seed(_ call: LuaCall, _ o: LuaOptions?) throws -> UInt64 {
-        let s = try o?.integer("seed") ?? 0
-        guard s >= 0 else { throw LuaError(code: "arg", "\(call.name): option 'seed' must be a non-negative integer, got \(s)") }
-        return UInt64(s)
-    }
-
     /// Calls the Lua function in registry slot `ref` with the lists and returns its number.
     static func callStatistic(_ L: OpaquePointer, _ ref: Int32, _ lists: [[Double]], _ what: String) throws -> Double {
         let top = lua_gettop(L)
@@ -72,9 +56,7 @@ enum StatsTestsLua {
         return lua_tonumberx(L, -1, nil)
     }
 
-    // MARK: result helpers
-
-    /// Builds a result table field by field.
+    /// Builds a result table field by field (for results not declared as records).
     struct Table {
         let call: LuaCall
         init(_ call: LuaCall, _ size: Int32 = 8) {
@@ -98,392 +80,375 @@ enum StatsTestsLua {
             lua_setfield(call.L, -2, key)
         }
         func set(_ key: String, _ v: Interval) {
-            StatsTestsLua.push(call, v)
-            lua_setfield(call.L, -2, key)
-        }
-        func set(_ key: String, matrix: [[Double]]) {
-            lua_createtable(call.L, Int32(matrix.count), 0)
-            for (r, row) in matrix.enumerated() {
-                call.push(numbers: row)
-                lua_rawseti(call.L, -2, lua_Integer(r + 1))
-            }
+            try? StatsTestsLua.interval.push(v, call.L)
             lua_setfield(call.L, -2, key)
         }
     }
 
-    static func push(_ call: LuaCall, _ i: Interval) {
-        let t = Table(call, 3)
-        t.set("lower", i.lower)
-        t.set("upper", i.upper)
-        t.set("level", i.level)
+    // MARK: options and results, declared once
+
+    /// The options of the tests and intervals (each function declares the subset it reads).
+    struct Options {
+        var alternative: Alternative = .twoSided
+        var level = 0.95
+        var p = 0.5
+        var correction = true
+        var mannWhitney: MannWhitneyMethod = .auto
+        var useContinuity = true
+        var n = 9999
+        var seed: UInt64 = 0
+        var diffProportions: DiffProportionsMethod = .newcombe
+        var bootstrap: BootstrapMethod = .bca
+        var combine: CombinePValuesMethod = .fisher
+        var weights: [Double]?
+        var randomEffects: RandomEffectsMethod = .dl
     }
+    typealias F = LuaField<Options>
+    nonisolated(unsafe) static let alternative = F.choice("alternative", \.alternative, "the alternative hypothesis")
+    nonisolated(unsafe) static let level = F.number("level", \.level, "confidence level", in: 1e-12...(1 - 1e-12))
+    nonisolated(unsafe) static let resamples = F.integer("n", \.n, "resamples (or the most distinct splits enumerated exactly)", in: 1...Int.max)
+    nonisolated(unsafe) static let seedField = F.seed("seed", \.seed, "random seed")
+    nonisolated(unsafe) static let statisticField = F.custom("statistic", type: "\"mean\"|\"median\"|fun(x: number[], y?: number[]): number",
+                                         "the statistic", default: "mean") { _, _ in }
+    static func spec(_ name: String, _ fields: [F]) -> LuaOptionSpec<Options> {
+        LuaOptionSpec("discern.stats.\(name)", prototype: Options(), fields)
+    }
+    nonisolated(unsafe) static let altOnly = spec("AlternativeOptions", [alternative])
+    nonisolated(unsafe) static let levelOnly = spec("LevelOptions", [level])
+    nonisolated(unsafe) static let binomOptions = spec("BinomTestOptions", [F.number("p", \.p, "the null proportion", in: 0...1), alternative, level])
+    nonisolated(unsafe) static let chi2Options = spec("Chi2ContingencyOptions",
+                                                      [F.boolean("correction", \.correction, "Yates' correction when dof = 1")])
+    nonisolated(unsafe) static let mannWhitneyOptions = spec("MannWhitneyOptions", [
+        alternative, F.choice("method", \.mannWhitney, "exact or normal p (auto: scipy's rule)"),
+        F.boolean("use_continuity", \.useContinuity, "continuity correction of the normal p"),
+    ])
+    nonisolated(unsafe) static let permutationOptions = spec("PermutationTestOptions", [resamples, seedField, alternative, statisticField])
+    nonisolated(unsafe) static let diffOptions = spec("DiffProportionsOptions", [F.choice("method", \.diffProportions, "interval method"), level])
+    nonisolated(unsafe) static let bootstrapOptions = spec("BootstrapOptions", [
+        statisticField, F.choice("method", \.bootstrap, "interval method"), resamples, level, alternative, seedField,
+    ])
+    nonisolated(unsafe) static let combineOptions = spec("CombinePValuesOptions", [
+        F.choice("method", \.combine, "how the p-values combine"), F.numbers("weights", \.weights, "Stouffer weights", default: "all 1"),
+    ])
+    nonisolated(unsafe) static let randomEffectsOptions = spec("RandomEffectsOptions", [F.choice("method", \.randomEffects, "τ² estimator"), level])
+
+    /// The options of the power functions.
+    struct PowerOptions {
+        var p1 = 0.0, p2 = 0.0, d = 0.0
+        var alpha = 0.05
+        var power: Double?
+        var n: Double?
+        var ratio = 1.0
+        var alternative: Alternative = .twoSided
+    }
+    typealias P = LuaField<PowerOptions>
+    nonisolated(unsafe) static let powerCommon: [P] = [
+        P.number("alpha", \.alpha, "significance level", in: 1e-12...(1 - 1e-12)),
+        P.number("power", \.power, "target power (give it to get n)", in: 1e-12...(1 - 1e-12), default: "0.8 when n is absent"),
+        P.number("n", \.n, "size of the first group (give it to get the power)", in: 1...1e15),
+        P.number("ratio", \.ratio, "second group size / first", in: 1e-9...1e9),
+        P.choice("alternative", \.alternative, "the alternative hypothesis"),
+    ]
+    nonisolated(unsafe) static let powerProportionsOptions = LuaOptionSpec<PowerOptions>("discern.stats.PowerTwoProportionsOptions",
+        prototype: PowerOptions(), [P.number("p1", \.p1, "first proportion", in: 0...1, required: true),
+                                    P.number("p2", \.p2, "second proportion", in: 0...1, required: true)] + powerCommon)
+    nonisolated(unsafe) static let powerTOptions = LuaOptionSpec<PowerOptions>("discern.stats.PowerTTestOptions", prototype: PowerOptions(),
+        [P.number("d", \.d, "the effect size, Cohen's d", required: true)] + powerCommon)
+
+    nonisolated(unsafe) static let interval = LuaRecordSpec<Interval>("discern.stats.Interval", [
+        .number("lower", \.lower), .number("upper", \.upper), .number("level", \.level),
+    ])
+    nonisolated(unsafe) static let binomResult = LuaRecordSpec<BinomialTestResult>("discern.stats.BinomTestResult", [
+        .number("pvalue", \.pvalue), .number("statistic", \.statistic, "k/n"), .integer("k", \.k), .integer("n", \.n),
+        .number("p", \.p), .choice("alternative", \.alternative), .record("ci", \.ci, interval, "Clopper–Pearson"),
+    ])
+    nonisolated(unsafe) static let fisherResult = LuaRecordSpec<FisherExactResult>("discern.stats.FisherExactResult", [
+        .number("pvalue", \.pvalue), .number("odds_ratio", \.oddsRatio, "the sample ad/bc"), .number("statistic", \.statistic),
+    ])
+    nonisolated(unsafe) static let zResult = LuaRecordSpec<TwoProportionZResult>("discern.stats.TwoProportionZResult", [
+        .number("z", \.z), .number("pvalue", \.pvalue), .number("difference", \.difference, "k1/n1 - k2/n2"),
+        .number("statistic", \.statistic),
+    ])
+    nonisolated(unsafe) static let chi2Result = LuaRecordSpec<ChiSquareContingencyResult>("discern.stats.Chi2ContingencyResult", [
+        .number("statistic", \.statistic), .number("pvalue", \.pvalue), .integer("dof", \.dof),
+        .matrix("expected", \.expected, "expected counts"), .boolean("corrected", \.corrected, "whether Yates' correction applied"),
+    ])
+    nonisolated(unsafe) static let tResult = LuaRecordSpec<TTestResult>("discern.stats.TTestResult", [
+        .number("t", \.t), .number("df", \.df), .number("pvalue", \.pvalue), .number("mean_difference", \.meanDifference),
+        .number("statistic", \.statistic),
+    ])
+    nonisolated(unsafe) static let mannWhitneyResult = LuaRecordSpec<MannWhitneyResult>("discern.stats.MannWhitneyResult", [
+        .number("u", \.u, "the statistic of x"), .number("pvalue", \.pvalue), .choice("method", \.method), .number("statistic", \.statistic),
+    ])
+    nonisolated(unsafe) static let permutationResult = LuaRecordSpec<PermutationTestResult>("discern.stats.PermutationTestResult", [
+        .number("statistic", \.statistic), .number("pvalue", \.pvalue), .integer("permutations", \.permutations),
+        .boolean("exact", \.exact, "whether every split was enumerated"),
+    ])
+    nonisolated(unsafe) static let aucResult = LuaRecordSpec<AUCResult>("discern.stats.AUCResult", [
+        .number("auc", \.auc), .number("se", \.se, "DeLong standard error"), .record("ci", \.ci, interval), .number("pvalue", \.pvalue),
+    ])
+    nonisolated(unsafe) static let bootstrapResult = LuaRecordSpec<(BootstrapResult, BootstrapMethod)>("discern.stats.BootstrapResult", [
+        .number("lower", \.0.ci.lower), .number("upper", \.0.ci.upper), .number("level", \.0.ci.level),
+        .number("estimate", \.0.estimate), .number("se", \.0.standardError), .choice("method", \.1),
+    ])
+    nonisolated(unsafe) static let powerResult = LuaRecordSpec<(n: Double, power: Double, alpha: Double, effectSize: Double)>(
+        "discern.stats.PowerResult", [
+            .number("n", \.n, "size of the first group"), .number("power", \.power), .number("alpha", \.alpha),
+            .number("effect_size", \.effectSize, "Cohen's h or d"),
+        ])
+    nonisolated(unsafe) static let combinedResult = LuaRecordSpec<CombinedPValues>("discern.stats.CombinedPValues", [
+        .number("statistic", \.statistic), .number("pvalue", \.pvalue),
+    ])
+    nonisolated(unsafe) static let randomEffectsResult = LuaRecordSpec<RandomEffectsResult>("discern.stats.RandomEffectsResult", [
+        .number("estimate", \.estimate), .number("se", \.se), .record("ci", \.ci, interval), .number("tau2", \.tau2),
+        .number("q", \.q), .integer("df", \.df), .number("q_pvalue", \.qPvalue), .number("i2", \.i2),
+        .number("fixed_estimate", \.fixedEstimate), .number("fixed_se", \.fixedSE),
+    ])
 
     // MARK: definitions
 
     static func define(_ state: LuaState, _ mod: Int32) {
-        func fn(_ name: String, _ doc: String, _ body: @escaping LuaBody) {
-            state.setFunction(in: mod, name, qualifiedName: "discern.stats.\(name)", doc: doc, body)
-        }
-        defineTests(fn)
-        defineIntervals(fn)
-        definePowerAndMeta(fn)
+        let m = LuaModuleBuilder(state, "discern.stats", at: mod)
+        defineTests(m)
+        defineIntervals(m)
+        definePowerAndMeta(m)
     }
 
-    static func defineTests(_ fn: (String, String, @escaping LuaBody) -> Void) {
-        fn("binom_test", """
-            discern.stats.binom_test(k, n, {p = 0.5, alternative = "two-sided", level = 0.95})
-              -> {pvalue, statistic = k/n, k, n, p, alternative, ci = {lower, upper, level}}
+    static func defineTests(_ m: LuaModuleBuilder) {
+        m.function("binom_test", "(k: integer, n: integer, opts?: discern.stats.BinomTestOptions) -> discern.stats.BinomTestResult", """
             Exact binomial test (scipy.stats.binomtest): two-sided by the minimum-likelihood rule; ci is the exact
             Clopper–Pearson interval (one-sided for one-sided alternatives).
-            """) { call in
-            let o = try call.options(3, allowed: ["p", "alternative", "level"])
-            let r = try binomTest(k: try call.integer(1), n: try call.integer(2), p: try o?.number("p") ?? 0.5,
-                                  alternative: try alternative(call, o), level: try level(o))
-            let t = Table(call)
-            t.set("pvalue", r.pvalue)
-            t.set("statistic", r.statistic)
-            t.set("k", r.k)
-            t.set("n", r.n)
-            t.set("p", r.p)
-            t.set("alternative", r.alternative.rawValue)
-            t.set("ci", r.ci)
-            return 1
+            """, options: binomOptions) { call in
+            var o = Options()
+            try binomOptions.decode(call, at: 3, into: &o)
+            return try call.push(try binomTest(k: try call.integer(1), n: try call.integer(2), p: o.p, alternative: o.alternative,
+                                               level: o.level), binomResult)
         }
-        fn("fisher_exact", """
-            discern.stats.fisher_exact({{a, b}, {c, d}}, {alternative = "two-sided"}) -> {pvalue, odds_ratio, statistic}
-            Fisher's exact test on a 2×2 table of counts (scipy.stats.fisher_exact): odds_ratio is the sample ad/bc; the
-            two-sided p sums the tables at most as probable as the observed one (with a relative tolerance).
-            """) { call in
+        m.function("fisher_exact", "(table: integer[][], opts?: discern.stats.AlternativeOptions) -> discern.stats.FisherExactResult", """
+            Fisher's exact test on a 2×2 table of counts {{a, b}, {c, d}} (scipy.stats.fisher_exact): odds_ratio is the sample
+            ad/bc; the two-sided p sums the tables at most as probable as the observed one (with a relative tolerance).
+            """, options: altOnly) { call in
             let table = try counts(call, 1)
-            let o = try call.options(2, allowed: ["alternative"])
-            let r = try fisherExact(table, alternative: try alternative(call, o))
-            let t = Table(call, 3)
-            t.set("pvalue", r.pvalue)
-            t.set("odds_ratio", r.oddsRatio)
-            t.set("statistic", r.statistic)
-            return 1
+            var o = Options()
+            try altOnly.decode(call, at: 2, into: &o)
+            return try call.push(try fisherExact(table, alternative: o.alternative), fisherResult)
         }
-        fn("two_proportion_z", """
-            discern.stats.two_proportion_z(k1, n1, k2, n2, {alternative = "two-sided"}) -> {z, pvalue, difference, statistic}
+        m.function("two_proportion_z", "(k1: integer, n1: integer, k2: integer, n2: integer, opts?: discern.stats.AlternativeOptions) -> discern.stats.TwoProportionZResult", """
             Pooled two-proportion z-test (statsmodels proportions_ztest); difference = k1/n1 - k2/n2.
-            """) { call in
-            let o = try call.options(5, allowed: ["alternative"])
-            let r = try twoProportionZ(k1: try call.integer(1), n1: try call.integer(2), k2: try call.integer(3), n2: try call.integer(4),
-                                       alternative: try alternative(call, o))
-            let t = Table(call, 4)
-            t.set("z", r.z)
-            t.set("pvalue", r.pvalue)
-            t.set("difference", r.difference)
-            t.set("statistic", r.statistic)
-            return 1
+            """, options: altOnly) { call in
+            var o = Options()
+            try altOnly.decode(call, at: 5, into: &o)
+            return try call.push(try twoProportionZ(k1: try call.integer(1), n1: try call.integer(2), k2: try call.integer(3),
+                                                    n2: try call.integer(4), alternative: o.alternative), zResult)
         }
-        fn("chi2_contingency", """
-            discern.stats.chi2_contingency(table, {correction = true}) -> {statistic, pvalue, dof, expected, corrected}
+        m.function("chi2_contingency", "(table: number[][], opts?: discern.stats.Chi2ContingencyOptions) -> discern.stats.Chi2ContingencyResult", """
             Pearson's chi-square test of independence on an r×c table (scipy.stats.chi2_contingency): Yates' continuity
             correction applies only when dof = 1 and correction is true.
-            """) { call in
+            """, options: chi2Options) { call in
             let table = try matrix(call, 1)
-            let o = try call.options(2, allowed: ["correction"])
-            let r = try chi2Contingency(table, correction: try o?.bool("correction") ?? true)
-            let t = Table(call, 5)
-            t.set("statistic", r.statistic)
-            t.set("pvalue", r.pvalue)
-            t.set("dof", r.dof)
-            t.set("expected", matrix: r.expected)
-            t.set("corrected", r.corrected)
-            return 1
+            var o = Options()
+            try chi2Options.decode(call, at: 2, into: &o)
+            return try call.push(try chi2Contingency(table, correction: o.correction), chi2Result)
         }
         for (name, welch) in [("welch_t", true), ("student_t", false)] {
-            fn(name, """
-                discern.stats.\(name)(x, y, {alternative = "two-sided"}) -> {t, df, pvalue, mean_difference, statistic}
-                \(welch ? "Welch's unequal-variance t-test (scipy ttest_ind(equal_var=False)), Welch–Satterthwaite df."
-                        : "Student's pooled-variance t-test (scipy ttest_ind(equal_var=True)).")
-                """) { call in
+            m.function(name, "(x: number[], y: number[], opts?: discern.stats.AlternativeOptions) -> discern.stats.TTestResult",
+                       welch ? "Welch's unequal-variance t-test (scipy ttest_ind(equal_var=False)), Welch–Satterthwaite df."
+                             : "Student's pooled-variance t-test (scipy ttest_ind(equal_var=True)).", options: altOnly) { call in
                 let x = try call.numberList(1), y = try call.numberList(2)
-                let o = try call.options(3, allowed: ["alternative"])
-                let alt = try alternative(call, o)
-                let r = welch ? try welchT(x, y, alternative: alt) : try studentT(x, y, alternative: alt)
-                let t = Table(call, 5)
-                t.set("t", r.t)
-                t.set("df", r.df)
-                t.set("pvalue", r.pvalue)
-                t.set("mean_difference", r.meanDifference)
-                t.set("statistic", r.statistic)
-                return 1
+                var o = Options()
+                try altOnly.decode(call, at: 3, into: &o)
+                return try call.push(welch ? try welchT(x, y, alternative: o.alternative) : try studentT(x, y, alternative: o.alternative),
+                                     tResult)
             }
         }
-        fn("mann_whitney", """
-            discern.stats.mann_whitney(x, y, {alternative = "two-sided", method = "auto"|"exact"|"asymptotic", use_continuity = true})
-              -> {u, pvalue, method, statistic}
+        m.function("mann_whitney", "(x: number[], y: number[], opts?: discern.stats.MannWhitneyOptions) -> discern.stats.MannWhitneyResult", """
             Mann–Whitney U test (scipy.stats.mannwhitneyu): u is the statistic of x; the asymptotic p uses the tie-corrected
             variance and the continuity correction; "auto" is exact for small samples without ties (scipy's rule).
-            """) { call in
+            """, options: mannWhitneyOptions) { call in
             let x = try call.numberList(1), y = try call.numberList(2)
-            let o = try call.options(3, allowed: ["alternative", "method", "use_continuity"])
-            let m = try o?.string("method") ?? "auto"
-            guard let method = MannWhitneyMethod(rawValue: m) else {
-                throw LuaError(code: "arg", "\(call.name): method must be \"auto\", \"exact\" or \"asymptotic\", got \"\(m)\"")
-            }
-            let r = try mannWhitney(x, y, alternative: try alternative(call, o), method: method,
-                                    useContinuity: try o?.bool("use_continuity") ?? true)
-            let t = Table(call, 4)
-            t.set("u", r.u)
-            t.set("pvalue", r.pvalue)
-            t.set("method", r.method.rawValue)
-            t.set("statistic", r.statistic)
-            return 1
+            var o = Options()
+            try mannWhitneyOptions.decode(call, at: 3, into: &o)
+            return try call.push(try mannWhitney(x, y, alternative: o.alternative, method: o.mannWhitney, useContinuity: o.useContinuity),
+                                 mannWhitneyResult)
         }
-        fn("permutation_test", """
-            discern.stats.permutation_test(x, y, {n = 9999, seed = 0, alternative = "two-sided", statistic = fn(x, y) -> number})
-              -> {statistic, pvalue, permutations, exact}
+        m.function("permutation_test", "(x: number[], y: number[], opts?: discern.stats.PermutationTestOptions) -> discern.stats.PermutationTestResult", """
             Two-sample permutation test (scipy.stats.permutation_test, independent samples). The default statistic is
-            mean(x) - mean(y). Exact enumeration when the distinct splits number at most n; otherwise n random splits and
-            p = (#{as extreme} + 1)/(n + 1). Two-sided p = 2·min(one-sided), at most 1.
-            """) { call in
+            mean(x) - mean(y); a function(x, y) -> number replaces it. Exact enumeration when the distinct splits number at
+            most n; otherwise n random splits and p = (#{as extreme} + 1)/(n + 1). Two-sided p = 2·min(one-sided), at most 1.
+            """, options: permutationOptions) { call in
             let x = try call.numberList(1), y = try call.numberList(2)
-            let o = try call.options(3, allowed: ["n", "seed", "alternative", "statistic"])
-            let alt = try alternative(call, o), n = try o?.integer("n") ?? 9999, s = try seed(call, o)
+            var o = Options()
+            let raw = try permutationOptions.decode(call, at: 3, into: &o)
             let r: PermutationTestResult
-            if let o, try o.has("statistic") {
-                let L = call.L
-                let kind = try o.push("statistic")
-                guard kind == LUA_TFUNCTION else {
-                    dlua_pop(L, 1)
-                    throw LuaError(code: "arg", "\(call.name): option 'statistic' must be a function(x, y) -> number")
-                }
-                let ref = luaL_ref(L, dlua_registryindex())
-                defer { luaL_unref(L, dlua_registryindex(), ref) }
-                let what = "\(call.name): statistic"
-                r = try permutationTest(x, y, statistic: { a, b in try callStatistic(L, ref, [a, b], what) },
-                                        alternative: alt, resamples: n, seed: s)
+            if let fn = try statisticFunction(call, raw, names: [:]) {
+                defer { fn.release() }
+                r = try permutationTest(x, y, statistic: { a, b in try fn.call([a, b]) }, alternative: o.alternative,
+                                        resamples: o.n, seed: o.seed)
             } else {
-                r = try permutationTest(x, y, alternative: alt, resamples: n, seed: s)
+                r = try permutationTest(x, y, alternative: o.alternative, resamples: o.n, seed: o.seed)
             }
-            let t = Table(call, 4)
-            t.set("statistic", r.statistic)
-            t.set("pvalue", r.pvalue)
-            t.set("permutations", r.permutations)
-            t.set("exact", r.exact)
-            return 1
+            return try call.push(r, permutationResult)
         }
-        fn("auc", """
-            discern.stats.auc(positive_scores, negative_scores, {level = 0.95}) -> {auc, se, ci = {lower, upper, level}, pvalue}
+        m.function("auc", "(positive_scores: number[], negative_scores: number[], opts?: discern.stats.LevelOptions) -> discern.stats.AUCResult", """
             The ROC AUC = P(pos > neg) + P(tie)/2, its DeLong standard error and normal interval, and the two-sided
             asymptotic Mann–Whitney p-value for AUC = 0.5.
-            """) { call in
+            """, options: levelOnly) { call in
             let pos = try call.numberList(1), neg = try call.numberList(2)
-            let o = try call.options(3, allowed: ["level"])
-            let r = try auc(positive: pos, negative: neg, level: try level(o))
-            let t = Table(call, 4)
-            t.set("auc", r.auc)
-            t.set("se", r.se)
-            t.set("ci", r.ci)
-            t.set("pvalue", r.pvalue)
-            return 1
+            var o = Options()
+            try levelOnly.decode(call, at: 3, into: &o)
+            return try call.push(try auc(positive: pos, negative: neg, level: o.level), aucResult)
         }
     }
 
-    static func defineIntervals(_ fn: (String, String, @escaping LuaBody) -> Void) {
-        fn("wilson_ci", """
-            discern.stats.wilson_ci(k, n, {level = 0.95}) -> {lower, upper, level}: the Wilson score interval for k/n
-            (statsmodels proportion_confint(method="wilson")).
-            """) { call in
-            let o = try call.options(3, allowed: ["level"])
-            push(call, try wilsonCI(k: try call.integer(1), n: try call.integer(2), level: try level(o)))
-            return 1
+    static func defineIntervals(_ m: LuaModuleBuilder) {
+        m.function("wilson_ci", "(k: integer, n: integer, opts?: discern.stats.LevelOptions) -> discern.stats.Interval",
+                   "The Wilson score interval for k/n (statsmodels proportion_confint(method=\"wilson\")).", options: levelOnly) { call in
+            var o = Options()
+            try levelOnly.decode(call, at: 3, into: &o)
+            return try call.push(try wilsonCI(k: try call.integer(1), n: try call.integer(2), level: o.level), interval)
         }
-        fn("clopper_pearson_ci", """
-            discern.stats.clopper_pearson_ci(k, n, {level = 0.95}) -> {lower, upper, level}: the exact Clopper–Pearson
-            interval for k/n (statsmodels proportion_confint(method="beta")).
-            """) { call in
-            let o = try call.options(3, allowed: ["level"])
-            push(call, try clopperPearsonCI(k: try call.integer(1), n: try call.integer(2), level: try level(o)))
-            return 1
+        m.function("clopper_pearson_ci", "(k: integer, n: integer, opts?: discern.stats.LevelOptions) -> discern.stats.Interval",
+                   "The exact Clopper–Pearson interval for k/n (statsmodels proportion_confint(method=\"beta\")).", options: levelOnly) { call in
+            var o = Options()
+            try levelOnly.decode(call, at: 3, into: &o)
+            return try call.push(try clopperPearsonCI(k: try call.integer(1), n: try call.integer(2), level: o.level), interval)
         }
-        fn("diff_proportions_ci", """
-            discern.stats.diff_proportions_ci(k1, n1, k2, n2, {method = "newcombe"|"wald"|"agresti-caffo", level = 0.95})
-              -> {lower, upper, level}: an interval for k1/n1 - k2/n2 (statsmodels confint_proportions_2indep).
-            """) { call in
-            let o = try call.options(5, allowed: ["method", "level"])
-            let m = try o?.string("method") ?? "newcombe"
-            guard let method = DiffProportionsMethod(rawValue: m) else {
-                throw LuaError(code: "arg", "\(call.name): method must be \"newcombe\", \"wald\" or \"agresti-caffo\", got \"\(m)\"")
-            }
-            push(call, try diffProportionsCI(k1: try call.integer(1), n1: try call.integer(2), k2: try call.integer(3),
-                                             n2: try call.integer(4), level: try level(o), method: method))
-            return 1
+        m.function("diff_proportions_ci", "(k1: integer, n1: integer, k2: integer, n2: integer, opts?: discern.stats.DiffProportionsOptions) -> discern.stats.Interval",
+                   "An interval for k1/n1 - k2/n2 (statsmodels confint_proportions_2indep).", options: diffOptions) { call in
+            var o = Options()
+            try diffOptions.decode(call, at: 5, into: &o)
+            return try call.push(try diffProportionsCI(k1: try call.integer(1), n1: try call.integer(2), k2: try call.integer(3),
+                                                       n2: try call.integer(4), level: o.level, method: o.diffProportions), interval)
         }
-        fn("bootstrap_ci", """
-            discern.stats.bootstrap_ci(x, {statistic = "mean"|"median"|fn(list) -> number, method = "bca"|"percentile",
-              n = 9999, level = 0.95, alternative = "two-sided", seed = 0}) -> {lower, upper, level, estimate, se, method}
-            A bootstrap interval (scipy.stats.bootstrap semantics; BCa with jackknife acceleration by default).
-            """) { call in
+        m.function("bootstrap_ci", "(x: number[], opts?: discern.stats.BootstrapOptions) -> discern.stats.BootstrapResult", """
+            A bootstrap interval (scipy.stats.bootstrap semantics; BCa with jackknife acceleration by default). statistic is
+            "mean", "median" or a function(list) -> number.
+            """, options: bootstrapOptions) { call in
             let x = try call.numberList(1)
-            let o = try call.options(2, allowed: ["statistic", "method", "n", "level", "alternative", "seed"])
-            let m = try o?.string("method") ?? "bca"
-            guard let method = BootstrapMethod(rawValue: m) else {
-                throw LuaError(code: "arg", "\(call.name): method must be \"bca\" or \"percentile\", got \"\(m)\"")
-            }
-            let L = call.L
-            var ref: Int32?
-            defer { if let ref { luaL_unref(L, dlua_registryindex(), ref) } }
+            var o = Options()
+            let raw = try bootstrapOptions.decode(call, at: 2, into: &o)
             var statistic: ([Double]) throws -> Double = mean
-            if let o, try o.has("statistic") {
-                switch try o.push("statistic") {
-                case LUA_TSTRING:
-                    let name = LuaRead.string(L, -1) ?? ""
-                    dlua_pop(L, 1)
-                    switch name {
-                    case "mean": statistic = mean
-                    case "median": statistic = median
-                    default:
-                        throw LuaError(code: "arg", "\(call.name): statistic must be \"mean\", \"median\" or a function(list) -> number, got \"\(name)\"")
-                    }
-                case LUA_TFUNCTION:
-                    let r = luaL_ref(L, dlua_registryindex())
-                    ref = r
-                    let what = "\(call.name): statistic"
-                    statistic = { v in try callStatistic(L, r, [v], what) }
-                default:
-                    dlua_pop(L, 1)
-                    throw LuaError(code: "arg", "\(call.name): statistic must be \"mean\", \"median\" or a function(list) -> number")
-                }
-            }
-            let r = try bootstrapCI(x, statistic: statistic, method: method, resamples: try o?.integer("n") ?? 9999,
-                                    level: try level(o), alternative: try alternative(call, o), seed: try seed(call, o))
-            let t = Table(call, 6)
-            t.set("lower", r.ci.lower)
-            t.set("upper", r.ci.upper)
-            t.set("level", r.ci.level)
-            t.set("estimate", r.estimate)
-            t.set("se", r.standardError)
-            t.set("method", method.rawValue)
-            return 1
+            let fn = try statisticFunction(call, raw, names: ["mean": mean, "median": median]) { statistic = $0 }
+            defer { fn?.release() }
+            if let fn { statistic = { v in try fn.call([v]) } }
+            let r = try bootstrapCI(x, statistic: statistic, method: o.bootstrap, resamples: o.n, level: o.level,
+                                    alternative: o.alternative, seed: o.seed)
+            return try call.push((r, o.bootstrap), bootstrapResult)
         }
-        fn("cohens_h", "discern.stats.cohens_h(p1, p2) -> 2·asin(sqrt(p1)) - 2·asin(sqrt(p2)).") { call in
+        m.function("cohens_h", "(p1: number, p2: number) -> number", "2·asin(sqrt(p1)) - 2·asin(sqrt(p2)).") { call in
             call.push(try cohensH(p1: try call.number(1), p2: try call.number(2)))
             return 1
         }
-        fn("cohens_d", "discern.stats.cohens_d(x, y) -> (mean(x) - mean(y)) / pooled SD (ddof 1).") { call in
+        m.function("cohens_d", "(x: number[], y: number[]) -> number", "(mean(x) - mean(y)) / pooled SD (ddof 1).") { call in
             call.push(try cohensD(try call.numberList(1), try call.numberList(2)))
             return 1
         }
-        fn("hedges_g", "discern.stats.hedges_g(x, y) -> Cohen's d × (1 - 3/(4(n1 + n2) - 9)).") { call in
+        m.function("hedges_g", "(x: number[], y: number[]) -> number", "Cohen's d × (1 - 3/(4(n1 + n2) - 9)).") { call in
             call.push(try hedgesG(try call.numberList(1), try call.numberList(2)))
             return 1
         }
-        fn("rank_biserial", "discern.stats.rank_biserial(x, y) -> 2·U1/(n1·n2) - 1 (U1 the Mann–Whitney statistic of x).") { call in
+        m.function("rank_biserial", "(x: number[], y: number[]) -> number", "2·U1/(n1·n2) - 1 (U1 the Mann–Whitney statistic of x).") { call in
             call.push(try rankBiserial(try call.numberList(1), try call.numberList(2)))
             return 1
         }
-        fn("cramers_v", "discern.stats.cramers_v(table) -> sqrt(chi2 / (n·(min(r, c) - 1))) without continuity correction.") { call in
+        m.function("cramers_v", "(table: number[][]) -> number", "sqrt(chi2 / (n·(min(r, c) - 1))) without continuity correction.") { call in
             call.push(try cramersV(try matrix(call, 1)))
             return 1
         }
     }
 
-    static func definePowerAndMeta(_ fn: (String, String, @escaping LuaBody) -> Void) {
-        fn("power_two_proportions", """
-            discern.stats.power_two_proportions{p1 = , p2 = , alpha = 0.05, power = 0.8 | n = , ratio = 1, alternative = "two-sided"}
-              -> {n, power, alpha, effect_size}: give power to get n per group (of the first group; the second has ratio·n),
-              or n to get the power. Normal approximation on Cohen's h (statsmodels NormalIndPower).
-            """) { call in
-            let o = try call.options(1, allowed: ["p1", "p2", "alpha", "power", "n", "ratio", "alternative"])
-            guard let p1 = try o?.number("p1"), let p2 = try o?.number("p2") else {
-                throw LuaError(code: "arg", "\(call.name): options 'p1' and 'p2' are required")
-            }
-            let alpha = try o?.number("alpha") ?? 0.05, ratio = try o?.number("ratio") ?? 1, alt = try alternative(call, o)
+    static func definePowerAndMeta(_ m: LuaModuleBuilder) {
+        m.function("power_two_proportions", "(opts: discern.stats.PowerTwoProportionsOptions) -> discern.stats.PowerResult", """
+            Give power to get n per group (of the first group; the second has ratio·n), or n to get the power. Normal
+            approximation on Cohen's h (statsmodels NormalIndPower).
+            """, options: powerProportionsOptions) { call in
+            var o = PowerOptions()
+            try powerProportionsOptions.decode(call, at: 1, into: &o)
             let (n, power) = try solve(call, o) { n in
-                try powerTwoProportions(p1: p1, p2: p2, n: n, alpha: alpha, ratio: ratio, alternative: alt)
+                try powerTwoProportions(p1: o.p1, p2: o.p2, n: n, alpha: o.alpha, ratio: o.ratio, alternative: o.alternative)
             } sampleSize: { power in
-                try sampleSizeTwoProportions(p1: p1, p2: p2, power: power, alpha: alpha, ratio: ratio, alternative: alt)
+                try sampleSizeTwoProportions(p1: o.p1, p2: o.p2, power: power, alpha: o.alpha, ratio: o.ratio, alternative: o.alternative)
             }
-            let t = Table(call, 4)
-            t.set("n", n)
-            t.set("power", power)
-            t.set("alpha", alpha)
-            t.set("effect_size", try cohensH(p1: p1, p2: p2))
-            return 1
+            return try call.push((n, power, o.alpha, try cohensH(p1: o.p1, p2: o.p2)), powerResult)
         }
-        fn("power_t_test", """
-            discern.stats.power_t_test{d = , alpha = 0.05, power = 0.8 | n = , ratio = 1, alternative = "two-sided"}
-              -> {n, power, alpha, effect_size}: two-sample t-test power with the noncentral t (statsmodels TTestIndPower);
-              give power to get n per group (first group), or n to get the power.
-            """) { call in
-            let o = try call.options(1, allowed: ["d", "alpha", "power", "n", "ratio", "alternative"])
-            guard let d = try o?.number("d") else { throw LuaError(code: "arg", "\(call.name): option 'd' (the effect size) is required") }
-            let alpha = try o?.number("alpha") ?? 0.05, ratio = try o?.number("ratio") ?? 1, alt = try alternative(call, o)
+        m.function("power_t_test", "(opts: discern.stats.PowerTTestOptions) -> discern.stats.PowerResult", """
+            Two-sample t-test power with the noncentral t (statsmodels TTestIndPower); give power to get n per group (first
+            group), or n to get the power.
+            """, options: powerTOptions) { call in
+            var o = PowerOptions()
+            try powerTOptions.decode(call, at: 1, into: &o)
             let (n, power) = try solve(call, o) { n in
-                try powerTTest(effectSize: d, n: n, alpha: alpha, ratio: ratio, alternative: alt)
+                try powerTTest(effectSize: o.d, n: n, alpha: o.alpha, ratio: o.ratio, alternative: o.alternative)
             } sampleSize: { power in
-                try sampleSizeTTest(effectSize: d, power: power, alpha: alpha, ratio: ratio, alternative: alt)
+                try sampleSizeTTest(effectSize: o.d, power: power, alpha: o.alpha, ratio: o.ratio, alternative: o.alternative)
             }
-            let t = Table(call, 4)
-            t.set("n", n)
-            t.set("power", power)
-            t.set("alpha", alpha)
-            t.set("effect_size", d)
-            return 1
+            return try call.push((n, power, o.alpha, o.d), powerResult)
         }
-        fn("combine_pvalues", """
-            discern.stats.combine_pvalues(pvalues, {method = "fisher"|"stouffer", weights = {…}}) -> {statistic, pvalue}
+        m.function("combine_pvalues", "(pvalues: number[], opts?: discern.stats.CombinePValuesOptions) -> discern.stats.CombinedPValues", """
             Fisher's -2Σ ln p (chi-square, 2k df) or Stouffer's Σ w·Φ⁻¹(1 - p)/sqrt(Σ w²) (scipy.stats.combine_pvalues).
-            """) { call in
+            """, options: combineOptions) { call in
             let p = try call.numberList(1)
-            let o = try call.options(2, allowed: ["method", "weights"])
-            let m = try o?.string("method") ?? "fisher"
-            guard let method = CombinePValuesMethod(rawValue: m) else {
-                throw LuaError(code: "arg", "\(call.name): method must be \"fisher\" or \"stouffer\", got \"\(m)\"")
-            }
-            var weights: [Double]?
-            if let o, try o.has("weights") {
-                _ = try o.push("weights")
-                defer { dlua_pop(call.L, 1) }
-                weights = try call.numberList(lua_gettop(call.L))
-            }
-            let r = try combinePValues(p, method: method, weights: weights)
-            let t = Table(call, 2)
-            t.set("statistic", r.statistic)
-            t.set("pvalue", r.pvalue)
-            return 1
+            var o = Options()
+            try combineOptions.decode(call, at: 2, into: &o)
+            return try call.push(try combinePValues(p, method: o.combine, weights: o.weights), combinedResult)
         }
-        fn("random_effects", """
-            discern.stats.random_effects(effects, variances, {method = "dl"|"pm", level = 0.95})
-              -> {estimate, se, ci, tau2, q, df, q_pvalue, i2, fixed_estimate, fixed_se}
+        m.function("random_effects", "(effects: number[], variances: number[], opts?: discern.stats.RandomEffectsOptions) -> discern.stats.RandomEffectsResult", """
             Random-effects meta-analysis, DerSimonian–Laird or Paule–Mandel τ² (statsmodels combine_effects).
-            """) { call in
+            """, options: randomEffectsOptions) { call in
             let effects = try call.numberList(1), variances = try call.numberList(2)
-            let o = try call.options(3, allowed: ["method", "level"])
-            let m = try o?.string("method") ?? "dl"
-            guard let method = RandomEffectsMethod(rawValue: m) else {
-                throw LuaError(code: "arg", "\(call.name): method must be \"dl\" or \"pm\", got \"\(m)\"")
-            }
-            let r = try randomEffects(effects: effects, variances: variances, method: method, level: try level(o))
-            let t = Table(call, 10)
-            t.set("estimate", r.estimate)
-            t.set("se", r.se)
-            t.set("ci", r.ci)
-            t.set("tau2", r.tau2)
-            t.set("q", r.q)
-            t.set("df", r.df)
-            t.set("q_pvalue", r.qPvalue)
-            t.set("i2", r.i2)
-            t.set("fixed_estimate", r.fixedEstimate)
-            t.set("fixed_se", r.fixedSE)
-            return 1
+            var o = Options()
+            try randomEffectsOptions.decode(call, at: 3, into: &o)
+            return try call.push(try randomEffects(effects: effects, variances: variances, method: o.randomEffects, level: o.level),
+                                 randomEffectsResult)
         }
     }
 
     /// Power given n, or n given power (exactly one of them; power defaults to 0.8 when neither is given).
-    static func solve(_ call: LuaCall, _ o: LuaOptions?, power: (Double) throws -> Double,
+    static func solve(_ call: LuaCall, _ o: PowerOptions, power: (Double) throws -> Double,
                       sampleSize: (Double) throws -> Double) throws -> (n: Double, power: Double) {
-        let n = try o?.number("n"), p = try o?.number("power")
-        if n != nil, p != nil {
+        if o.n != nil, o.power != nil {
             throw LuaError(code: "arg", "\(call.name): give either 'n' (to get the power) or 'power' (to get n), not both")
         }
-        if let n { return (n, try power(n)) }
-        let target = p ?? 0.8
+        if let n = o.n { return (n, try power(n)) }
+        let target = o.power ?? 0.8
         return (try sampleSize(target), target)
+    }
+
+    /// A Lua statistic function held in the registry while a Swift loop calls it.
+    final class StatisticFunction {
+        let L: OpaquePointer
+        let ref: Int32
+        let what: String
+        init(_ L: OpaquePointer, _ ref: Int32, _ what: String) {
+            self.L = L
+            self.ref = ref
+            self.what = what
+        }
+        func call(_ lists: [[Double]]) throws -> Double { try callStatistic(L, ref, lists, what) }
+        func release() { luaL_unref(L, dlua_registryindex(), ref) }
+    }
+
+    /// The `statistic` option: a function (returned), or one of `names` (passed to `named`); absent: nil.
+    static func statisticFunction(_ call: LuaCall, _ o: LuaOptions?, names: [String: ([Double]) -> Double],
+                                  named: (@escaping ([Double]) -> Double) -> Void = { _ in }) throws -> StatisticFunction? {
+        guard let o, try o.has("statistic") else { return nil }
+        let L = call.L
+        let choices = names.keys.sorted().map { "\"\($0)\"" } + ["a function"]
+        let expected = "\(call.name): option 'statistic' must be " + choices.dropLast().joined(separator: ", ")
+            + (choices.count > 1 ? " or " : "") + choices.last!
+        switch try o.push("statistic") {
+        case LUA_TFUNCTION:
+            return StatisticFunction(L, luaL_ref(L, dlua_registryindex()), "\(call.name): statistic")
+        case LUA_TSTRING where !names.isEmpty:
+            let name = LuaRead.string(L, -1) ?? ""
+            dlua_pop(L, 1)
+            guard let f = names[name] else { throw LuaError(code: "arg", "\(expected), got \"\(name)\"") }
+            named(f)
+            return nil
+        default:
+            dlua_pop(L, 1)
+            throw LuaError(code: "arg", expected)
+        }
     }
 
     static func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }

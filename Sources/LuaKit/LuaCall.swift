@@ -244,37 +244,13 @@ public struct LuaCall {
         }
     }
     /// Pushes a list of integers as a 1-based Lua sequence.
-    public func push(list: [Int]) {
-        lua_createtable(L, Int32(list.count), 0)
-        for (k, v) in list.enumerated() {
-            lua_pushinteger(L, lua_Integer(v))
-            lua_rawseti(L, -2, lua_Integer(k + 1))
-        }
-    }
+    public func push(list: [Int]) { LuaPush.integers(L, list) }
     /// Pushes a list of numbers as a 1-based Lua sequence.
-    public func push(numbers: [Double]) {
-        lua_createtable(L, Int32(numbers.count), 0)
-        for (k, v) in numbers.enumerated() {
-            lua_pushnumber(L, v)
-            lua_rawseti(L, -2, lua_Integer(k + 1))
-        }
-    }
+    public func push(numbers: [Double]) { LuaPush.numbers(L, numbers) }
     /// Pushes a list of booleans as a 1-based Lua sequence.
-    public func push(booleans: [Bool]) {
-        lua_createtable(L, Int32(booleans.count), 0)
-        for (k, v) in booleans.enumerated() {
-            lua_pushboolean(L, v ? 1 : 0)
-            lua_rawseti(L, -2, lua_Integer(k + 1))
-        }
-    }
+    public func push(booleans: [Bool]) { LuaPush.booleans(L, booleans) }
     /// Pushes a list of strings as a 1-based Lua sequence.
-    public func push(strings: [String]) {
-        lua_createtable(L, Int32(strings.count), 0)
-        for (k, v) in strings.enumerated() {
-            LuaRead.push(L, v)
-            lua_rawseti(L, -2, lua_Integer(k + 1))
-        }
-    }
+    public func push(strings: [String]) { LuaPush.strings(L, strings) }
 
     /// The same call with argument numbers counted from after `self`.
     public func asMethod() -> LuaCall {

@@ -258,7 +258,7 @@ describe("discern.stats tests, intervals, effect sizes, power and meta-analysis"
     local bm = stats.bootstrap_ci(x, {statistic = function(v) local s = 0; for _, a in ipairs(v) do s = s + a end; return s / #v end,
       n = 2000, seed = 1})
     rel(bm.lower, boot.lower, 1e-12, "a Lua mean gives the built-in mean's interval")
-    assert.errors(function() stats.bootstrap_ci(x, {statistic = "mode"}) end, {contains = "statistic must be"})
+    assert.errors(function() stats.bootstrap_ci(x, {statistic = "mode"}) end, {contains = "option 'statistic' must be \"mean\", \"median\" or a function, got \"mode\""})
   end)
 
   it("computes intervals, effect sizes, power and meta-analyses", function()
@@ -296,10 +296,10 @@ describe("discern.stats tests, intervals, effect sizes, power and meta-analysis"
     assert.errors(function() stats.binom_test(5, 3) end, {contains = "binomTest"})
     assert.errors(function() stats.fisher_exact({{1, 2}, {3}}) end, {contains = "fisherExact"})
     assert.errors(function() stats.fisher_exact({{1, 2.5}, {3, 4}}) end, {contains = "table[1][2] must be a non-negative integer count"})
-    assert.errors(function() stats.welch_t(x, y, {alternative = "bigger"}) end, {contains = "alternative must be"})
-    assert.errors(function() stats.mann_whitney(x, y, {method = "fast"}) end, {contains = "method must be"})
+    assert.errors(function() stats.welch_t(x, y, {alternative = "bigger"}) end, {contains = "option 'alternative' must be one of \"two-sided\", \"greater\", \"less\", got \"bigger\""})
+    assert.errors(function() stats.mann_whitney(x, y, {method = "fast"}) end, {contains = "option 'method' must be one of \"auto\", \"exact\", \"asymptotic\""})
     assert.errors(function() stats.wilson_ci(3, 10, {level = 1.5}) end, {contains = "level"})
-    assert.errors(function() stats.power_two_proportions{p1 = 0.5} end, {contains = "'p1' and 'p2' are required"})
+    assert.errors(function() stats.power_two_proportions{p1 = 0.5} end, {contains = "option 'p2' (second proportion) is required"})
     assert.errors(function() stats.random_effects({1}, {1}) end, {contains = "effects"})
     assert.errors(function() stats.chi2_contingency({{0, 0}, {1, 2}}) end, {code = "data"})
   end)

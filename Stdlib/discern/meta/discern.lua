@@ -311,13 +311,12 @@ function discern.stats.addis(opts) end
 ---@return any
 function discern.stats.alpha_investing(opts) end
 
---- discern.stats.auc(positive_scores, negative_scores, {level = 0.95}) -> {auc, se, ci = {lower, upper, level}, pvalue}
 --- The ROC AUC = P(pos > neg) + P(tie)/2, its DeLong standard error and normal interval, and the two-sided
 --- asymptotic Mann–Whitney p-value for AUC = 0.5.
----@param positive_scores any
----@param negative_scores any
----@param opts? table
----@return any
+---@param positive_scores number[]
+---@param negative_scores number[]
+---@param opts? discern.stats.LevelOptions
+---@return discern.stats.AUCResult
 function discern.stats.auc(positive_scores, negative_scores, opts) end
 
 --- discern.stats.beta{a = , b = } -> discern.Distribution Beta(a, b).
@@ -325,14 +324,12 @@ function discern.stats.auc(positive_scores, negative_scores, opts) end
 ---@return any
 function discern.stats.beta(opts) end
 
---- discern.stats.binom_test(k, n, {p = 0.5, alternative = "two-sided", level = 0.95})
---- -> {pvalue, statistic = k/n, k, n, p, alternative, ci = {lower, upper, level}}
 --- Exact binomial test (scipy.stats.binomtest): two-sided by the minimum-likelihood rule; ci is the exact
 --- Clopper–Pearson interval (one-sided for one-sided alternatives).
----@param k any
----@param n any
----@param opts? table
----@return any
+---@param k integer
+---@param n integer
+---@param opts? discern.stats.BinomTestOptions
+---@return discern.stats.BinomTestResult
 function discern.stats.binom_test(k, n, opts) end
 
 --- discern.stats.binomial{n = , p = } -> discern.Distribution Binomial(n, p) (use pmf, not pdf).
@@ -340,64 +337,62 @@ function discern.stats.binom_test(k, n, opts) end
 ---@return any
 function discern.stats.binomial(opts) end
 
---- discern.stats.bootstrap_ci(x, {statistic = "mean"|"median"|fn(list) -> number, method = "bca"|"percentile",
---- n = 9999, level = 0.95, alternative = "two-sided", seed = 0}) -> {lower, upper, level, estimate, se, method}
---- A bootstrap interval (scipy.stats.bootstrap semantics; BCa with jackknife acceleration by default).
-function discern.stats.bootstrap_ci() end
+--- A bootstrap interval (scipy.stats.bootstrap semantics; BCa with jackknife acceleration by default). statistic is
+--- "mean", "median" or a function(list) -> number.
+---@param x number[]
+---@param opts? discern.stats.BootstrapOptions
+---@return discern.stats.BootstrapResult
+function discern.stats.bootstrap_ci(x, opts) end
 
 --- discern.stats.chi2{df = } -> discern.Distribution: chi-square with df degrees of freedom.
 ---@param opts table
 ---@return any
 function discern.stats.chi2(opts) end
 
---- discern.stats.chi2_contingency(table, {correction = true}) -> {statistic, pvalue, dof, expected, corrected}
 --- Pearson's chi-square test of independence on an r×c table (scipy.stats.chi2_contingency): Yates' continuity
 --- correction applies only when dof = 1 and correction is true.
----@param table any
----@param opts? table
----@return any
+---@param table number[][]
+---@param opts? discern.stats.Chi2ContingencyOptions
+---@return discern.stats.Chi2ContingencyResult
 function discern.stats.chi2_contingency(table, opts) end
 
---- discern.stats.clopper_pearson_ci(k, n, {level = 0.95}) -> {lower, upper, level}: the exact Clopper–Pearson
---- interval for k/n (statsmodels proportion_confint(method="beta")).
----@param k any
----@param n any
----@param opts? table
----@return any
+--- The exact Clopper–Pearson interval for k/n (statsmodels proportion_confint(method="beta")).
+---@param k integer
+---@param n integer
+---@param opts? discern.stats.LevelOptions
+---@return discern.stats.Interval
 function discern.stats.clopper_pearson_ci(k, n, opts) end
 
---- discern.stats.cohens_d(x, y) -> (mean(x) - mean(y)) / pooled SD (ddof 1).
----@param x any
----@param y any
----@return any
+--- (mean(x) - mean(y)) / pooled SD (ddof 1).
+---@param x number[]
+---@param y number[]
+---@return number
 function discern.stats.cohens_d(x, y) end
 
---- discern.stats.cohens_h(p1, p2) -> 2·asin(sqrt(p1)) - 2·asin(sqrt(p2)).
----@param p1 any
----@param p2 any
----@return any
+--- 2·asin(sqrt(p1)) - 2·asin(sqrt(p2)).
+---@param p1 number
+---@param p2 number
+---@return number
 function discern.stats.cohens_h(p1, p2) end
 
---- discern.stats.combine_pvalues(pvalues, {method = "fisher"|"stouffer", weights = {…}}) -> {statistic, pvalue}
 --- Fisher's -2Σ ln p (chi-square, 2k df) or Stouffer's Σ w·Φ⁻¹(1 - p)/sqrt(Σ w²) (scipy.stats.combine_pvalues).
----@param pvalues any
----@param opts? table
----@return any
+---@param pvalues number[]
+---@param opts? discern.stats.CombinePValuesOptions
+---@return discern.stats.CombinedPValues
 function discern.stats.combine_pvalues(pvalues, opts) end
 
---- discern.stats.cramers_v(table) -> sqrt(chi2 / (n·(min(r, c) - 1))) without continuity correction.
----@param table any
----@return any
+--- sqrt(chi2 / (n·(min(r, c) - 1))) without continuity correction.
+---@param table number[][]
+---@return number
 function discern.stats.cramers_v(table) end
 
---- discern.stats.diff_proportions_ci(k1, n1, k2, n2, {method = "newcombe"|"wald"|"agresti-caffo", level = 0.95})
---- -> {lower, upper, level}: an interval for k1/n1 - k2/n2 (statsmodels confint_proportions_2indep).
----@param k1 any
----@param n1 any
----@param k2 any
----@param n2 any
----@param opts? table
----@return any
+--- An interval for k1/n1 - k2/n2 (statsmodels confint_proportions_2indep).
+---@param k1 integer
+---@param n1 integer
+---@param k2 integer
+---@param n2 integer
+---@param opts? discern.stats.DiffProportionsOptions
+---@return discern.stats.Interval
 function discern.stats.diff_proportions_ci(k1, n1, k2, n2, opts) end
 
 --- discern.stats.e_lond{alpha = 0.05, gamma = LORD sequence} -> discern.OnlineFDR for e-values (Xu & Ramdas 2024):
@@ -420,13 +415,12 @@ function discern.stats.f(opts) end
 ---@return any
 function discern.stats.fdr(pvalues, opts) end
 
---- discern.stats.fisher_exact({{a, b}, {c, d}}, {alternative = "two-sided"}) -> {pvalue, odds_ratio, statistic}
---- Fisher's exact test on a 2×2 table of counts (scipy.stats.fisher_exact): odds_ratio is the sample ad/bc; the
---- two-sided p sums the tables at most as probable as the observed one (with a relative tolerance).
----@param opts? table
----@param opts? table
----@return any
-function discern.stats.fisher_exact(opts, opts) end
+--- Fisher's exact test on a 2×2 table of counts {{a, b}, {c, d}} (scipy.stats.fisher_exact): odds_ratio is the sample
+--- ad/bc; the two-sided p sums the tables at most as probable as the observed one (with a relative tolerance).
+---@param table integer[][]
+---@param opts? discern.stats.AlternativeOptions
+---@return discern.stats.FisherExactResult
+function discern.stats.fisher_exact(table, opts) end
 
 --- discern.stats.fwer(pvalues, {alpha = 0.05, method = "holm"|"bonferroni"}) -> {rejected, adjusted, n_rejected}
 --- Family-wise error control (statsmodels multipletests): Holm's step-down or Bonferroni; input order kept.
@@ -440,10 +434,10 @@ function discern.stats.fwer(pvalues, opts) end
 ---@return any
 function discern.stats.gamma(opts) end
 
---- discern.stats.hedges_g(x, y) -> Cohen's d × (1 - 3/(4(n1 + n2) - 9)).
----@param x any
----@param y any
----@return any
+--- Cohen's d × (1 - 3/(4(n1 + n2) - 9)).
+---@param x number[]
+---@param y number[]
+---@return number
 function discern.stats.hedges_g(x, y) end
 
 --- discern.stats.hypergeometric{population = , successes = , draws = } -> discern.Distribution: the number of
@@ -465,14 +459,12 @@ function discern.stats.lond(opts) end
 ---@return any
 function discern.stats.lord_plus_plus(opts) end
 
---- discern.stats.mann_whitney(x, y, {alternative = "two-sided", method = "auto"|"exact"|"asymptotic", use_continuity = true})
---- -> {u, pvalue, method, statistic}
 --- Mann–Whitney U test (scipy.stats.mannwhitneyu): u is the statistic of x; the asymptotic p uses the tie-corrected
 --- variance and the continuity correction; "auto" is exact for small samples without ties (scipy's rule).
----@param x any
----@param y any
----@param opts? table
----@return any
+---@param x number[]
+---@param y number[]
+---@param opts? discern.stats.MannWhitneyOptions
+---@return discern.stats.MannWhitneyResult
 function discern.stats.mann_whitney(x, y, opts) end
 
 --- discern.stats.normal{mean = 0, sd = 1} -> discern.Distribution N(mean, sd²).
@@ -480,40 +472,38 @@ function discern.stats.mann_whitney(x, y, opts) end
 ---@return any
 function discern.stats.normal(opts) end
 
---- discern.stats.permutation_test(x, y, {n = 9999, seed = 0, alternative = "two-sided", statistic = fn(x, y) -> number})
---- -> {statistic, pvalue, permutations, exact}
 --- Two-sample permutation test (scipy.stats.permutation_test, independent samples). The default statistic is
---- mean(x) - mean(y). Exact enumeration when the distinct splits number at most n; otherwise n random splits and
---- p = (#{as extreme} + 1)/(n + 1). Two-sided p = 2·min(one-sided), at most 1.
-function discern.stats.permutation_test() end
+--- mean(x) - mean(y); a function(x, y) -> number replaces it. Exact enumeration when the distinct splits number at
+--- most n; otherwise n random splits and p = (#{as extreme} + 1)/(n + 1). Two-sided p = 2·min(one-sided), at most 1.
+---@param x number[]
+---@param y number[]
+---@param opts? discern.stats.PermutationTestOptions
+---@return discern.stats.PermutationTestResult
+function discern.stats.permutation_test(x, y, opts) end
 
---- discern.stats.power_t_test{d = , alpha = 0.05, power = 0.8 | n = , ratio = 1, alternative = "two-sided"}
---- -> {n, power, alpha, effect_size}: two-sample t-test power with the noncentral t (statsmodels TTestIndPower);
---- give power to get n per group (first group), or n to get the power.
----@param opts table
----@return any
+--- Two-sample t-test power with the noncentral t (statsmodels TTestIndPower); give power to get n per group (first
+--- group), or n to get the power.
+---@param opts discern.stats.PowerTTestOptions
+---@return discern.stats.PowerResult
 function discern.stats.power_t_test(opts) end
 
---- discern.stats.power_two_proportions{p1 = , p2 = , alpha = 0.05, power = 0.8 | n = , ratio = 1, alternative = "two-sided"}
---- -> {n, power, alpha, effect_size}: give power to get n per group (of the first group; the second has ratio·n),
---- or n to get the power. Normal approximation on Cohen's h (statsmodels NormalIndPower).
----@param opts table
----@return any
+--- Give power to get n per group (of the first group; the second has ratio·n), or n to get the power. Normal
+--- approximation on Cohen's h (statsmodels NormalIndPower).
+---@param opts discern.stats.PowerTwoProportionsOptions
+---@return discern.stats.PowerResult
 function discern.stats.power_two_proportions(opts) end
 
---- discern.stats.random_effects(effects, variances, {method = "dl"|"pm", level = 0.95})
---- -> {estimate, se, ci, tau2, q, df, q_pvalue, i2, fixed_estimate, fixed_se}
 --- Random-effects meta-analysis, DerSimonian–Laird or Paule–Mandel τ² (statsmodels combine_effects).
----@param effects any
----@param variances any
----@param opts? table
----@return any
+---@param effects number[]
+---@param variances number[]
+---@param opts? discern.stats.RandomEffectsOptions
+---@return discern.stats.RandomEffectsResult
 function discern.stats.random_effects(effects, variances, opts) end
 
---- discern.stats.rank_biserial(x, y) -> 2·U1/(n1·n2) - 1 (U1 the Mann–Whitney statistic of x).
----@param x any
----@param y any
----@return any
+--- 2·U1/(n1·n2) - 1 (U1 the Mann–Whitney statistic of x).
+---@param x number[]
+---@param y number[]
+---@return number
 function discern.stats.rank_biserial(x, y) end
 
 --- discern.stats.saffron{alpha = 0.05, w0 = alpha/2, lambda = 0.5, gamma = γ_j = 0.4374901658/j^1.6} -> discern.OnlineFDR.
@@ -523,12 +513,11 @@ function discern.stats.rank_biserial(x, y) end
 ---@return any
 function discern.stats.saffron(opts) end
 
---- discern.stats.student_t(x, y, {alternative = "two-sided"}) -> {t, df, pvalue, mean_difference, statistic}
 --- Student's pooled-variance t-test (scipy ttest_ind(equal_var=True)).
----@param x any
----@param y any
----@param opts? table
----@return any
+---@param x number[]
+---@param y number[]
+---@param opts? discern.stats.AlternativeOptions
+---@return discern.stats.TTestResult
 function discern.stats.student_t(x, y, opts) end
 
 --- discern.stats.t{df = } -> discern.Distribution: Student's t with df degrees of freedom (df may be math.huge).
@@ -536,30 +525,27 @@ function discern.stats.student_t(x, y, opts) end
 ---@return any
 function discern.stats.t(opts) end
 
---- discern.stats.two_proportion_z(k1, n1, k2, n2, {alternative = "two-sided"}) -> {z, pvalue, difference, statistic}
 --- Pooled two-proportion z-test (statsmodels proportions_ztest); difference = k1/n1 - k2/n2.
----@param k1 any
----@param n1 any
----@param k2 any
----@param n2 any
----@param opts? table
----@return any
+---@param k1 integer
+---@param n1 integer
+---@param k2 integer
+---@param n2 integer
+---@param opts? discern.stats.AlternativeOptions
+---@return discern.stats.TwoProportionZResult
 function discern.stats.two_proportion_z(k1, n1, k2, n2, opts) end
 
---- discern.stats.welch_t(x, y, {alternative = "two-sided"}) -> {t, df, pvalue, mean_difference, statistic}
 --- Welch's unequal-variance t-test (scipy ttest_ind(equal_var=False)), Welch–Satterthwaite df.
----@param x any
----@param y any
----@param opts? table
----@return any
+---@param x number[]
+---@param y number[]
+---@param opts? discern.stats.AlternativeOptions
+---@return discern.stats.TTestResult
 function discern.stats.welch_t(x, y, opts) end
 
---- discern.stats.wilson_ci(k, n, {level = 0.95}) -> {lower, upper, level}: the Wilson score interval for k/n
---- (statsmodels proportion_confint(method="wilson")).
----@param k any
----@param n any
----@param opts? table
----@return any
+--- The Wilson score interval for k/n (statsmodels proportion_confint(method="wilson")).
+---@param k integer
+---@param n integer
+---@param opts? discern.stats.LevelOptions
+---@return discern.stats.Interval
 function discern.stats.wilson_ci(k, n, opts) end
 
 ---@class discern.store
@@ -1830,3 +1816,65 @@ function discern_Transcoders:type() end
 ---@field out? stringdirectory to save the set in (circuit-tracer layout, with metrics.json)
 ---@field progress? booleanshow a progress bar (default true (on a terminal))
 ---@field on_progress? fun(p: table): boolean?called with progress; return false to stop
+
+---@class discern.stats.AlternativeOptions
+---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+
+---@class discern.stats.BinomTestOptions
+---@field p? numberthe null proportion (default 0.5)
+---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+---@field level? numberconfidence level (default 0.95)
+
+---@class discern.stats.BootstrapOptions
+---@field statistic? "mean"|"median"|fun(x: number[], y?: number[]): numberthe statistic (default mean)
+---@field method? "bca"|"percentile"interval method (default "bca")
+---@field n? integerresamples (or the most distinct splits enumerated exactly) (default 9999)
+---@field level? numberconfidence level (default 0.95)
+---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+---@field seed? integerrandom seed (default 0)
+
+---@class discern.stats.Chi2ContingencyOptions
+---@field correction? booleanYates' correction when dof = 1 (default true)
+
+---@class discern.stats.CombinePValuesOptions
+---@field method? "fisher"|"stouffer"how the p-values combine (default "fisher")
+---@field weights? number[]Stouffer weights (default all 1)
+
+---@class discern.stats.DiffProportionsOptions
+---@field method? "newcombe"|"wald"|"agresti-caffo"interval method (default "newcombe")
+---@field level? numberconfidence level (default 0.95)
+
+---@class discern.stats.LevelOptions
+---@field level? numberconfidence level (default 0.95)
+
+---@class discern.stats.MannWhitneyOptions
+---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+---@field method? "auto"|"exact"|"asymptotic"exact or normal p (auto: scipy's rule) (default "auto")
+---@field use_continuity? booleancontinuity correction of the normal p (default true)
+
+---@class discern.stats.PermutationTestOptions
+---@field n? integerresamples (or the most distinct splits enumerated exactly) (default 9999)
+---@field seed? integerrandom seed (default 0)
+---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+---@field statistic? "mean"|"median"|fun(x: number[], y?: number[]): numberthe statistic (default mean)
+
+---@class discern.stats.PowerTTestOptions
+---@field d numberthe effect size, Cohen's d (default 0)
+---@field alpha? numbersignificance level (default 0.05)
+---@field power? numbertarget power (give it to get n) (default 0.8 when n is absent)
+---@field n? numbersize of the first group (give it to get the power)
+---@field ratio? numbersecond group size / first (default 1)
+---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+
+---@class discern.stats.PowerTwoProportionsOptions
+---@field p1 numberfirst proportion (default 0)
+---@field p2 numbersecond proportion (default 0)
+---@field alpha? numbersignificance level (default 0.05)
+---@field power? numbertarget power (give it to get n) (default 0.8 when n is absent)
+---@field n? numbersize of the first group (give it to get the power)
+---@field ratio? numbersecond group size / first (default 1)
+---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+
+---@class discern.stats.RandomEffectsOptions
+---@field method? "dl"|"pm"τ² estimator (default "dl")
+---@field level? numberconfidence level (default 0.95)
