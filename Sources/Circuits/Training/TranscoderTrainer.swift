@@ -69,7 +69,7 @@ public final class TranscoderTrainer {
     ///   `data` (no usable sequence, ids outside the vocabulary); `TorchError`.
     public init(model: Transformer, sequences: [[Int]], heldOut: [[Int]]? = nil, config: TranscoderTrainingConfig) throws {
         let mc = model.config
-        guard mc.architecture != .bert else {
+        guard model.isCausal else {
             throw TrainingError(.option, "transcoder training needs a causal language model; \(mc.modelType) is an encoder")
         }
         try config.validate(nLayers: mc.nLayers, dModel: mc.dModel)

@@ -125,7 +125,7 @@ public final class Trainer {
     /// - Throws: `TrainingError` of kind `option` or `data` naming the problem; `TorchError`.
     public init(model: Transformer, data: TokenDataset, evalData: TokenDataset? = nil, config: TrainingConfig) throws {
         try config.validate()
-        guard model.config.architecture != .bert else {
+        guard model.isCausal else {
             throw TrainingError(.option, "training needs a causal language model; \(model.config.modelType) is an encoder")
         }
         guard model.dtype.isFloatingPoint else { throw TrainingError(.option, "training needs floating-point weights") }
