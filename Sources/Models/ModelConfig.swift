@@ -26,7 +26,7 @@ public struct ModelConfig: Sendable {
     /// HF `model_type` ("gpt2", "llama", "qwen2", "mistral", "bert").
     public var modelType: String
     /// The family that implements this model type (its config, weight names, hooks and forward).
-    let family: any ModelArchitecture
+    var family: any ModelArchitecture
     /// Number of transformer blocks.
     public var nLayers: Int
     /// Residual stream width.
