@@ -186,7 +186,7 @@ public final class Transformer {
         unembed = view
         if config.tiedEmbeddings {
             embed = view
-            for key in parameters.keys where key.hasSuffix("wte.weight") || key.hasSuffix("embed_tokens.weight") {
+            for key in parameters.keys where key.hasSuffix(config.family.tokenEmbeddingWeight) {
                 parameters[key] = view
             }
         } else {

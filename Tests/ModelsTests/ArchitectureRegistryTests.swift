@@ -54,6 +54,7 @@ struct ArchitectureRegistryTests {
         func validate(_ c: ModelConfig, source: String) throws { try base.validate(c, source: source) }
         func hfArchitectures(modelType: String) -> [String] { ["ToyForCausalLM"] }
         var weightPrefix: String { "toy." }
+        var tokenEmbeddingWeight: String { base.tokenEmbeddingWeight }
         var layerKey: (component: String, countField: String) { base.layerKey }
         func assemble(_ w: WeightReader) throws -> Transformer.Parts { try base.assemble(w) }
         func adaptableModules(layer: Int) -> [(name: String, fanInFanOut: Bool)] { [] }

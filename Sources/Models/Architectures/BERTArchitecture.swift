@@ -44,6 +44,7 @@ struct BERTArchitecture: ModelArchitecture {
     // MARK: Weights
 
     var weightPrefix: String { "bert." }
+    var tokenEmbeddingWeight: String { "embeddings.word_embeddings.weight" }
     /// Sentence-transformers checkpoints name BERT's weights without a prefix.
     var savesPrefixed: Bool { false }
     var layerKey: (component: String, countField: String) { ("layer", "num_hidden_layers") }
@@ -51,7 +52,7 @@ struct BERTArchitecture: ModelArchitecture {
     func assemble(_ w: WeightReader) throws -> Transformer.Parts {
         let c = w.config
         let d = c.dModel
-        var parts = Transformer.Parts(embed: try w.get("embeddings.word_embeddings.weight", [c.dVocab, d]))
+        var parts = Transformer.Parts(embed: try w.get(tokenEmbeddingWeight, [c.dVocab, d]))
         parts.posEmbed = try w.get("embeddings.position_embeddings.weight", [c.nCtx, d])
         parts.typeEmbed = try w.get("embeddings.token_type_embeddings.weight", [c.typeVocabSize, d])
         parts.embedNorm = Norm(weight: try w.get("embeddings.LayerNorm.weight", [d]), bias: try w.get("embeddings.LayerNorm.bias", [d]))

@@ -38,11 +38,12 @@ struct GPT2Architecture: ModelArchitecture {
     // MARK: Weights
 
     var weightPrefix: String { "transformer." }
+    var tokenEmbeddingWeight: String { "wte.weight" }
     var layerKey: (component: String, countField: String) { ("h", "n_layer") }
 
     func assemble(_ w: WeightReader) throws -> Transformer.Parts {
         let c = w.config
-        var parts = Transformer.Parts(embed: try w.get("wte.weight", [c.dVocab, c.dModel]))
+        var parts = Transformer.Parts(embed: try w.get(tokenEmbeddingWeight, [c.dVocab, c.dModel]))
         parts.posEmbed = try w.get("wpe.weight", [c.nCtx, c.dModel])
         for l in 0..<c.nLayers {
             let p = "h.\(l)."

@@ -84,11 +84,12 @@ struct LlamaArchitecture: ModelArchitecture {
     // MARK: Weights
 
     var weightPrefix: String { "model." }
+    var tokenEmbeddingWeight: String { "embed_tokens.weight" }
     var layerKey: (component: String, countField: String) { ("layers", "num_hidden_layers") }
 
     func assemble(_ w: WeightReader) throws -> Transformer.Parts {
         let c = w.config
-        var parts = Transformer.Parts(embed: try w.get("embed_tokens.weight", [c.dVocab, c.dModel]))
+        var parts = Transformer.Parts(embed: try w.get(tokenEmbeddingWeight, [c.dVocab, c.dModel]))
         let d = c.dModel, qd = c.nHeads * c.dHead, kvd = c.nKVHeads * c.dHead
         for l in 0..<c.nLayers {
             let p = "layers.\(l)."

@@ -53,6 +53,8 @@ protocol ModelArchitecture: Sendable {
 
     /// The prefix of the base model's weights in HF checkpoints (`transformer.`, `model.`, `bert.`).
     var weightPrefix: String { get }
+    /// The token embedding's weight name after the prefix (`wte.weight`); a tied unembedding shares it.
+    var tokenEmbeddingWeight: String { get }
     /// Whether saved weight names carry `weightPrefix` (a causal LM's names do; BERT's do not).
     var savesPrefixed: Bool { get }
     /// The weight-name component followed by a layer index (`h`, `layers`, `layer`), and the config
