@@ -71,7 +71,7 @@ extension FeatureContexts {
         guard k >= 1 else { throw FeatureInterpretationError("k must be at least 1, got \(k)") }
         guard options.batchSize >= 1 else { throw FeatureInterpretationError("batch_size must be at least 1, got \(options.batchSize)") }
         guard !tokens.isEmpty else { throw FeatureInterpretationError("the corpus is empty") }
-        guard model.config.architecture != .bert else { throw FeatureInterpretationError("feature contexts need a causal model, not BERT") }
+        guard model.isCausal else { throw FeatureInterpretationError("feature contexts need a causal model, not \(model.config.architectureName)") }
         try transcoders.validate(for: model)
         for (i, t) in tokens.enumerated() {
             guard !t.isEmpty else { throw FeatureInterpretationError("text \(i) has no tokens") }

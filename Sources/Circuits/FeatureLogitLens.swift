@@ -70,8 +70,8 @@ public struct FeatureLogitLens: Sendable, Equatable {
         if let bad = features.first(where: { $0 < 0 || $0 >= width }) {
             throw FeatureInterpretationError("feature \(bad) is outside 0..<\(width) at layer \(layer)")
         }
-        guard model.config.architecture != .bert else {
-            throw FeatureInterpretationError("the logit lens needs a causal model; BERT has no unembedding")
+        guard model.isCausal else {
+            throw FeatureInterpretationError("the logit lens needs a causal model; \(model.config.architectureName) has no unembedding")
         }
         guard transcoders.dModel == model.config.dModel else {
             throw FeatureInterpretationError("the transcoders have d_model \(transcoders.dModel), the model \(model.config.dModel)")

@@ -30,7 +30,7 @@ public final class ReplacementModel {
     /// - Throws: `TranscoderError` when the transcoders do not fit the model (layers, width, hooks) or
     ///   read/write hooks attribution does not support; `ModelError` for a non-causal model.
     public init(model: Transformer, transcoders: Transcoders, zeroPositions: Int = 1) throws {
-        guard model.config.architecture != .bert else {
+        guard model.isCausal else {
             throw ModelError("replacement_model: circuit tracing needs a causal model; \(model.config.modelType) is bidirectional")
         }
         guard zeroPositions >= 0 else { throw ModelError("replacement_model: zero_positions must be ≥ 0, got \(zeroPositions)") }

@@ -47,7 +47,7 @@ public final class Embedder {
             }
         }
         model = try Transformer.load(modelDir, dtype: .float32, device: device)
-        guard model.config.architecture == .bert else {
+        guard !model.isCausal else {
             throw ModelError("\(modelDir): sentence embeddings need a BERT encoder, found model_type \(model.config.modelType)")
         }
         tokenizer = try model.requireTokenizer("discern.embed.load")

@@ -13,16 +13,6 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
-/// The transformer families Discern implements.
-public enum Architecture: String, Sendable {
-    /// GPT-2: learned positions, LayerNorm, GELU-tanh, fused c_attn, tied embeddings.
-    case gpt2
-    /// Llama family (Llama 2/3, Qwen2, Mistral-style): RMSNorm, RoPE, SwiGLU, grouped-query attention.
-    case llama
-    /// BERT encoder (post-norm, bidirectional), used for sentence embeddings.
-    case bert
-}
-
 /// RoPE frequency scaling (HF `rope_scaling`).
 public enum RopeScaling: Sendable, Equatable {
     /// Positions divided by `factor`.
@@ -35,8 +25,8 @@ public enum RopeScaling: Sendable, Equatable {
 public struct ModelConfig: Sendable {
     /// HF `model_type` ("gpt2", "llama", "qwen2", "mistral", "bert").
     public var modelType: String
-    /// The implementation family.
-    public var architecture: Architecture
+    /// The family that implements this model type (its config, weight names, hooks and forward).
+    var family: any ModelArchitecture
     /// Number of transformer blocks.
     public var nLayers: Int
     /// Residual stream width.
@@ -80,8 +70,14 @@ public struct ModelConfig: Sendable {
     /// The original `config.json` object, kept so that saving writes back every field.
     package var raw: JSONObject
 
+    /// The implementation family.
+    public var architecture: Architecture { family.architecture }
+
+    /// The family's name in messages ("GPT-2", "BERT").
+    package var architectureName: String { family.displayName }
+
     /// The `model_type` values Discern can load.
-    public static let supportedModelTypes = ["gpt2", "llama", "qwen2", "mistral", "bert"]
+    public static var supportedModelTypes: [String] { ArchitectureRegistry.standard.modelTypes() }
 
     /// The largest sizes a config may declare. Real checkpoints stay well below them; larger values
     /// are malformed configs, and sizes that are multiplied together stay far from overflow.
@@ -105,6 +101,11 @@ public struct ModelConfig: Sendable {
     /// - Throws: `ModelError` for unknown `model_type`, missing, ill-typed or out-of-range fields
     ///   (sizes, head counts, epsilons, RoPE parameters, special token ids).
     public static func fromHF(_ data: Data, source: String) throws -> ModelConfig {
+        try fromHF(data, source: source, registry: .standard)
+    }
+
+    /// Reads a config from HF `config.json` bytes, with the families of `registry`.
+    static func fromHF(_ data: Data, source: String, registry: ArchitectureRegistry) throws -> ModelConfig {
         let raw: JSONObject
         do {
             guard case .object(let o) = try JSONValue.parse(data) as JSONValue else {
@@ -116,81 +117,12 @@ public struct ModelConfig: Sendable {
         }
         let r = Reader(raw: raw, source: source)
         guard let mt = try r.optString("model_type") else {
-            throw ModelError("\(source): no \"model_type\" (supported: \(supportedModelTypes.joined(separator: ", ")))")
+            throw ModelError("\(source): no \"model_type\" (supported: \(registry.modelTypes().joined(separator: ", ")))")
         }
-        let config: ModelConfig
-        switch mt {
-        case "gpt2":
-            let d = try r.int("n_embd", 1...Limits.width)
-            let h = try r.int("n_head", 1...Limits.heads)
-            guard d % h == 0 else { throw ModelError("\(source): n_embd \(d) is not divisible by n_head \(h)") }
-            let mlp = try r.optInt("n_inner", 1...Limits.width) ?? 4 * d
-            guard mlp <= Limits.width else {
-                throw ModelError("\(source): n_inner defaults to 4 · n_embd = \(mlp), more than \(Limits.width)")
-            }
-            config = ModelConfig(
-                modelType: mt, architecture: .gpt2, nLayers: try r.int("n_layer", 1...Limits.layers), dModel: d, nHeads: h,
-                nKVHeads: h, dHead: d / h, dMLP: mlp, dVocab: try r.int("vocab_size", 1...Limits.vocab),
-                nCtx: try r.int("n_positions", 1...Limits.positions),
-                normEps: try r.optPositive("layer_norm_epsilon") ?? 1e-5,
-                activation: try r.optString("activation_function") ?? "gelu_new", ropeTheta: 0, ropeScaling: nil,
-                qkvBias: true, outBias: true, mlpBias: true, tiedEmbeddings: try r.optBool("tie_word_embeddings") ?? true,
-                typeVocabSize: 0, bosTokenId: try r.optTokenId("bos_token_id"), eosTokenIds: try r.tokenIds("eos_token_id"),
-                padTokenId: try r.optTokenId("pad_token_id"), raw: raw)
-        case "llama", "qwen2", "mistral":
-            let d = try r.int("hidden_size", 1...Limits.width)
-            let h = try r.int("num_attention_heads", 1...Limits.heads)
-            let kv = try r.optInt("num_key_value_heads", 1...Limits.heads) ?? h
-            guard h % kv == 0 else {
-                throw ModelError("\(source): num_attention_heads \(h) is not a multiple of num_key_value_heads \(kv)")
-            }
-            let dh: Int
-            if let explicit = try r.optInt("head_dim", 1...Limits.headDim) {
-                dh = explicit
-            } else {
-                guard d % h == 0 else {
-                    throw ModelError("\(source): hidden_size \(d) is not divisible by num_attention_heads \(h) (and no head_dim is given)")
-                }
-                dh = d / h
-                guard dh <= Limits.headDim else {
-                    throw ModelError("\(source): the head width hidden_size / num_attention_heads = \(dh) is more than \(Limits.headDim)")
-                }
-            }
-            guard dh % 2 == 0 else { throw ModelError("\(source): the head width \(dh) must be even for rotary embeddings") }
-            let nCtx = try r.int("max_position_embeddings", 1...Limits.positions,
-                                 why: "the most positions Discern precomputes RoPE tables for")
-            if mt == "mistral", let sw = try r.optInt("sliding_window", 0...Int.max), sw < nCtx {
-                throw ModelError("\(source): sliding_window attention (\(sw)) is not supported")
-            }
-            let attentionBias = try r.optBool("attention_bias") ?? false
-            config = ModelConfig(
-                modelType: mt, architecture: .llama, nLayers: try r.int("num_hidden_layers", 1...Limits.layers), dModel: d,
-                nHeads: h, nKVHeads: kv, dHead: dh, dMLP: try r.int("intermediate_size", 1...Limits.width),
-                dVocab: try r.int("vocab_size", 1...Limits.vocab), nCtx: nCtx,
-                normEps: try r.optPositive("rms_norm_eps") ?? 1e-6, activation: try r.optString("hidden_act") ?? "silu",
-                ropeTheta: try r.optPositive("rope_theta") ?? 10000, ropeScaling: try r.ropeScaling(),
-                qkvBias: mt == "qwen2" ? true : attentionBias, outBias: mt == "qwen2" ? false : attentionBias,
-                mlpBias: try r.optBool("mlp_bias") ?? false, tiedEmbeddings: try r.optBool("tie_word_embeddings") ?? false,
-                typeVocabSize: 0, bosTokenId: try r.optTokenId("bos_token_id"), eosTokenIds: try r.tokenIds("eos_token_id"),
-                padTokenId: try r.optTokenId("pad_token_id"), raw: raw)
-        case "bert":
-            let d = try r.int("hidden_size", 1...Limits.width)
-            let h = try r.int("num_attention_heads", 1...Limits.heads)
-            guard d % h == 0 else { throw ModelError("\(source): hidden_size \(d) is not divisible by num_attention_heads \(h)") }
-            if let pe = try r.optString("position_embedding_type"), pe != "absolute" {
-                throw ModelError("\(source): position_embedding_type \"\(pe)\" is not supported (supported: absolute)")
-            }
-            config = ModelConfig(
-                modelType: mt, architecture: .bert, nLayers: try r.int("num_hidden_layers", 1...Limits.layers), dModel: d,
-                nHeads: h, nKVHeads: h, dHead: d / h, dMLP: try r.int("intermediate_size", 1...Limits.width),
-                dVocab: try r.int("vocab_size", 1...Limits.vocab), nCtx: try r.int("max_position_embeddings", 1...Limits.positions),
-                normEps: try r.optPositive("layer_norm_eps") ?? 1e-12, activation: try r.optString("hidden_act") ?? "gelu",
-                ropeTheta: 0, ropeScaling: nil, qkvBias: true, outBias: true, mlpBias: true, tiedEmbeddings: true,
-                typeVocabSize: try r.optInt("type_vocab_size", 1...Limits.vocab) ?? 2, bosTokenId: nil, eosTokenIds: [],
-                padTokenId: try r.optTokenId("pad_token_id"), raw: raw)
-        default:
-            throw ModelError("\(source): model_type \"\(mt)\" is not supported (supported: \(supportedModelTypes.joined(separator: ", ")))")
+        guard let family = registry.architecture(modelType: mt) else {
+            throw ModelError("\(source): model_type \"\(mt)\" is not supported (supported: \(registry.modelTypes().joined(separator: ", ")))")
         }
+        let config = try family.config(r, modelType: mt)
         try config.validate(source: source)
         return config
     }
@@ -212,35 +144,10 @@ public struct ModelConfig: Sendable {
         guard nHeads % nKVHeads == 0 else {
             throw ModelError("\(source): n_heads \(nHeads) is not a multiple of n_key_value_heads \(nKVHeads)")
         }
-        if architecture == .bert, typeVocabSize <= 0 || typeVocabSize > Limits.vocab {
-            throw ModelError("\(source): type_vocab_size must be in 1...\(Limits.vocab), got \(typeVocabSize)")
-        }
         guard normEps.isFinite, normEps > 0 else {
             throw ModelError("\(source): the normalisation epsilon must be a finite number > 0, got \(normEps)")
         }
-        if architecture == .llama {
-            guard dHead % 2 == 0 else { throw ModelError("\(source): d_head \(dHead) must be even for rotary embeddings") }
-            guard ropeTheta.isFinite, ropeTheta > 0 else {
-                throw ModelError("\(source): rope_theta must be a finite number > 0, got \(ropeTheta)")
-            }
-            switch ropeScaling {
-            case nil: break
-            case .linear(let factor):
-                guard factor.isFinite, factor > 0 else {
-                    throw ModelError("\(source): rope_scaling factor must be a finite number > 0, got \(factor)")
-                }
-            case .llama3(let factor, let lo, let hi, let orig):
-                for (name, v) in [("factor", factor), ("low_freq_factor", lo), ("high_freq_factor", hi)] where !(v.isFinite && v > 0) {
-                    throw ModelError("\(source): rope_scaling \(name) must be a finite number > 0, got \(v)")
-                }
-                guard hi > lo else {
-                    throw ModelError("\(source): rope_scaling high_freq_factor (\(hi)) must be greater than low_freq_factor (\(lo))")
-                }
-                guard orig > 0, orig <= Limits.positions else {
-                    throw ModelError("\(source): rope_scaling original_max_position_embeddings must be in 1...\(Limits.positions), got \(orig)")
-                }
-            }
-        }
+        try family.validate(self, source: source)
         if let bos = bosTokenId, bos < 0 || bos >= dVocab {
             throw ModelError("\(source): bos_token_id \(bos) is outside the vocabulary [0, \(dVocab))")
         }
@@ -274,11 +181,7 @@ public struct ModelConfig: Sendable {
         o["model_type"] = .string(modelType)
         o["vocab_size"] = .int(dVocab)
         if o["architectures"] == nil {
-            switch architecture {
-            case .gpt2: o["architectures"] = .array([.string("GPT2LMHeadModel")])
-            case .llama: o["architectures"] = .array([.string(modelType == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM")])
-            case .bert: o["architectures"] = .array([.string("BertModel")])
-            }
+            o["architectures"] = .array(family.hfArchitectures(modelType: modelType).map { .string($0) })
         }
         o["torch_dtype"] = o["torch_dtype"] ?? .string("float32")
         return Data(JSONValue.object(o).rendered)

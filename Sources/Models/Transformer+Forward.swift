@@ -53,7 +53,7 @@ extension Transformer {
         let hk = opts.hooks
         let past = opts.cache?.length ?? 0
         if let cache = opts.cache {
-            guard config.architecture != .bert else { throw ModelError("forward: BERT has no key/value cache") }
+            guard isCausal else { throw ModelError("forward: \(config.architectureName) has no key/value cache") }
             guard cache.keys[0].shape[0] == b else {
                 throw ModelError("forward: cache holds \(cache.keys[0].shape[0]) rows, tokens have \(b)")
             }
@@ -76,10 +76,10 @@ extension Transformer {
         if let p = positions {
             guard p.shape == [b, s] else { throw ModelError("forward: positions must be [\(b), \(s)], got \(p.shape)") }
             let maxPos = try p.amax().itemInt()
-            if config.architecture != .llama, maxPos >= config.nCtx {
+            if !config.family.usesRope, maxPos >= config.nCtx {
                 throw ModelError("forward: position \(maxPos) exceeds the model's context of \(config.nCtx) tokens")
             }
-            if config.architecture == .llama, let r = rope, maxPos >= r.cos.shape[0] {
+            if config.family.usesRope, let r = rope, maxPos >= r.cos.shape[0] {
                 guard maxPos < Int64(Transformer.maxRopePositions) else {
                     throw ModelError("forward: position \(maxPos) is past the \(Transformer.maxRopePositions) positions Discern computes RoPE tables for")
                 }
@@ -91,24 +91,7 @@ extension Transformer {
 
         // Embeddings.
         var x = try hk.at(nil, "hook_embed", try lookup(embed, tok))
-        switch config.architecture {
-        case .gpt2:
-            // Default positions are the same in every row: look them up once and broadcast (the
-            // embedding's backward then scatters s rows instead of b·s). A hook here gets a
-            // materialised [b, s, d] tensor, as before.
-            let rows = opts.positions == nil && !hk.wants(nil, "hook_pos_embed")
-                ? try lookup(posEmbed!, pos.select(dim: 0, index: 0)).unsqueeze(0).expand([b, s, config.dModel])
-                : try lookup(posEmbed!, pos)
-            let pe = try hk.at(nil, "hook_pos_embed", rows)
-            x = try x + pe
-        case .bert:
-            let pe = try hk.at(nil, "hook_pos_embed", try lookup(posEmbed!, pos))
-            let types = try opts.tokenTypes ?? Tensor.zeros([b, s], dtype: .int64, device: device)
-            let te = try hk.at(nil, "hook_token_type_embed", try lookup(typeEmbed!, types))
-            x = try layerNorm(x + pe + te, embedNorm!, layer: nil, name: "embed_ln", hooks: nil)
-        case .llama:
-            break
-        }
+        x = try config.family.embed(self, x, positions: pos, opts: opts, hooks: hk)
 
         // Attention mask: true where a query must not attend to a key. [batch or 1, 1, s, past+s]
         let blocked = try attentionBlock(batch: b, s: s, past: past, mask: opts.attentionMask)
@@ -118,11 +101,11 @@ extension Transformer {
 
         let nLayers = opts.stopAtLayer.map { Swift.min($0, config.nLayers) } ?? config.nLayers
         for l in 0..<nLayers {
-            x = try block(l, x, blocked: blocked, rope: ropeCS, cache: opts.cache, past: past, hooks: hk)
+            x = try config.family.block(self, l, x, blocked: blocked, rope: ropeCS, cache: opts.cache, past: past, hooks: hk)
         }
         if let cache = opts.cache { cache.length = past + s }
         if opts.stopAtLayer != nil && nLayers < config.nLayers { return x }
-        if config.architecture == .bert { return x }
+        if !isCausal { return x }
         if opts.lastPositionOnly { x = try x.narrow(dim: 1, start: s - 1, length: 1) }
         x = try norm(x, finalNorm!, layer: nil, prefix: "ln_final", hooks: hk)
         if opts.finalHiddenOnly { return x }
@@ -141,7 +124,7 @@ extension Transformer {
     func attentionBlock(batch b: Int, s: Int, past: Int, mask: Tensor?) throws -> Tensor? {
         let total = past + s
         var blocked: Tensor?
-        if config.architecture != .bert, s > 1 {
+        if isCausal, s > 1 {
             let q = try Tensor.arange(Double(past), Double(total), dtype: .int64, device: device).unsqueeze(1)
             let k = try Tensor.arange(0, Double(total), dtype: .int64, device: device).unsqueeze(0)
             blocked = try k.compare(.gt, q).unsqueeze(0).unsqueeze(0)  // [1, 1, s, total]
@@ -153,33 +136,14 @@ extension Transformer {
         return blocked
     }
 
-    /// One transformer block (pre-norm for GPT-2/Llama, post-norm for BERT).
-    func block(_ l: Int, _ input: Tensor, blocked: Tensor?, rope: (Tensor, Tensor)?, cache: KVCache?, past: Int,
-               hooks hk: HookContext?) throws -> Tensor {
-        let blk = blocks[l]
-        let resid = try hk.at(l, "hook_resid_pre", input)
-        if config.architecture == .bert {
-            let a = try hk.at(l, "hook_attn_out", try attention(l, resid, blk, blocked: blocked, rope: nil, cache: nil, past: 0, hooks: hk))
-            let mid = try hk.at(l, "hook_resid_mid", try layerNorm(resid + a, blk.ln1, layer: l, name: "ln1", hooks: hk))
-            let m = try hk.at(l, "hook_mlp_out", try mlp(l, mid, blk, hooks: hk))
-            return try hk.at(l, "hook_resid_post", try layerNorm(mid + m, blk.ln2, layer: l, name: "ln2", hooks: hk))
-        }
-        let h1 = try norm(resid, blk.ln1, layer: l, prefix: "ln1", hooks: hk)
-        let a = try hk.at(l, "hook_attn_out", try attention(l, h1, blk, blocked: blocked, rope: rope, cache: cache, past: past, hooks: hk))
-        let mid = try hk.at(l, "hook_resid_mid", try resid + a)
-        let h2 = try norm(mid, blk.ln2, layer: l, prefix: "ln2", hooks: hk)
-        let m = try hk.at(l, "hook_mlp_out", try mlp(l, h2, blk, hooks: hk))
-        return try hk.at(l, "hook_resid_post", try mid + m)
-    }
-
-    /// Pre-norm normalisation (LayerNorm for GPT-2, RMSNorm for Llama) with hook_scale/hook_normalized.
+    /// Pre-norm normalisation (the family's LayerNorm or RMSNorm) with hook_scale/hook_normalized.
     ///
     /// Without hooks at these points it uses the fused kernel; with them it computes the scale
     /// explicitly so that it can be cached, replaced or frozen (TransformerLens semantics:
     /// LayerNorm's hook_normalized includes weight and bias, RMSNorm's excludes the weight).
     func norm(_ x: Tensor, _ n: Norm, layer: Int?, prefix: String, hooks hk: HookContext?) throws -> Tensor {
         let hooked = hk.wants(layer, prefix + ".hook_scale") || hk.wants(layer, prefix + ".hook_normalized")
-        if config.architecture == .gpt2 {
+        if config.family.norm == .layerNorm {
             if !hooked { return try x.layerNorm([config.dModel], weight: n.weight, bias: n.bias, eps: config.normEps) }
             let centered = try x - x.mean(dims: [-1], keepdim: true)
             let scale = try hk.at(layer, prefix + ".hook_scale",
@@ -198,7 +162,7 @@ extension Transformer {
         return try (y.dtype == dtype ? y : y.to(dtype)) * n.weight
     }
 
-    /// BERT's post-norm LayerNorm with hooks.
+    /// A post-norm (or embedding) LayerNorm with hooks (BERT).
     func layerNorm(_ x: Tensor, _ n: Norm, layer: Int?, name: String, hooks hk: HookContext?) throws -> Tensor {
         let hooked = layer != nil && (hk.wants(layer, name + ".hook_scale") || hk.wants(layer, name + ".hook_normalized"))
         if !hooked { return try x.layerNorm([config.dModel], weight: n.weight, bias: n.bias, eps: config.normEps) }

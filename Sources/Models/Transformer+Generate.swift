@@ -98,7 +98,7 @@ extension Transformer {
 
     /// Generates from prompts given as token ids; `keys` (default: the ids) seed each sample.
     public func generate(tokenPrompts: [[Int]], keys: [String]? = nil, _ opts: GenerationOptions = GenerationOptions()) throws -> [GeneratedSample] {
-        guard config.architecture != .bert else { throw ModelError("generate: BERT is an encoder; it cannot generate") }
+        guard isCausal else { throw ModelError("generate: \(config.architectureName) is an encoder; it cannot generate") }
         guard opts.maxNewTokens >= 0 else { throw ModelError("generate: max_new_tokens must be ≥ 0") }
         guard opts.n >= 1 else { throw ModelError("generate: n must be ≥ 1") }
         guard opts.batchSize >= 1 else { throw ModelError("generate: batch_size must be ≥ 1") }
@@ -112,7 +112,7 @@ extension Transformer {
             guard !p.isEmpty else {
                 throw ModelError("generate: prompt \(i + 1) encodes to no tokens (give it text or prepend_bos = true)")
             }
-            guard p.count + opts.maxNewTokens <= config.nCtx || config.architecture == .llama else {
+            guard p.count + opts.maxNewTokens <= config.nCtx || config.family.usesRope else {
                 throw ModelError("generate: prompt \(i + 1) has \(p.count) tokens; with max_new_tokens \(opts.maxNewTokens) it exceeds the context of \(config.nCtx)")
             }
             let key = keys?[i] ?? p.map(String.init).joined(separator: ",")
@@ -318,13 +318,13 @@ extension Transformer {
 
     /// Log-probabilities of `seqs[i][starts[i]...]` given the tokens before them.
     public func scoreTokens(_ seqs: [[Int]], starts: [Int], batchSize: Int = 16) throws -> [ScoredContinuation] {
-        guard config.architecture != .bert else { throw ModelError("score: BERT is an encoder; it cannot score continuations") }
+        guard isCausal else { throw ModelError("score: \(config.architectureName) is an encoder; it cannot score continuations") }
         guard batchSize >= 1 else { throw ModelError("score: batch_size must be ≥ 1") }
         for (i, s) in seqs.enumerated() {
             guard starts[i] >= 1, starts[i] < s.count else {
                 throw ModelError("score: sequence \(i + 1) needs at least one context and one scored token")
             }
-            guard s.count <= config.nCtx || config.architecture == .llama else {
+            guard s.count <= config.nCtx || config.family.usesRope else {
                 throw ModelError("score: sequence \(i + 1) has \(s.count) tokens, more than the context of \(config.nCtx)")
             }
         }

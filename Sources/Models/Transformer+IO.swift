@@ -67,7 +67,7 @@ extension Transformer {
         var c2 = config
         c2.raw = cfg
         try SafeTensors.writeAtomically(c2.hfJSON(), to: dir + "/config.json")
-        if config.architecture != .bert {
+        if isCausal {
             var gen = JSONObject([("_from_model_config", .bool(true))])
             if let bos = config.bosTokenId { gen["bos_token_id"] = .int(bos) }
             if config.eosTokenIds.count == 1 {

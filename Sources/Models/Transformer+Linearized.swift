@@ -21,12 +21,12 @@ extension Transformer {
     }
 
     /// Whether the architecture's norms centre their input (LayerNorm) rather than only scale it (RMSNorm).
-    package var normsCenter: Bool { config.architecture != .llama }
+    package var normsCenter: Bool { config.family.norm == .layerNorm }
 
     /// The frozen-model weights of block `layer`.
     /// - Throws: `ModelError` for BERT (not causal) or a model with unmerged LoRA adapters.
     package func linearizedBlock(_ layer: Int) throws -> LinearizedBlock {
-        guard config.architecture != .bert else { throw ModelError("circuit tracing needs a causal model; BERT is bidirectional") }
+        guard isCausal else { throw ModelError("circuit tracing needs a causal model; \(config.architectureName) is bidirectional") }
         guard adapters.isEmpty else { throw ModelError("circuit tracing needs merged weights: merge or remove the LoRA adapters first") }
         let b = blocks[layer]
         let v: (Tensor, Tensor?)

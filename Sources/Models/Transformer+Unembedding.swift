@@ -17,7 +17,7 @@ extension Transformer {
     /// - Throws: `ModelError` for BERT, which has no final norm.
     public func finalNormWeight() throws -> (weight: Tensor, centers: Bool) {
         guard let n = finalNorm else { throw ModelError("\(config.modelType) has no final norm") }
-        return (n.weight, config.architecture == .gpt2)
+        return (n.weight, config.family.norm == .layerNorm)
     }
 
     /// A 64-bit content fingerprint of the model (config, every weight and adapter), as 16 hex digits:

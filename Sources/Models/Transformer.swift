@@ -1,4 +1,4 @@
-// Transformer models (GPT-2, Llama family, BERT) over the Tensor API, with hook points.
+// Transformer models over the Tensor API, with hook points; the families are in `Architectures/`.
 import Foundation
 import Tensor
 import Tokenizers
@@ -131,7 +131,7 @@ public final class Transformer {
         finalNorm = parts.finalNorm
         unembed = parts.unembed
         parameters = w.used
-        if config.architecture == .llama {
+        if config.family.usesRope {
             // The tables grow on demand in forward (up to Transformer.maxRopePositions).
             rope = try Transformer.ropeTables(config: config, positions: Swift.min(config.nCtx, 4096), dtype: dtype, device: device)
         }
@@ -152,77 +152,8 @@ public final class Transformer {
     /// Builds the modules from the weights in `w` (recording the ones used in `w.used`), attaching
     /// the LoRA adapters named in `adapters`.
     static func assemble(_ w: WeightReader, adapters: [String: LoRAAdapter]) throws -> Parts {
-        let c = w.config
         w.adapters = adapters
-        var blocks: [Block] = []
-        let embed: Tensor
-        var posEmbed: Tensor?
-        var typeEmbed: Tensor?
-        var embedNorm: Norm?
-        var finalNorm: Norm?
-        var unembed: Tensor?
-        switch c.architecture {
-        case .gpt2:
-            embed = try w.get("wte.weight", [c.dVocab, c.dModel])
-            posEmbed = try w.get("wpe.weight", [c.nCtx, c.dModel])
-            for l in 0..<c.nLayers {
-                let p = "h.\(l)."
-                let d = c.dModel
-                blocks.append(Block(
-                    ln1: Norm(weight: try w.get(p + "ln_1.weight", [d]), bias: try w.get(p + "ln_1.bias", [d])),
-                    ln2: Norm(weight: try w.get(p + "ln_2.weight", [d]), bias: try w.get(p + "ln_2.bias", [d])),
-                    qkv: try w.conv1d(p + "attn.c_attn", d, 3 * d), q: nil, k: nil, v: nil,
-                    o: try w.conv1d(p + "attn.c_proj", d, d),
-                    fcIn: try w.conv1d(p + "mlp.c_fc", d, c.dMLP), fcUp: nil,
-                    fcOut: try w.conv1d(p + "mlp.c_proj", c.dMLP, d)))
-            }
-            finalNorm = Norm(weight: try w.get("ln_f.weight", [c.dModel]), bias: try w.get("ln_f.bias", [c.dModel]))
-            unembed = c.tiedEmbeddings ? embed : try w.get("lm_head.weight", [c.dVocab, c.dModel], prefixed: false)
-        case .llama:
-            embed = try w.get("embed_tokens.weight", [c.dVocab, c.dModel])
-            let d = c.dModel, qd = c.nHeads * c.dHead, kvd = c.nKVHeads * c.dHead
-            for l in 0..<c.nLayers {
-                let p = "layers.\(l)."
-                blocks.append(Block(
-                    ln1: Norm(weight: try w.get(p + "input_layernorm.weight", [d]), bias: nil),
-                    ln2: Norm(weight: try w.get(p + "post_attention_layernorm.weight", [d]), bias: nil),
-                    qkv: nil,
-                    q: try w.linear(p + "self_attn.q_proj", d, qd, bias: c.qkvBias),
-                    k: try w.linear(p + "self_attn.k_proj", d, kvd, bias: c.qkvBias),
-                    v: try w.linear(p + "self_attn.v_proj", d, kvd, bias: c.qkvBias),
-                    o: try w.linear(p + "self_attn.o_proj", qd, d, bias: c.outBias),
-                    fcIn: try w.linear(p + "mlp.gate_proj", d, c.dMLP, bias: c.mlpBias),
-                    fcUp: try w.linear(p + "mlp.up_proj", d, c.dMLP, bias: c.mlpBias),
-                    fcOut: try w.linear(p + "mlp.down_proj", c.dMLP, d, bias: c.mlpBias)))
-            }
-            finalNorm = Norm(weight: try w.get("norm.weight", [c.dModel]), bias: nil)
-            unembed = c.tiedEmbeddings ? embed : try w.get("lm_head.weight", [c.dVocab, c.dModel], prefixed: false)
-        case .bert:
-            let d = c.dModel
-            embed = try w.get("embeddings.word_embeddings.weight", [c.dVocab, d])
-            posEmbed = try w.get("embeddings.position_embeddings.weight", [c.nCtx, d])
-            typeEmbed = try w.get("embeddings.token_type_embeddings.weight", [c.typeVocabSize, d])
-            embedNorm = Norm(weight: try w.get("embeddings.LayerNorm.weight", [d]), bias: try w.get("embeddings.LayerNorm.bias", [d]))
-            for l in 0..<c.nLayers {
-                let p = "encoder.layer.\(l)."
-                blocks.append(Block(
-                    ln1: Norm(weight: try w.get(p + "attention.output.LayerNorm.weight", [d]),
-                              bias: try w.get(p + "attention.output.LayerNorm.bias", [d])),
-                    ln2: Norm(weight: try w.get(p + "output.LayerNorm.weight", [d]), bias: try w.get(p + "output.LayerNorm.bias", [d])),
-                    qkv: nil,
-                    q: try w.linear(p + "attention.self.query", d, d, bias: true),
-                    k: try w.linear(p + "attention.self.key", d, d, bias: true),
-                    v: try w.linear(p + "attention.self.value", d, d, bias: true),
-                    o: try w.linear(p + "attention.output.dense", d, d, bias: true),
-                    fcIn: try w.linear(p + "intermediate.dense", d, c.dMLP, bias: true), fcUp: nil,
-                    fcOut: try w.linear(p + "output.dense", c.dMLP, d, bias: true)))
-            }
-            // The pooler is kept for saving but not used (sentence embeddings pool the tokens).
-            _ = try? w.get("pooler.dense.weight", [d, d])
-            _ = try? w.get("pooler.dense.bias", [d])
-        }
-        return Parts(blocks: blocks, embed: embed, posEmbed: posEmbed, typeEmbed: typeEmbed, embedNorm: embedNorm,
-                     finalNorm: finalNorm, unembed: unembed)
+        return try w.config.family.assemble(w)
     }
 
     /// Rebuilds the modules from `parameters` and `adapters` (after weights or adapters were
@@ -255,7 +186,7 @@ public final class Transformer {
         unembed = view
         if config.tiedEmbeddings {
             embed = view
-            for key in parameters.keys where key.hasSuffix("wte.weight") || key.hasSuffix("embed_tokens.weight") {
+            for key in parameters.keys where key.hasSuffix(config.family.tokenEmbeddingWeight) {
                 parameters[key] = view
             }
         } else {
@@ -305,31 +236,14 @@ public final class Transformer {
 
     /// Hook names in execution order for this architecture.
     public func hookNames() -> [String] {
-        var names: [String] = ["hook_embed"]
-        switch config.architecture {
-        case .gpt2: names.append("hook_pos_embed")
-        case .bert: names += ["hook_pos_embed", "hook_token_type_embed"]
-        case .llama: break
-        }
-        for l in 0..<config.nLayers {
-            var s = ["hook_resid_pre"]
-            if config.architecture != .bert { s += ["ln1.hook_scale", "ln1.hook_normalized"] }
-            s += ["attn.hook_q", "attn.hook_k", "attn.hook_v"]
-            if config.architecture == .llama { s += ["attn.hook_rot_q", "attn.hook_rot_k"] }
-            s += ["attn.hook_attn_scores", "attn.hook_pattern", "attn.hook_z", "hook_attn_out"]
-            if config.architecture == .bert { s += ["ln1.hook_scale", "ln1.hook_normalized"] }
-            s += ["hook_resid_mid"]
-            if config.architecture != .bert { s += ["ln2.hook_scale", "ln2.hook_normalized"] }
-            s += ["mlp.hook_pre"]
-            if config.architecture == .llama { s += ["mlp.hook_pre_linear"] }
-            s += ["mlp.hook_post", "hook_mlp_out"]
-            if config.architecture == .bert { s += ["ln2.hook_scale", "ln2.hook_normalized"] }
-            s += ["hook_resid_post"]
-            names += s.map { "blocks.\(l).\($0)" }
-        }
-        if config.architecture != .bert { names += ["ln_final.hook_scale", "ln_final.hook_normalized"] }
-        return names
+        let family = config.family
+        var names = family.embeddingHooks
+        for l in 0..<config.nLayers { names += family.blockHooks.map { "blocks.\(l).\($0)" } }
+        return names + family.finalHooks
     }
+
+    /// Whether the model is causal (a language model that generates) rather than a bidirectional encoder.
+    package var isCausal: Bool { config.family.isCausal }
 
     /// A human-readable one-line summary.
     public var summary: String {
@@ -358,16 +272,13 @@ final class WeightReader {
         self.dtype = dtype
         self.device = device
         self.source = source
-        switch config.architecture {
-        case .gpt2: prefix = "transformer."
-        case .llama: prefix = "model."
-        case .bert: prefix = "bert."
-        }
+        prefix = config.family.weightPrefix
     }
 
-    /// The canonical name written on save: GPT-2/Llama use the causal-LM prefix, BERT none.
+    /// The canonical name written on save: with the family's prefix when it saves one (GPT-2 and
+    /// Llama use the causal-LM prefix, BERT none).
     func canonical(_ name: String) -> String {
-        config.architecture == .bert ? name : prefix + name
+        config.family.savesPrefixed ? prefix + name : name
     }
 
     func get(_ name: String, _ shape: [Int], prefixed: Bool = true) throws -> Tensor {
@@ -391,30 +302,23 @@ final class WeightReader {
     /// - Throws: `ModelError` naming an unused weight; one of a block past the config's layer count
     ///   names that count.
     func checkAllUsed() throws {
-        let layerKey: String, countKey: String
-        switch config.architecture {
-        case .gpt2: (layerKey, countKey) = ("h", "n_layer")
-        case .llama: (layerKey, countKey) = ("layers", "num_hidden_layers")
-        case .bert: (layerKey, countKey) = ("layer", "num_hidden_layers")
-        }
+        let (layerKey, countKey) = config.family.layerKey
         for key in weights.keys.sorted() where !consumed.contains(key) {
             let parts = key.split(separator: ".")
             if let i = parts.firstIndex(where: { $0 == layerKey }), i + 1 < parts.count, let l = Int(parts[i + 1]),
                l >= config.nLayers {
                 throw ModelError("\(source): weight \"\(key)\" belongs to layer \(l), but the config has \(countKey) \(config.nLayers)")
             }
-            if Self.ignorable(key, tied: config.tiedEmbeddings) { continue }
+            if ignorable(key, tied: config.tiedEmbeddings) { continue }
             throw ModelError("\(source): weight \"\(key)\" is not used by the \(config.modelType) config (check its biases, tied embeddings and sizes)")
         }
     }
 
-    /// Checkpoint tensors that are not weights of the forward: buffers and heads HF ignores too.
-    static func ignorable(_ key: String, tied: Bool) -> Bool {
+    /// Checkpoint tensors that are not weights of the forward: buffers and heads HF ignores too
+    /// (each family lists its own; a built-in family's are skipped whichever family reads them).
+    func ignorable(_ key: String, tied: Bool) -> Bool {
         if tied && key == "lm_head.weight" { return true }
-        for suffix in [".attn.bias", ".attn.masked_bias", "rotary_emb.inv_freq", "embeddings.position_ids"] where key.hasSuffix(suffix) {
-            return true
-        }
-        return key.hasPrefix("cls.") || key.hasPrefix("pooler.") || key.hasPrefix("bert.pooler.")
+        return config.family.ignoresWeight(key) || ArchitectureRegistry.standard.architectures.contains { $0.ignoresWeight(key) }
     }
 
     /// A GPT-2 Conv1D layer stored [in, out] (+ bias [out]).

@@ -5,9 +5,6 @@ import JSON
 import Models
 import Tensor
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Trains per-layer transcoders (circuit-tracer PLTs) for a `Transformer`.
 ///
@@ -69,7 +66,7 @@ public final class TranscoderTrainer {
     ///   `data` (no usable sequence, ids outside the vocabulary); `TorchError`.
     public init(model: Transformer, sequences: [[Int]], heldOut: [[Int]]? = nil, config: TranscoderTrainingConfig) throws {
         let mc = model.config
-        guard mc.architecture != .bert else {
+        guard model.isCausal else {
             throw TrainingError(.option, "transcoder training needs a causal language model; \(mc.modelType) is an encoder")
         }
         try config.validate(nLayers: mc.nLayers, dModel: mc.dModel)
@@ -132,7 +129,7 @@ public final class TranscoderTrainer {
     }
 
     /// Per-run state that checkpoints carry.
-    private struct State {
+    private struct State: TrainingLoopState {
         var step = 0
         var chunk = 0
         var chunkStart = 0
@@ -150,9 +147,11 @@ public final class TranscoderTrainer {
     /// - Throws: `TrainingError` (`checkpoint` for an unreadable or foreign checkpoint, `nonFinite`
     ///   when a loss becomes NaN/∞), `ModelError`, `TorchError`, or what `onProgress` throws.
     public func run() throws -> TranscoderTrainingResult {
-        let started = TranscoderTrainer.now()
-        Torch.keepTensorMemoryInHeap()
         let c = config
+        let loop = TrainingLoop(state: State(), options: .init(steps: c.steps, checkpointEvery: c.checkpointEvery,
+                                                               maxSeconds: c.maxSeconds, checkpointDir: c.checkpointDir,
+                                                               resume: c.resume))
+        Torch.keepTensorMemoryInHeap()
         let dModel = model.config.dModel
         let harvester = ActivationHarvester(model: model, layers: layers, inputHook: c.inputHook, outputHook: c.outputHook)
         let buffer = ActivationBuffer(harvester: harvester, sequences: sequences.map { $0.map { Int32($0) } },
@@ -164,24 +163,21 @@ public final class TranscoderTrainer {
         let adam = opt.adam
         let schedule = opt.schedule
         let deadTokens = opt.deadTokens
-        var state = State()
-        var resumedFrom: Int?
         var last: [LayerStepStats] = []
         var lastLR = 0.0
-        var runTokens = 0, runSeconds = 0.0
 
         func snapshot(_ e: TranscoderTrainingProgress.Event, checkpoint: String? = nil) -> TranscoderTrainingProgress {
-            TranscoderTrainingProgress(event: e, step: state.step, totalSteps: c.steps, layers: layers, fvu: last.map(\.fvu),
+            TranscoderTrainingProgress(event: e, step: loop.state.step, totalSteps: c.steps, layers: layers, fvu: last.map(\.fvu),
                                        l0: last.map(\.l0), deadFraction: last.map(\.deadFraction), auxLoss: last.map(\.auxLoss),
-                                       lr: lastLR, tokensSeen: state.tokensSeen,
-                                       tokensPerSecond: runSeconds > 0 ? Double(runTokens) / runSeconds : 0,
-                                       elapsed: TranscoderTrainer.now() - started, checkpoint: checkpoint)
+                                       lr: lastLR, tokensSeen: loop.state.tokensSeen, tokensPerSecond: loop.tokensPerSecond,
+                                       elapsed: loop.elapsedInRun, checkpoint: checkpoint)
         }
         func progress(_ e: TranscoderTrainingProgress.Event, checkpoint: String? = nil) throws {
             try onProgress?(snapshot(e, checkpoint: checkpoint))
         }
         func checkpoint() throws {
             guard let dir = c.checkpointDir else { return }
+            let state = loop.state
             var t: [String: Tensor] = [:]
             for p in named { t["param/" + p.name] = p.tensor }
             let (moments, steps) = adam.state()
@@ -205,7 +201,7 @@ public final class TranscoderTrainer {
             try progress(.checkpoint, checkpoint: TranscoderCheckpoint.path(dir, step: state.step))
         }
 
-        if let dir = c.checkpointDir, c.resume, let latest = TranscoderCheckpoint.latest(in: dir) {
+        let resumed = try loop.resumeIfPossible { latest in
             let (o, file) = try TranscoderCheckpoint.read(latest)
             guard o["config_hash"]?.stringValue == configHash else {
                 throw TrainingError(.checkpoint, """
@@ -240,6 +236,7 @@ public final class TranscoderTrainer {
             var adamSteps: [String: Int] = [:]
             for (k, v) in o["adam_steps"]?.objectValue?.pairs ?? [] { adamSteps[k] = v.intValue }
             try adam.load(tensors: { file.entry($0) == nil ? nil : try file.tensor($0) }, steps: adamSteps)
+            var state = State()
             state.step = try int("step")
             state.chunk = try int("chunk")
             state.chunkStart = try int("chunk_start")
@@ -251,52 +248,40 @@ public final class TranscoderTrainer {
             guard state.fvu.count == state.step, state.l0.count == state.step else {
                 throw TrainingError(.checkpoint, "\(latest)/trainer_state.json: the histories do not have \(state.step) entries")
             }
-            resumedFrom = state.step
             lastLR = state.step > 0 ? schedule.lr(at: state.step - 1) : 0
-            try progress(.resumed, checkpoint: latest)
+            return state
+        }
+        if let resumed {
+            try progress(.resumed, checkpoint: resumed)
         } else {
             // Normalisation factors and b_dec from the first buffer.
             try buffer.load(chunk: 0, start: 0)
             try opt.prepare(inputs: buffer.inputs, targets: buffer.targets)
         }
 
-        var stopReason = "completed"
-        while state.step < c.steps {
-            let t0 = TranscoderTrainer.now()
-            if buffer.chunk != state.chunk { try buffer.load(chunk: state.chunk, start: state.chunkStart) }
-            if state.batchInChunk >= buffer.batches {
-                state.chunk += 1
-                state.chunkStart = buffer.chunkEnd
-                state.batchInChunk = 0
-                try buffer.load(chunk: state.chunk, start: state.chunkStart)
+        let stopReason = try loop.run(step: {
+            if buffer.chunk != loop.state.chunk { try buffer.load(chunk: loop.state.chunk, start: loop.state.chunkStart) }
+            if loop.state.batchInChunk >= buffer.batches {
+                loop.state.chunk += 1
+                loop.state.chunkStart = buffer.chunkEnd
+                loop.state.batchInChunk = 0
+                try buffer.load(chunk: loop.state.chunk, start: loop.state.chunkStart)
             }
-            let (xs, ys) = try buffer.batch(state.batchInChunk)
-            let (stats, lr) = try opt.step(inputs: xs, targets: ys, step: state.step)
-            state.batchInChunk += 1
-            state.step += 1
-            state.tokensSeen += c.batchTokens
-            state.fvu.append(stats.map(\.fvu))
-            state.l0.append(stats.map(\.l0))
+            let (xs, ys) = try buffer.batch(loop.state.batchInChunk)
+            let (stats, lr) = try opt.step(inputs: xs, targets: ys, step: loop.state.step)
+            loop.state.batchInChunk += 1
+            loop.state.tokensSeen += c.batchTokens
+            loop.state.fvu.append(stats.map(\.fvu))
+            loop.state.l0.append(stats.map(\.l0))
             last = stats
             lastLR = lr
-            let dt = TranscoderTrainer.now() - t0
-            runTokens += c.batchTokens
-            runSeconds += dt
-            state.elapsed += dt
+            return c.batchTokens
+        }, afterStep: {
             try progress(.step)
-            if state.step == c.steps { break }
-            if let every = c.checkpointEvery, state.step % every == 0 { try checkpoint() }
-            if let m = c.maxSeconds, TranscoderTrainer.now() - started >= m {
-                stopReason = "max_seconds"
-            } else if let stop = shouldStop, stop(snapshot(.step)) {
-                stopReason = "stopped"
-            }
-            if stopReason != "completed" {
-                if c.checkpointEvery == nil || state.step % c.checkpointEvery! != 0 { try checkpoint() }
-                break
-            }
-        }
-        if stopReason == "completed", c.checkpointDir != nil, resumedFrom != state.step { try checkpoint() }
+        }, checkpoint: checkpoint, shouldStop: {
+            shouldStop?(snapshot(.step)) ?? false
+        })
+        let state = loop.state
 
         // Export (BatchTopK's threshold estimated on held-out activations if it was never tracked).
         var transcoders: [Transcoder] = []
@@ -315,8 +300,9 @@ public final class TranscoderTrainer {
             rows[i].deadFraction = try tc.sinceFired.compare(.ge, Double(deadTokens)).to(.float64).sum().item() / Double(width)
         }
         try progress(.evaluated)
-        return TranscoderTrainingResult(stopReason: stopReason, steps: state.step, resumedFrom: resumedFrom, tokensSeen: state.tokensSeen,
-                                        trainSeconds: runSeconds, configHash: configHash, config: c, modelLayers: model.config.nLayers,
+        return TranscoderTrainingResult(stopReason: stopReason.rawValue, steps: state.step, resumedFrom: loop.resumedFrom,
+                                        tokensSeen: state.tokensSeen, trainSeconds: loop.runSeconds, configHash: configHash, config: c,
+                                        modelLayers: model.config.nLayers,
                                         transcoders: transcoders, metrics: TranscoderMetrics(layers: rows, spliced: spliced, tokens: tokens),
                                         fvuHistory: state.fvu, l0History: state.l0,
                                         scales: tcs.map { (input: $0.inputScale, output: $0.outputScale) })
@@ -337,11 +323,5 @@ public final class TranscoderTrainer {
             guard try positive.to(.float64).sum().item() > 0 else { return 0 }
             return try code.values.maskedFill(positive.logicalNot(), Double.infinity).amin().item()
         }
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }

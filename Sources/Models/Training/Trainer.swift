@@ -3,9 +3,6 @@ import Foundation
 import JSON
 import Tensor
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What `Trainer` reports to its progress callback.
 public struct TrainingProgress: Sendable {
@@ -125,7 +122,7 @@ public final class Trainer {
     /// - Throws: `TrainingError` of kind `option` or `data` naming the problem; `TorchError`.
     public init(model: Transformer, data: TokenDataset, evalData: TokenDataset? = nil, config: TrainingConfig) throws {
         try config.validate()
-        guard model.config.architecture != .bert else {
+        guard model.isCausal else {
             throw TrainingError(.option, "training needs a causal language model; \(model.config.modelType) is an encoder")
         }
         guard model.dtype.isFloatingPoint else { throw TrainingError(.option, "training needs floating-point weights") }
@@ -157,7 +154,9 @@ public final class Trainer {
     /// - Throws: `TrainingError` (`checkpoint` for an unreadable or foreign checkpoint, `nonFinite`
     ///   when the loss or gradient norm becomes NaN/∞), `TorchError`, or what `onProgress` throws.
     public func run() throws -> TrainingResult {
-        let started = Trainer.now()
+        let loop = TrainingLoop(state: TrainingState(), options: .init(
+            steps: config.steps, checkpointEvery: config.checkpointEvery, maxSeconds: config.maxSeconds,
+            checkpointDir: config.checkpointDir, resume: config.resume))
         Torch.keepTensorMemoryInHeap()
         try model.prepareForTraining()
         defer { try? model.finishTraining() }
@@ -165,65 +164,60 @@ public final class Trainer {
         let tensors = params.map(\.tensor)
         let adam = try AdamW(parameters: params.map { ($0.name, $0.tensor, config.decays($0.name) ? config.weightDecay : 0) },
                              beta1: config.beta1, beta2: config.beta2, eps: config.eps)
-        var state = TrainingState()
-        var resumedFrom: Int?
         var lastLR = 0.0, lastNorm: Double?
-        var runTokens = 0, runSeconds = 0.0
 
+        func snapshot(_ e: TrainingProgress.Event, checkpoint: String? = nil) -> TrainingProgress {
+            let s = loop.state
+            return TrainingProgress(event: e, step: s.step, totalSteps: config.steps, epoch: Double(s.position) / Double(data.count),
+                                    loss: s.losses.last, lr: lastLR, gradNorm: lastNorm, tokensPerSecond: loop.tokensPerSecond,
+                                    tokensSeen: s.tokensSeen, evalLoss: s.evalLosses.last?.loss, elapsed: loop.elapsedInRun,
+                                    checkpoint: checkpoint)
+        }
         func progress(_ e: TrainingProgress.Event, checkpoint: String? = nil) throws {
             guard let onProgress else { return }
-            try onProgress(snapshot(e, state, lr: lastLR, gradNorm: lastNorm, runTokens: runTokens, runSeconds: runSeconds,
-                                    started: started, checkpoint: checkpoint))
+            try onProgress(snapshot(e, checkpoint: checkpoint))
         }
-        func checkpoint() throws {
-            guard let dir = config.checkpointDir else { return }
-            var t: [String: Tensor] = [:]
-            for (name, p) in params { t["param/" + name] = p }
-            let (moments, steps) = adam.state()
-            t.merge(moments) { a, _ in a }
-            try TrainingCheckpoint.write(dir: dir, state: state, configHash: configHash, seed: config.seed, tensors: t,
-                                         adamSteps: steps, summary: summary(), keep: config.keepCheckpoints)
-            try progress(.checkpoint, checkpoint: TrainingCheckpoint.path(dir, step: state.step))
+        func evaluateAndRecord() throws {
+            let l = try evaluate()
+            loop.state.evalLosses.append((loop.state.step, l))
         }
 
-        if let dir = config.checkpointDir, config.resume, let latest = TrainingCheckpoint.latest(in: dir) {
-            let ck = try TrainingCheckpoint.read(latest.path)
+        let resumed = try loop.resumeIfPossible { path in
+            let ck = try TrainingCheckpoint.read(path)
             guard ck.configHash == configHash else {
                 throw TrainingError(.checkpoint, """
-                    checkpoint \(latest.path) belongs to a different configuration (hash \(ck.configHash), this run \(configHash)): \
+                    checkpoint \(path) belongs to a different configuration (hash \(ck.configHash), this run \(configHash)): \
                     the options, data or initial model differ; remove the directory or use another one
                     """)
             }
             try Torch.noGrad {
                 for (name, p) in params {
                     guard ck.tensors.entry("param/" + name) != nil else {
-                        throw TrainingError(.checkpoint, "checkpoint \(latest.path) has no tensor param/\(name)")
+                        throw TrainingError(.checkpoint, "checkpoint \(path) has no tensor param/\(name)")
                     }
                     let src = try ck.tensors.tensor("param/" + name)
                     guard src.shape == p.shape else {
-                        throw TrainingError(.checkpoint, "checkpoint \(latest.path): param/\(name) has shape \(src.shape), the model \(p.shape)")
+                        throw TrainingError(.checkpoint, "checkpoint \(path): param/\(name) has shape \(src.shape), the model \(p.shape)")
                     }
                     try p.copyInPlace(from: src)
                 }
             }
             try adam.load(tensors: { ck.tensors.entry($0) == nil ? nil : try ck.tensors.tensor($0) }, steps: ck.adamSteps)
-            state = ck.state
-            resumedFrom = state.step
-            lastLR = state.step > 0 ? config.lrSchedule.lr(at: state.step - 1) : 0
-            try progress(.resumed, checkpoint: latest.path)
+            lastLR = ck.state.step > 0 ? config.lrSchedule.lr(at: ck.state.step - 1) : 0
+            return ck.state
         }
+        if let resumed { try progress(.resumed, checkpoint: resumed) }
 
         var order = DataOrder(count: data.count, seed: config.seed, shuffle: config.shuffle)
         let schedule = config.lrSchedule
         let perStep = config.batchSize * config.gradAccumulation
-        var stopReason = "completed"
         var evaluatedAt = -1
-        while state.step < config.steps {
-            let t0 = Trainer.now()
-            let lr = schedule.lr(at: state.step)
+        let stopReason = try loop.run(step: {
+            let step = loop.state.step
+            let lr = schedule.lr(at: step)
             // Fresh views of the weights every step, so autograd sees plain views of the updated leaves.
             try model.reassemble(training: true)
-            let indices = (0..<perStep).map { order.example(at: state.position + $0) }
+            let indices = (0..<perStep).map { order.example(at: loop.state.position + $0) }
             let batches = try stride(from: 0, to: perStep, by: config.batchSize).map {
                 try data.batch(Array(indices[$0..<($0 + config.batchSize)]), dtype: model.dtype, device: model.device)
             }
@@ -238,59 +232,53 @@ public final class Trainer {
             }
             let loss = lossSum / Double(targets)
             guard loss.isFinite else {
-                throw TrainingError(.nonFinite, "the training loss is \(loss) at step \(state.step) (lr \(lr)); lower the learning rate")
+                throw TrainingError(.nonFinite, "the training loss is \(loss) at step \(step) (lr \(lr)); lower the learning rate")
             }
             if let maxNorm = config.maxGradNorm {
                 let n = try GradientClipping.clipGlobalNorm(tensors, maxNorm: maxNorm)
                 guard n.isFinite else {
-                    throw TrainingError(.nonFinite, "the gradient norm is \(n) at step \(state.step) (lr \(lr)); lower the learning rate")
+                    throw TrainingError(.nonFinite, "the gradient norm is \(n) at step \(step) (lr \(lr)); lower the learning rate")
                 }
                 lastNorm = n
             }
             try adam.step(lr: lr)
             try adam.zeroGrad()
             let tokens = batches.reduce(0) { $0 + $1.tokenCount }
-            state.step += 1
-            state.position += perStep
-            state.tokensSeen += tokens
-            state.losses.append(loss)
+            loop.state.position += perStep
+            loop.state.tokensSeen += tokens
+            loop.state.losses.append(loss)
             lastLR = lr
-            let dt = Trainer.now() - t0
-            runTokens += tokens
-            runSeconds += dt
-            state.elapsed += dt
+            return tokens
+        }, afterStep: {
             try progress(.step)
-            if let e = config.evalEvery, evalData != nil, state.step % e == 0 {
-                try evaluateAndRecord(&state)
-                evaluatedAt = state.step
+            if let e = config.evalEvery, evalData != nil, loop.state.step % e == 0 {
+                try evaluateAndRecord()
+                evaluatedAt = loop.state.step
                 try progress(.eval)
             }
-            if state.step == config.steps { break }
-            if let c = config.checkpointEvery, state.step % c == 0 { try checkpoint() }
-            let now = Trainer.now()
-            if let m = config.maxSeconds, now - started >= m {
-                stopReason = "max_seconds"
-            } else if let stop = shouldStop,
-                      stop(snapshot(.step, state, lr: lastLR, gradNorm: lastNorm, runTokens: runTokens, runSeconds: runSeconds,
-                                    started: started, checkpoint: nil)) {
-                stopReason = "stopped"
-            }
-            if stopReason != "completed" {
-                if config.checkpointEvery == nil || state.step % config.checkpointEvery! != 0 { try checkpoint() }
-                break
-            }
-        }
-        if stopReason == "completed" {
-            if evalData != nil, evaluatedAt != state.step, state.evalLosses.last?.step != state.step {
-                try evaluateAndRecord(&state)
+        }, checkpoint: {
+            guard let dir = config.checkpointDir else { return }
+            var t: [String: Tensor] = [:]
+            for (name, p) in params { t["param/" + name] = p }
+            let (moments, steps) = adam.state()
+            t.merge(moments) { a, _ in a }
+            try TrainingCheckpoint.write(dir: dir, state: loop.state, configHash: configHash, seed: config.seed, tensors: t,
+                                         adamSteps: steps, summary: summary(), keep: config.keepCheckpoints)
+            try progress(.checkpoint, checkpoint: TrainingCheckpoint.path(dir, step: loop.state.step))
+        }, shouldStop: {
+            shouldStop?(snapshot(.step)) ?? false
+        }, completed: {
+            let s = loop.state
+            if evalData != nil, evaluatedAt != s.step, s.evalLosses.last?.step != s.step {
+                try evaluateAndRecord()
                 try progress(.eval)
             }
-            if config.checkpointDir != nil, resumedFrom != state.step { try checkpoint() }
-        }
-        return TrainingResult(stopReason: stopReason, steps: state.step, resumedFrom: resumedFrom, losses: state.losses,
+        })
+        let state = loop.state
+        return TrainingResult(stopReason: stopReason.rawValue, steps: state.step, resumedFrom: loop.resumedFrom, losses: state.losses,
                               evalLosses: state.evalLosses.map { EvalPoint(step: $0.step, loss: $0.loss) },
-                              tokensSeen: state.tokensSeen, trainSeconds: runSeconds,
-                              tokensPerSecond: runSeconds > 0 ? Double(runTokens) / runSeconds : 0, configHash: configHash)
+                              tokensSeen: state.tokensSeen, trainSeconds: loop.runSeconds,
+                              tokensPerSecond: loop.tokensPerSecond, configHash: configHash)
     }
 
     /// The mean next-token cross-entropy over the scored targets of `data` (default: the held-out
@@ -311,19 +299,6 @@ public final class Trainer {
         return order.example(at: position)
     }
 
-    private func evaluateAndRecord(_ state: inout TrainingState) throws {
-        let l = try evaluate()
-        state.evalLosses.append((state.step, l))
-    }
-
-    private func snapshot(_ e: TrainingProgress.Event, _ s: TrainingState, lr: Double, gradNorm: Double?, runTokens: Int,
-                          runSeconds: Double, started: Double, checkpoint: String?) -> TrainingProgress {
-        TrainingProgress(event: e, step: s.step, totalSteps: config.steps, epoch: Double(s.position) / Double(data.count),
-                         loss: s.losses.last, lr: lr, gradNorm: gradNorm,
-                         tokensPerSecond: runSeconds > 0 ? Double(runTokens) / runSeconds : 0, tokensSeen: s.tokensSeen,
-                         evalLoss: s.evalLosses.last?.loss, elapsed: Trainer.now() - started, checkpoint: checkpoint)
-    }
-
     /// The options in a human-readable form, stored in checkpoints.
     private func summary() -> JSONObject {
         let c = config
@@ -336,11 +311,5 @@ public final class Trainer {
             ("block_size", .int(data.blockSize)), ("model", .string(model.summary)),
             ("lora_modules", .int(model.loraAdapters.count)),
         ])
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }

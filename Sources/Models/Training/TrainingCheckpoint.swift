@@ -4,7 +4,7 @@ import JSON
 import Tensor
 
 /// The resumable state of a training run after a whole optimizer step.
-struct TrainingState {
+struct TrainingState: TrainingLoopState {
     /// Optimizer steps completed.
     var step = 0
     /// Examples consumed (the position in the data order; epoch = position / examples).

@@ -5,7 +5,7 @@ import Tokenizers
 
 extension Transformer {
     /// Creates a model with freshly drawn weights, initialised as HF transformers initialises a new
-    /// GPT-2 (`GPT2PreTrainedModel._init_weights`) or Llama.
+    /// GPT-2 (`GPT2PreTrainedModel._init_weights`) or Llama (each family's `initialWeights`).
     ///
     /// Every linear weight and both embeddings are drawn from normal(0, σ) with
     /// σ = `config.initializerRange` (0.02 by default); biases are 0, LayerNorm/RMSNorm weights 1 and
@@ -42,49 +42,7 @@ extension Transformer {
         }
         let c = config
         let d = c.dModel
-        switch c.architecture {
-        case .gpt2:
-            let projStd = std / Foundation.sqrt(2.0 * Double(c.nLayers))
-            try normal("transformer.wte.weight", [c.dVocab, d], std: std)
-            try normal("transformer.wpe.weight", [c.nCtx, d], std: std)
-            for l in 0..<c.nLayers {
-                let p = "transformer.h.\(l)."
-                try constant(p + "ln_1.weight", [d], 1)
-                try constant(p + "ln_1.bias", [d], 0)
-                try normal(p + "attn.c_attn.weight", [d, 3 * d], std: std)
-                try constant(p + "attn.c_attn.bias", [3 * d], 0)
-                try normal(p + "attn.c_proj.weight", [d, d], std: projStd)
-                try constant(p + "attn.c_proj.bias", [d], 0)
-                try constant(p + "ln_2.weight", [d], 1)
-                try constant(p + "ln_2.bias", [d], 0)
-                try normal(p + "mlp.c_fc.weight", [d, c.dMLP], std: std)
-                try constant(p + "mlp.c_fc.bias", [c.dMLP], 0)
-                try normal(p + "mlp.c_proj.weight", [c.dMLP, d], std: projStd)
-                try constant(p + "mlp.c_proj.bias", [d], 0)
-            }
-            try constant("transformer.ln_f.weight", [d], 1)
-            try constant("transformer.ln_f.bias", [d], 0)
-        case .llama:
-            let qd = c.nHeads * c.dHead, kvd = c.nKVHeads * c.dHead
-            try normal("model.embed_tokens.weight", [c.dVocab, d], std: std)
-            for l in 0..<c.nLayers {
-                let p = "model.layers.\(l)."
-                try constant(p + "input_layernorm.weight", [d], 1)
-                for (name, nOut, nIn, bias) in [("self_attn.q_proj", qd, d, c.qkvBias), ("self_attn.k_proj", kvd, d, c.qkvBias),
-                                                ("self_attn.v_proj", kvd, d, c.qkvBias), ("self_attn.o_proj", d, qd, c.outBias)] {
-                    try normal(p + name + ".weight", [nOut, nIn], std: std)
-                    if bias { try constant(p + name + ".bias", [nOut], 0) }
-                }
-                try constant(p + "post_attention_layernorm.weight", [d], 1)
-                for (name, nOut, nIn) in [("mlp.gate_proj", c.dMLP, d), ("mlp.up_proj", c.dMLP, d), ("mlp.down_proj", d, c.dMLP)] {
-                    try normal(p + name + ".weight", [nOut, nIn], std: std)
-                    if c.mlpBias { try constant(p + name + ".bias", [nOut], 0) }
-                }
-            }
-            try constant("model.norm.weight", [d], 1)
-        case .bert:
-            throw ModelError("initialized: BERT models cannot be created from scratch (supported: gpt2, llama, qwen2, mistral)")
-        }
+        try c.family.initialWeights(c, std: std, normal: { try normal($0, $1, std: $2) }, constant: constant)
         if !c.tiedEmbeddings { try normal("lm_head.weight", [c.dVocab, d], std: std) }
         return try Transformer(config: config, weights: weights, tokenizer: tokenizer, dtype: dtype, device: device, source: nil)
     }

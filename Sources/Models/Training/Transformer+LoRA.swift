@@ -9,24 +9,7 @@ extension Transformer {
     /// The linear modules of this architecture that can carry an adapter, in model order, with
     /// whether their weight is stored [in, out].
     var adaptableModules: [(name: String, layer: Int, fanInFanOut: Bool)] {
-        var out: [(String, Int, Bool)] = []
-        for l in 0..<config.nLayers {
-            switch config.architecture {
-            case .gpt2:
-                for m in ["attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"] { out.append(("transformer.h.\(l).\(m)", l, true)) }
-            case .llama:
-                for m in ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                          "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"] {
-                    out.append(("model.layers.\(l).\(m)", l, false))
-                }
-            case .bert:
-                for m in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
-                          "intermediate.dense", "output.dense"] {
-                    out.append(("encoder.layer.\(l).\(m)", l, false))
-                }
-            }
-        }
-        return out
+        (0..<config.nLayers).flatMap { l in config.family.adaptableModules(layer: l).map { ($0.name, l, $0.fanInFanOut) } }
     }
 
     /// Attaches fresh LoRA adapters to the modules `config` selects (A Kaiming-uniform, B zero, so

@@ -83,7 +83,7 @@ extension Transformer {
     /// - Throws: `TrainingError` of kind `data` when the data does not fit the model or is empty;
     ///   `TorchError`.
     public func meanNextTokenLoss(_ data: TokenDataset, batchSize: Int = 8, maxExamples: Int? = nil) throws -> Double {
-        guard config.architecture != .bert else { throw TrainingError(.option, "next-token loss needs a causal language model") }
+        guard isCausal else { throw TrainingError(.option, "next-token loss needs a causal language model") }
         guard data.maxToken < config.dVocab, data.blockSize <= config.nCtx else {
             throw TrainingError(.data, "the data does not fit the model (ids below \(config.dVocab), at most \(config.nCtx) tokens per example)")
         }
