@@ -19,6 +19,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // SHA-256 for the store's content keys and for model/data fingerprints (BoringSSL underneath).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // C ABI of the torch backend (header + the dlopen loader). No libtorch here.
@@ -42,11 +44,11 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         .target(name: "Tensor", dependencies: ["CTorchABI"]),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto")]),
         // Strict, order-preserving JSON for untrusted files (tokenizer.json, config.json, safetensors headers).
         .target(name: "JSON"),
         .target(name: "Tokenizers", dependencies: ["JSON"]),
-        .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON"]),
+        .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
         // Transcoders and circuit tracing (issue 6): formats, replacement model, attribution. No Lua.
         .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib", "Store"]),
         // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).

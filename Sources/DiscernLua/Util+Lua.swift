@@ -195,7 +195,7 @@ enum FsLua {
         guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw LuaError(code: "io", "\(call.name): \(path) does not exist") }
         if !isDir.boolValue {
             guard let d = fm.contents(atPath: path) else { throw LuaError(code: "io", "\(call.name): cannot read \(path)") }
-            return SHA256.hexEncode(SHA256.hash([UInt8](d)))
+            return ContentHash.hex([UInt8](d))
         }
         guard let names = fm.subpaths(atPath: path) else { throw LuaError(code: "io", "\(call.name): cannot list \(path)") }
         var all: [UInt8] = []
@@ -205,6 +205,6 @@ enum FsLua {
             guard fm.fileExists(atPath: full, isDirectory: &sub), !sub.boolValue else { continue }
             all += Array(name.utf8) + [0] + Array(try hash(full, call).utf8) + [0]
         }
-        return SHA256.hexEncode(SHA256.hash(all))
+        return ContentHash.hex(all)
     }
 }

@@ -7,7 +7,7 @@ extension Store {
     /// - Throws: ``StoreError`` with code `bad_value` when the description holds NaN or infinity.
     /// - Returns: 64 lowercase hexadecimal characters.
     public static func key(for description: CanonicalValue) throws -> String {
-        SHA256.hex(try description.canonicalJSON())
+        ContentHash.hex(try description.canonicalJSON())
     }
 
     /// Stores an entry under `key`, replacing any entry already there.

@@ -60,7 +60,7 @@ struct CanonicalValueTests {
         #expect(keyA == (try Store.key(for: b)))
         #expect(keyA.count == 64)
         #expect(keyA.allSatisfy { "0123456789abcdef".contains($0) })
-        #expect(keyA == SHA256.hex(try a.canonicalJSON()))
+        #expect(keyA == ContentHash.hex(try a.canonicalJSON()))
     }
 
     @Test("different values give different keys")

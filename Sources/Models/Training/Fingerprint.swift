@@ -1,27 +1,37 @@
-// A fast, stable 64-bit hash for configuration hashes and weight/data fingerprints.
+// A stable content hash for configuration hashes and weight/data fingerprints.
+import Crypto
 import Tensor
 
-/// FNV-1a over 64-bit words (bytes for strings): stable across runs and platforms of the same
-/// endianness. Not cryptographic: it detects accidental mismatches (a different config or data
-/// set behind a checkpoint), not forgery.
+/// SHA-256 (swift-crypto) over the mixed-in words (little-endian 64-bit) and bytes, reported as its
+/// first 64 bits: stable across runs and platforms of the same endianness. The same hash as the
+/// store's content keys; 64 bits are ample to detect a different config, model or data set behind a
+/// checkpoint or a cache entry.
 package struct Fingerprint {
-    /// The current hash value.
-    package private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
-    private static let prime: UInt64 = 0x100_0000_01B3
+    private var hasher = SHA256()
+    private var pending: [UInt8] = []
 
-    /// Starts from the FNV-1a offset basis.
-    package init() {}
+    /// Starts an empty hash.
+    package init() { pending.reserveCapacity(1 << 16) }
+
+    private mutating func flush() {
+        if pending.isEmpty { return }
+        hasher.update(data: pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func append(_ word: UInt64) {
+        withUnsafeBytes(of: word.littleEndian) { pending.append(contentsOf: $0) }
+        if pending.count >= 1 << 16 { flush() }
+    }
 
     /// Mixes in one 64-bit word.
-    package mutating func add(_ word: UInt64) {
-        value = (value ^ word) &* Fingerprint.prime
-        value ^= value >> 29
-    }
+    package mutating func add(_ word: UInt64) { append(word) }
 
     /// Mixes in a string's length and UTF-8 bytes.
     package mutating func add(_ s: String) {
-        add(UInt64(s.utf8.count))
-        for b in s.utf8 { value = (value ^ UInt64(b)) &* Fingerprint.prime }
+        append(UInt64(s.utf8.count))
+        pending.append(contentsOf: s.utf8)
+        if pending.count >= 1 << 16 { flush() }
     }
 
     /// Mixes in a double's bit pattern.
@@ -40,11 +50,17 @@ package struct Fingerprint {
         add(t.dtype.rawValue)
         add(ints: t.shape)
         let bytes = try t.contiguous().rawBytes()
-        bytes.withUnsafeBytes { raw in
-            let words = raw.count / 8
-            for i in 0..<words { add(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
-            for i in (words * 8)..<raw.count { add(UInt64(raw[i])) }
-        }
+        append(UInt64(bytes.count))
+        flush()
+        hasher.update(data: bytes)
+    }
+
+    /// The first 64 bits of the SHA-256 so far.
+    package var value: UInt64 {
+        var h = self
+        h.flush()
+        let digest = Array(h.hasher.finalize())
+        return digest.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     /// The value as 16 lowercase hex digits.

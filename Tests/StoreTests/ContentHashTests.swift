@@ -2,14 +2,14 @@ import Testing
 @testable import Store
 
 @Suite("SHA-256")
-struct SHA256Tests {
+struct ContentHashTests {
     @Test("FIPS 180-4 example vectors")
     func fipsVectors() {
-        #expect(SHA256.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+        #expect(ContentHash.hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(ContentHash.hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(ContentHash.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
             == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hex(
+        #expect(ContentHash.hex(
             "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu")
             == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1")
     }
@@ -17,7 +17,7 @@ struct SHA256Tests {
     @Test("one million 'a'")
     func millionA() {
         let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
-        #expect(SHA256.hex(bytes) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(ContentHash.hex(bytes) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test("padding boundaries", arguments: [
@@ -30,15 +30,15 @@ struct SHA256Tests {
         (120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"),
     ])
     func boundaries(length: Int, expected: String) {
-        #expect(SHA256.hex(String(repeating: "a", count: length)) == expected)
+        #expect(ContentHash.hex(String(repeating: "a", count: length)) == expected)
     }
 
     @Test("hash returns 32 raw bytes and hexEncode matches hex")
     func rawDigest() {
-        let digest = SHA256.hash(Array("abc".utf8))
+        let digest = ContentHash.sha256(Array("abc".utf8))
         #expect(digest.count == 32)
         #expect(digest.first == 0xba && digest.last == 0xad)
-        #expect(SHA256.hexEncode(digest) == SHA256.hex("abc"))
-        #expect(SHA256.hexEncode([0x00, 0x0f, 0xf0, 0xff]) == "000ff0ff")
+        #expect(ContentHash.hexEncode(digest) == ContentHash.hex("abc"))
+        #expect(ContentHash.hexEncode([0x00, 0x0f, 0xf0, 0xff]) == "000ff0ff")
     }
 }
