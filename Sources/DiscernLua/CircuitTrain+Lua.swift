@@ -32,19 +32,7 @@ extension CircuitLua {
         .integer("warmup_steps", \.config.warmupSteps, "linear warm-up steps", in: 0...Int.max, default: "min(1000, steps/20)"),
         .choice("schedule", \.config.schedule, "learning-rate decay after warm-up"),
         .number("min_lr_fraction", \.config.minLRFraction, "final learning rate as a fraction of lr", in: 0...1),
-        .custom("max_grad_norm", type: "number|false", "gradient-norm clip (false: off)", default: "1.0") { a, o in
-            if try o.push("max_grad_norm") == LUA_TBOOLEAN {
-                let on = lua_toboolean(o.tableL, -1) != 0
-                dlua_pop(o.tableL, 1)
-                guard !on else { throw LuaError(code: "arg", "option 'max_grad_norm' must be a positive number or false, got true") }
-                a.config.maxGradNorm = nil
-            } else {
-                dlua_pop(o.tableL, 1)
-                if let v = try o.number("max_grad_norm", in: Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude) {
-                    a.config.maxGradNorm = v
-                }
-            }
-        },
+        .numberOrOff("max_grad_norm", \.config.maxGradNorm, "gradient-norm clip", in: Double.leastNonzeroMagnitude...1e30),
         .number("aux_alpha", \.config.auxAlpha, "weight of the AuxK loss", in: 0...1e6),
         .integer("aux_k", \.config.auxK, "dead latents AuxK uses", in: 1...Int.max, default: "d_model/2"),
         .integer("dead_tokens", \.config.deadTokens, "tokens without firing after which a latent is dead", in: 1...Int.max,

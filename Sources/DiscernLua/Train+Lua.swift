@@ -13,95 +13,157 @@ extension TrainingError: LuaCodedError {
 /// Lua bindings for training: `discern.model.init`, `discern.model.weight_diff`, and the
 /// `model:train`, `model:loss`, `model:add_lora`, `model:merge_lora`, `model:remove_lora` methods.
 enum TrainLua {
-    static let trainOptions = ["steps", "batch_size", "grad_accumulation", "lr", "min_lr", "warmup_steps", "schedule",
-                               "beta1", "beta2", "eps", "weight_decay", "decay_biases", "decay_norms", "decay_embeddings",
-                               "max_grad_norm", "seed", "shuffle", "eval_data", "eval_every", "eval_examples",
-                               "checkpoint_dir", "checkpoint_every", "keep_checkpoints", "resume", "max_seconds",
-                               "block_size", "pack", "progress", "on_progress"]
+    // MARK: declarations
+
+    /// What `model:train` reads: the Swift config plus the binding's own keys.
+    struct TrainArgs {
+        var config = TrainingConfig(steps: 0)
+        var blockSize: Int?
+        var pack = false
+        var progress = true
+    }
+    typealias T = LuaField<TrainArgs>
+    nonisolated(unsafe) static let trainSpec = LuaOptionSpec<TrainArgs>("discern.model.TrainOptions", prototype: TrainArgs(), [
+        T.integer("steps", \.config.steps, "optimizer steps", in: 1...Int.max, required: true),
+        T.integer("batch_size", \.config.batchSize, "examples per step", in: 1...Int.max),
+        T.integer("grad_accumulation", \.config.gradAccumulation, "micro-batches per step", in: 1...Int.max),
+        T.number("lr", \.config.lr, "peak learning rate", in: 0...1e3),
+        T.number("min_lr", \.config.minLR, "learning rate at the end of the decay", in: 0...1e3),
+        T.integer("warmup_steps", \.config.warmupSteps, "linear warm-up steps", in: 0...Int.max),
+        T.choice("schedule", \.config.schedule, "decay after warm-up"),
+        T.number("beta1", \.config.beta1, "AdamW β1", in: 0...1),
+        T.number("beta2", \.config.beta2, "AdamW β2", in: 0...1),
+        T.number("eps", \.config.eps, "AdamW ε", in: 0...1),
+        T.number("weight_decay", \.config.weightDecay, "decoupled weight decay (weight matrices only)", in: 0...1e3),
+        T.boolean("decay_biases", \.config.decayBiases, "decay biases too"),
+        T.boolean("decay_norms", \.config.decayNorms, "decay norm weights too"),
+        T.boolean("decay_embeddings", \.config.decayEmbeddings, "decay embeddings too"),
+        T.numberOrOff("max_grad_norm", \.config.maxGradNorm, "gradient-norm clip", in: Double.leastNonzeroMagnitude...1e30),
+        T.seed("seed", \.config.seed, "seed of the shuffling"),
+        T.boolean("shuffle", \.config.shuffle, "shuffle the examples each epoch"),
+        T.custom("eval_data", type: "string[]|table[]", "held-out examples (same forms as data)") { _, _ in },
+        T.integer("eval_every", \.config.evalEvery, "steps between held-out losses", in: 1...Int.max),
+        T.integer("eval_examples", \.config.evalExamples, "held-out examples used", in: 1...Int.max, default: "all"),
+        T.string("checkpoint_dir", \.config.checkpointDir, "where checkpoints go; a rerun resumes from them"),
+        T.integer("checkpoint_every", \.config.checkpointEvery, "steps between checkpoints", in: 1...Int.max),
+        T.integer("keep_checkpoints", \.config.keepCheckpoints, "checkpoints kept", in: 1...Int.max),
+        T.boolean("resume", \.config.resume, "resume from checkpoint_dir when it holds a checkpoint"),
+        T.number("max_seconds", \.config.maxSeconds, "stop (with a checkpoint) after this long", in: 0...1e12),
+        T.integer("block_size", \.blockSize, "tokens per example", in: 2...Int.max, default: "n_ctx"),
+        T.boolean("pack", \.pack, "pack the examples into block_size blocks"),
+        T.boolean("progress", \.progress, "show a progress bar", default: "true (on a terminal)"),
+        T.custom("on_progress", type: "fun(p: discern.model.TrainProgress): boolean?", "called with progress; return false to stop") { _, _ in },
+    ])
+
+    nonisolated(unsafe) static let evalPoint = LuaRecordSpec<EvalPoint>("discern.model.EvalPoint", [
+        .integer("step", \.step), .number("loss", \.loss, "held-out next-token loss"),
+    ])
+    nonisolated(unsafe) static let trainResult = LuaRecordSpec<TrainingResult>("discern.model.TrainResult", [
+        .string("stop_reason", \.stopReason, "completed, max_seconds, stopped or interrupted"), .integer("steps", \.steps),
+        .integer("resumed_from", \.resumedFrom, "the step a checkpoint resumed from"), .numbers("losses", \.losses, "loss per step"),
+        .records("eval_losses", \.evalLosses, evalPoint), .integer("tokens_seen", \.tokensSeen),
+        .number("train_seconds", \.trainSeconds), .number("tokens_per_second", \.tokensPerSecond),
+        .string("config_hash", \.configHash, "hash of model, data and options (what a resume checks)"),
+    ])
+    nonisolated(unsafe) static let progress = LuaRecordSpec<TrainingProgress>("discern.model.TrainProgress", [
+        .choice("event", \.event, "step, eval, checkpoint or resumed"), .integer("step", \.step), .integer("total_steps", \.totalSteps),
+        .number("epoch", \.epoch), .number("loss", \.loss), .number("lr", \.lr), .number("grad_norm", \.gradNorm),
+        .number("tokens_per_second", \.tokensPerSecond), .integer("tokens_seen", \.tokensSeen), .number("eval_loss", \.evalLoss),
+        .number("elapsed", \.elapsed), .string("checkpoint", \.checkpoint, "the checkpoint just written"),
+    ])
+    nonisolated(unsafe) static let diffEntry = LuaRecordSpec<WeightDiff.Entry>("discern.model.WeightDiffEntry", [
+        .string("name", \.name), .integers("shape", \.shape), .integer("layer", \.layer, "0-based; nil for embeddings and the final norm"),
+        .number("norm", \.norm, "‖A‖_F"), .number("diff_norm", \.diffNorm, "‖A−B‖_F"), .number("relative_norm", \.relativeNorm),
+        .numbers("singular_values", \.singularValues, "top-k of A−B"), .number("effective_rank", \.effectiveRank),
+        .number("stable_rank", \.stableRank),
+    ])
+    nonisolated(unsafe) static let diffLayer = LuaRecordSpec<WeightDiff.Layer>("discern.model.WeightDiffLayer", [
+        .integer("layer", \.layer), .string("label", \.label), .number("relative_norm", \.relativeNorm),
+        .number("diff_norm", \.diffNorm), .strings("parameters", \.parameters),
+    ])
+    nonisolated(unsafe) static let weightDiff = LuaRecordSpec<WeightDiff.Report>("discern.model.WeightDiff", [
+        .records("entries", \.entries, diffEntry), .records("layers", \.layers, diffLayer, "most changed first"),
+    ])
+
+    struct InitConfig {
+        var nLayers = 0, dModel = 0, nHeads = 0, nCtx = 0
+        var dVocab: Int?, dMLP: Int?
+        var activation = "gelu_new"
+        var bosTokenId: Int?, eosTokenId: Int?
+    }
+    typealias I = LuaField<InitConfig>
+    nonisolated(unsafe) static let initSpec = LuaOptionSpec<InitConfig>("discern.model.InitConfig", prototype: InitConfig(), [
+        I.integer("n_layers", \.nLayers, "layers", in: 1...Int.max, required: true),
+        I.integer("d_model", \.dModel, "residual width", in: 1...Int.max, required: true),
+        I.integer("n_heads", \.nHeads, "attention heads", in: 1...Int.max, required: true),
+        I.integer("n_ctx", \.nCtx, "context length", in: 1...Int.max, required: true),
+        I.integer("d_vocab", \.dVocab, "vocabulary size", in: 1...Int.max, default: "the tokenizer's size"),
+        I.integer("d_mlp", \.dMLP, "MLP width", in: 1...Int.max, default: "4·d_model"),
+        I.string("activation", \.activation, "MLP activation (HF name)"),
+        I.integer("bos_token_id", \.bosTokenId, "BOS id", in: 0...Int.max),
+        I.integer("eos_token_id", \.eosTokenId, "EOS id", in: 0...Int.max),
+    ])
+    struct InitOptions {
+        var seed: UInt64 = 0
+        var dtype = "float32"
+    }
+    nonisolated(unsafe) static let initOptions = LuaOptionSpec<InitOptions>("discern.model.InitOptions", prototype: InitOptions(), [
+        .seed("seed", \.seed, "initialisation seed"),
+        .custom("tokenizer", type: "discern.Tokenizer", "the tokenizer the model keeps") { _, _ in },
+        .string("dtype", \.dtype, "parameter dtype"),
+    ])
+    nonisolated(unsafe) static let loraSpec = LuaOptionSpec<LoRAConfig>("discern.model.LoRAOptions", prototype: LoRAConfig(), [
+        .integer("rank", \.rank, "adapter rank", in: 1...Int.max),
+        .number("alpha", \.alpha, "scale numerator (scale = alpha/rank)", in: 0...1e9, default: "rank"),
+        .strings("targets", \.targetsOrNil, "module names or suffixes to adapt (as PEFT)", default: "{\"attn.c_attn\"}"),
+        .integers("layers", \.layers, "0-based layers", in: 0...Int.max, default: "all"),
+        .boolean("rslora", \.rsLoRA, "scale alpha/√rank (rsLoRA)"),
+        .seed("seed", \.seed, "initialisation seed"),
+    ])
 
     // MARK: module functions
 
     static func define(_ state: LuaState, _ mod: Int32) {
-        state.setFunction(in: mod, "init", qualifiedName: "discern.model.init", doc: """
-            discern.model.init({n_layers =, d_model =, n_heads =, n_ctx =, d_vocab = tokenizer's size, d_mlp = 4·d_model,
-              activation = "gelu_new", bos_token_id =, eos_token_id =}, {seed = 0, tokenizer =, dtype = "float32"})
-              -> discern.Model: a GPT-2 with fresh weights initialised as HF does (normal(0, 0.02), residual projections
-              scaled by 1/sqrt(2·n_layers), tied embeddings).
-            """) { call in
+        let m = LuaModuleBuilder(state, "discern.model", at: mod)
+        m.function("init", "(config: discern.model.InitConfig, opts?: discern.model.InitOptions) -> discern.Model", """
+            A GPT-2 with fresh weights initialised as HF does (normal(0, 0.02), residual projections scaled by
+            1/sqrt(2·n_layers), tied embeddings).
+            """, options: initOptions) { call in
             try call.checkTable(1)
-            let c = try call.options(1, allowed: ["n_layers", "d_model", "n_heads", "n_ctx", "d_vocab", "d_mlp", "activation",
-                                                  "bos_token_id", "eos_token_id"])!
-            let o = try call.options(2, allowed: ["seed", "tokenizer", "dtype"])
+            var c = InitConfig()
+            try initSpec.decode(call, at: 1, into: &c)
+            var o = InitOptions()
+            let raw = try initOptions.decode(call, at: 2, into: &o)
             var tokenizer: Tokenizer?
-            if let o, try o.has("tokenizer") {
-                _ = try o.push("tokenizer")
+            if let raw, try raw.push("tokenizer") != LUA_TNIL {
                 defer { dlua_pop(call.L, 1) }
                 tokenizer = try TokenizerLua.cls.check(call, lua_gettop(call.L))
+            } else if raw != nil {
+                dlua_pop(call.L, 1)
             }
-            func need(_ key: String) throws -> Int {
-                guard let v = try c.integer(key) else { throw LuaError(code: "arg", "\(call.name): config field '\(key)' (an integer) is required") }
-                return v
-            }
-            guard let vocab = try c.integer("d_vocab") ?? tokenizer?.vocabSize else {
+            guard let vocab = c.dVocab ?? tokenizer?.vocabSize else {
                 throw LuaError(code: "arg", "\(call.name): config field 'd_vocab' is required when no tokenizer is given")
             }
-            let config = try ModelConfig.gpt2(nLayers: try need("n_layers"), dModel: try need("d_model"), nHeads: try need("n_heads"),
-                                              dVocab: vocab, nCtx: try need("n_ctx"), dMLP: try c.integer("d_mlp"),
-                                              activation: try c.string("activation") ?? "gelu_new",
-                                              bosTokenId: try c.integer("bos_token_id"), eosTokenId: try c.integer("eos_token_id"))
-            let seed = try o?.integer("seed") ?? 0
-            guard seed >= 0 else { throw LuaError(code: "arg", "\(call.name): option 'seed' must be a non-negative integer") }
-            let dtype = try DType.parse(try o?.string("dtype") ?? "float32")
-            ModelLua.cls.push(call.L, try Transformer.initialized(config: config, seed: UInt64(seed), tokenizer: tokenizer, dtype: dtype))
+            let config = try ModelConfig.gpt2(nLayers: c.nLayers, dModel: c.dModel, nHeads: c.nHeads, dVocab: vocab, nCtx: c.nCtx,
+                                              dMLP: c.dMLP, activation: c.activation, bosTokenId: c.bosTokenId, eosTokenId: c.eosTokenId)
+            ModelLua.cls.push(call.L, try Transformer.initialized(config: config, seed: o.seed, tokenizer: tokenizer,
+                                                                 dtype: try DType.parse(o.dtype)))
             return 1
         }
-        state.setFunction(in: mod, "weight_diff", qualifiedName: "discern.model.weight_diff", doc: """
-            discern.model.weight_diff(a, b, {top_k = 8}) -> {entries = {{name, shape, layer, norm, diff_norm, relative_norm,
-              singular_values, effective_rank, stable_rank}…}, layers = {{layer, label, relative_norm, diff_norm, parameters}…}}
+        struct DiffOptions { var topK = 8 }
+        let diffOptions = LuaOptionSpec<DiffOptions>("discern.model.WeightDiffOptions", prototype: DiffOptions(), [
+            .integer("top_k", \.topK, "singular values kept per matrix", in: 1...Int.max),
+        ])
+        m.function("weight_diff", "(a: discern.Model, b: discern.Model, opts?: discern.model.WeightDiffOptions) -> discern.model.WeightDiff", """
             Per parameter matrix of two same-shaped models: ‖A−B‖_F/‖A‖_F, the top-k singular values of A−B, its effective
             rank (Roy & Vetterli: exp of the entropy of the normalised singular values) and stable rank; layers are ranked by
             how much they changed (most first). Layers are 0-based (nil for embeddings and the final norm).
-            """) { call in
+            """, options: diffOptions) { call in
             let a = try ModelLua.cls.check(call, 1), b = try ModelLua.cls.check(call, 2)
-            let o = try call.options(3, allowed: ["top_k"])
-            let r = try WeightDiff.compare(a, b, topK: try o?.integer("top_k") ?? 8)
-            pushWeightDiff(call, r)
-            return 1
+            var o = DiffOptions()
+            try diffOptions.decode(call, at: 3, into: &o)
+            return try call.push(try WeightDiff.compare(a, b, topK: o.topK), weightDiff)
         }
-    }
-
-    static func pushWeightDiff(_ call: LuaCall, _ r: WeightDiff.Report) {
-        let L = call.L
-        lua_createtable(L, 0, 2)
-        lua_createtable(L, Int32(r.entries.count), 0)
-        for (i, e) in r.entries.enumerated() {
-            let t = StatsTestsLua.Table(call, 9)
-            t.set("name", e.name)
-            call.push(list: e.shape)
-            lua_setfield(L, -2, "shape")
-            if let l = e.layer { t.set("layer", l) }
-            t.set("norm", e.norm)
-            t.set("diff_norm", e.diffNorm)
-            t.set("relative_norm", e.relativeNorm)
-            call.push(numbers: e.singularValues)
-            lua_setfield(L, -2, "singular_values")
-            if let v = e.effectiveRank { t.set("effective_rank", v) }
-            if let v = e.stableRank { t.set("stable_rank", v) }
-            lua_rawseti(L, -2, lua_Integer(i + 1))
-        }
-        lua_setfield(L, -2, "entries")
-        lua_createtable(L, Int32(r.layers.count), 0)
-        for (i, l) in r.layers.enumerated() {
-            let t = StatsTestsLua.Table(call, 5)
-            if let n = l.layer { t.set("layer", n) }
-            t.set("label", l.label)
-            t.set("relative_norm", l.relativeNorm)
-            t.set("diff_norm", l.diffNorm)
-            call.push(strings: l.parameters)
-            lua_setfield(L, -2, "parameters")
-            lua_rawseti(L, -2, lua_Integer(i + 1))
-        }
-        lua_setfield(L, -2, "layers")
     }
 
     // MARK: data
@@ -149,169 +211,90 @@ enum TrainLua {
 
     // MARK: methods
 
-    static func pushProgress(_ call: LuaCall, _ p: TrainingProgress) {
-        let t = StatsTestsLua.Table(call, 11)
-        t.set("event", p.event.rawValue)
-        t.set("step", p.step)
-        t.set("total_steps", p.totalSteps)
-        t.set("epoch", p.epoch)
-        if let v = p.loss { t.set("loss", v) }
-        t.set("lr", p.lr)
-        if let v = p.gradNorm { t.set("grad_norm", v) }
-        t.set("tokens_per_second", p.tokensPerSecond)
-        t.set("tokens_seen", p.tokensSeen)
-        if let v = p.evalLoss { t.set("eval_loss", v) }
-        t.set("elapsed", p.elapsed)
-        if let c = p.checkpoint { t.set("checkpoint", c) }
-    }
-
     static func defineMethods(_ cls: LuaClass<Transformer>) {
-        cls.method("train", doc: """
-            model:train(data, {steps =, batch_size = 8, lr = 1e-3, min_lr = 0, warmup_steps = 0, schedule = "cosine"|"linear"|"constant",
-              weight_decay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, max_grad_norm = 1.0, grad_accumulation = 1, seed = 0,
-              shuffle = true, block_size = n_ctx, pack = false, eval_data =, eval_every =, eval_examples =, checkpoint_dir =,
-              checkpoint_every =, keep_checkpoints = 2, resume = true, max_seconds =, progress = (on a terminal),
-              on_progress = fn(table) -> false to stop}) -> {stop_reason, steps, resumed_from, losses, eval_losses, tokens_seen,
-              train_seconds, tokens_per_second, config_hash}
+        cls.method("train", "(data: string[]|table[], opts: discern.model.TrainOptions) -> discern.model.TrainResult", """
             Trains in place with AdamW (decoupled weight decay on weight matrices only), warmup + decay and gradient clipping.
             data: a list of strings (one example each, or packed into block_size blocks with pack = true) or of
             {prompt =, completion =} tables (only the completion is scored). With checkpoint_dir, checkpoints are written
             atomically and a rerun with the same model, data and options resumes from the newest one (bit-identical to an
             uninterrupted run). Ctrl-C stops after the current step with a checkpoint and raises 'interrupted'.
-            """) { call, m in
-            let o = try call.options(3, allowed: trainOptions)
-            guard let o, let steps = try o.integer("steps") else {
-                throw LuaError(code: "arg", "\(call.name): option 'steps' (the number of optimizer steps) is required")
-            }
-            let blockSize = try o.integer("block_size") ?? m.config.nCtx
-            let pack = try o.bool("pack") ?? false
-            let data = try dataset(call, m, 2, blockSize: blockSize, pack: pack, what: "data")
+            """, options: trainSpec.name) { call, m in
+            var a = TrainArgs()
+            let o = try trainSpec.decode(call, at: 3, into: &a)
+            let blockSize = a.blockSize ?? m.config.nCtx
+            let data = try dataset(call, m, 2, blockSize: blockSize, pack: a.pack, what: "data")
             var evalData: TokenDataset?
-            if try o.has("eval_data") {
-                _ = try o.push("eval_data")
+            if let o, try o.push("eval_data") != LUA_TNIL {
                 defer { dlua_pop(call.L, 1) }
-                evalData = try dataset(call, m, lua_gettop(call.L), blockSize: blockSize, pack: pack, what: "eval_data")
+                evalData = try dataset(call, m, lua_gettop(call.L), blockSize: blockSize, pack: a.pack, what: "eval_data")
+            } else if o != nil {
+                dlua_pop(call.L, 1)
             }
-            var c = TrainingConfig(steps: steps)
-            c.batchSize = try o.integer("batch_size") ?? c.batchSize
-            c.gradAccumulation = try o.integer("grad_accumulation") ?? c.gradAccumulation
-            c.lr = try o.number("lr") ?? c.lr
-            c.minLR = try o.number("min_lr") ?? c.minLR
-            c.warmupSteps = try o.integer("warmup_steps") ?? c.warmupSteps
-            if let s = try o.string("schedule") {
-                guard let shape = LRSchedule.Shape(rawValue: s) else {
-                    throw LuaError(code: "arg", "\(call.name): schedule must be \"cosine\", \"linear\" or \"constant\", got \"\(s)\"")
-                }
-                c.schedule = shape
-            }
-            c.beta1 = try o.number("beta1") ?? c.beta1
-            c.beta2 = try o.number("beta2") ?? c.beta2
-            c.eps = try o.number("eps") ?? c.eps
-            c.weightDecay = try o.number("weight_decay") ?? c.weightDecay
-            c.decayBiases = try o.bool("decay_biases") ?? c.decayBiases
-            c.decayNorms = try o.bool("decay_norms") ?? c.decayNorms
-            c.decayEmbeddings = try o.bool("decay_embeddings") ?? c.decayEmbeddings
-            if try o.has("max_grad_norm") {
-                // false disables clipping.
-                if try o.push("max_grad_norm") == LUA_TBOOLEAN, lua_toboolean(call.L, -1) == 0 {
-                    c.maxGradNorm = nil
-                    dlua_pop(call.L, 1)
-                } else {
-                    dlua_pop(call.L, 1)
-                    c.maxGradNorm = try o.number("max_grad_norm")
-                }
-            }
-            let seed = try o.integer("seed") ?? 0
-            guard seed >= 0 else { throw LuaError(code: "arg", "\(call.name): option 'seed' must be a non-negative integer") }
-            c.seed = UInt64(seed)
-            c.shuffle = try o.bool("shuffle") ?? c.shuffle
-            c.evalEvery = try o.integer("eval_every")
-            c.evalExamples = try o.integer("eval_examples")
-            c.checkpointDir = try o.string("checkpoint_dir")
-            c.checkpointEvery = try o.integer("checkpoint_every")
-            c.keepCheckpoints = try o.integer("keep_checkpoints") ?? c.keepCheckpoints
-            c.resume = try o.bool("resume") ?? c.resume
-            c.maxSeconds = try o.number("max_seconds")
-
+            let c = a.config
             let trainer = try Trainer(model: m, data: data, evalData: evalData, config: c)
-            let L = call.L
             let control = try LuaProgressControl(call, o)
-            let bar = (try o.bool("progress") ?? true) ? ProgressBar(label: "train") : nil
+            let bar = a.progress ? ProgressBar(label: "train") : nil
             trainer.onProgress = { p in
                 if p.event == .step {
                     let loss = p.loss.map { String(format: "loss %.4f", $0) } ?? ""
                     bar?.update(p.step, p.totalSteps, extra: "\(loss)  \(Int(p.tokensPerSecond)) tok/s")
                 }
-                try control.report { pushProgress(call, p) }
+                try control.report { try? progress.push(p, call.L) }
             }
             trainer.shouldStop = { _ in control.shouldStop }
             let r = try trainer.run()
             bar?.finish()
             try control.throwIfInterrupted("after step \(r.steps)"
                 + (c.checkpointDir.map { "; checkpoint in \($0), rerun the same call to resume" } ?? " (no checkpoint_dir: progress is in the model's weights only)"))
-            let t = StatsTestsLua.Table(call, 10)
-            t.set("stop_reason", r.stopReason)
-            t.set("steps", r.steps)
-            if let v = r.resumedFrom { t.set("resumed_from", v) }
-            call.push(numbers: r.losses)
-            lua_setfield(L, -2, "losses")
-            lua_createtable(L, Int32(r.evalLosses.count), 0)
-            for (k, e) in r.evalLosses.enumerated() {
-                let et = StatsTestsLua.Table(call, 2)
-                et.set("step", e.step)
-                et.set("loss", e.loss)
-                lua_rawseti(L, -2, lua_Integer(k + 1))
-            }
-            lua_setfield(L, -2, "eval_losses")
-            t.set("tokens_seen", r.tokensSeen)
-            t.set("train_seconds", r.trainSeconds)
-            t.set("tokens_per_second", r.tokensPerSecond)
-            t.set("config_hash", r.configHash)
+            return try call.push(r, trainResult)
+        }
+        struct LossOptions {
+            var batchSize = 8
+            var blockSize: Int?
+            var pack = false
+            var maxExamples: Int?
+        }
+        let lossOptions = LuaOptionSpec<LossOptions>("discern.model.LossOptions", prototype: LossOptions(), [
+            .integer("batch_size", \.batchSize, "examples per forward pass", in: 1...Int.max),
+            .integer("block_size", \.blockSize, "tokens per example", in: 2...Int.max, default: "n_ctx"),
+            .boolean("pack", \.pack, "pack the examples into block_size blocks"),
+            .integer("max_examples", \.maxExamples, "examples scored", in: 1...Int.max, default: "all"),
+        ])
+        cls.method("loss", "(data: string[]|table[], opts?: discern.model.LossOptions) -> number", """
+            The mean next-token cross-entropy over the scored targets of data (strings or {prompt =, completion =} pairs, as
+            model:train).
+            """, options: lossOptions.name) { call, m in
+            var o = LossOptions()
+            try lossOptions.decode(call, at: 3, into: &o)
+            let data = try dataset(call, m, 2, blockSize: o.blockSize ?? m.config.nCtx, pack: o.pack, what: "data")
+            call.push(try m.meanNextTokenLoss(data, batchSize: o.batchSize, maxExamples: o.maxExamples))
             return 1
         }
-        cls.method("loss", doc: """
-            model:loss(data, {batch_size = 8, block_size = n_ctx, pack = false, max_examples =}) -> the mean next-token
-            cross-entropy over the scored targets of data (strings or {prompt =, completion =} pairs, as model:train).
-            """) { call, m in
-            let o = try call.options(3, allowed: ["batch_size", "block_size", "pack", "max_examples"])
-            let data = try dataset(call, m, 2, blockSize: try o?.integer("block_size") ?? m.config.nCtx,
-                                   pack: try o?.bool("pack") ?? false, what: "data")
-            call.push(try m.meanNextTokenLoss(data, batchSize: try o?.integer("batch_size") ?? 8, maxExamples: try o?.integer("max_examples")))
-            return 1
-        }
-        cls.method("add_lora", doc: """
-            model:add_lora{rank = 8, alpha = 8, targets = {"attn.c_attn"}, layers = {0-based…}, rslora = false, seed = 0}
-              -> list of adapted module names. LoRA adapters (A Kaiming-uniform, B zero, as PEFT); model:train then updates only
-              them; model:save and model:merge_lora fold them into the weights.
-            """) { call, m in
-            let o = try call.options(2, allowed: ["rank", "alpha", "targets", "layers", "rslora", "seed"])
+        cls.method("add_lora", "(opts?: discern.model.LoRAOptions) -> string[]", """
+            LoRA adapters (A Kaiming-uniform, B zero, as PEFT) on the target modules; returns the adapted module names.
+            model:train then updates only them; model:save and model:merge_lora fold them into the weights.
+            """, options: loraSpec.name) { call, m in
             var cfg = LoRAConfig()
-            cfg.rank = try o?.integer("rank") ?? cfg.rank
-            cfg.alpha = try o?.number("alpha") ?? Double(cfg.rank)
-            if let o, try o.has("targets") {
-                _ = try o.push("targets")
-                defer { dlua_pop(call.L, 1) }
-                cfg.targets = try ModelLua.stringList(call, lua_gettop(call.L))
-            }
-            if let o, try o.has("layers") {
-                _ = try o.push("layers")
-                defer { dlua_pop(call.L, 1) }
-                cfg.layers = try call.integerList(lua_gettop(call.L))
-            }
-            cfg.rsLoRA = try o?.bool("rslora") ?? false
-            let seed = try o?.integer("seed") ?? 0
-            guard seed >= 0 else { throw LuaError(code: "arg", "\(call.name): option 'seed' must be a non-negative integer") }
-            cfg.seed = UInt64(seed)
+            let o = try loraSpec.decode(call, at: 2, into: &cfg)
+            if try o?.has("alpha") != true { cfg.alpha = Double(cfg.rank) }
             call.push(strings: try m.addLoRA(cfg))
             return 1
         }
-        cls.method("merge_lora", doc: "model:merge_lora(): folds the LoRA adapters into the weights and removes them.") { call, m in
+        cls.method("merge_lora", "()", "Folds the LoRA adapters into the weights and removes them.") { call, m in
             try m.mergeLoRA()
             return 0
         }
-        cls.method("remove_lora", doc: "model:remove_lora(): drops the LoRA adapters (the weights are as before add_lora).") { call, m in
+        cls.method("remove_lora", "()", "Drops the LoRA adapters (the weights are as before add_lora).") { call, m in
             try m.removeLoRA()
             return 0
         }
+    }
+}
+
+extension LoRAConfig {
+    /// `targets` as an optional, for the option declaration (nil keeps the default).
+    var targetsOrNil: [String]? {
+        get { targets }
+        set { if let newValue { targets = newValue } }
     }
 }

@@ -120,6 +120,23 @@ extension LuaField {
                                default: String? = nil) -> LuaField {
         makeOptional(key, "string[]", doc, path, default: `default`, required: false) { o, k in try o.strings(k) }
     }
+    /// A number, or `false` to switch the setting off (nil in Swift); `true` is an error.
+    public static func numberOrOff(_ key: String, _ path: WritableKeyPath<Root, Double?>, _ doc: String,
+                                   in range: ClosedRange<Double>? = nil, default: String? = nil) -> LuaField {
+        LuaField(key: key, type: "number|false", doc: doc + " (false: off)", required: false,
+                 defaultText: { root in `default` ?? root.flatMap { $0[keyPath: path] }.map { LuaField.render($0) } ?? "false" },
+                 assign: { root, o in
+                     let t = try o.push(key)
+                     let flag = t == LUA_TBOOLEAN ? lua_toboolean(o.tableL, -1) != 0 : nil
+                     dlua_pop(o.tableL, 1)
+                     switch flag {
+                     case true?: throw LuaError(code: "arg", "\(o.call.name): option '\(key)' must be a number or false, got true")
+                     case false?: root[keyPath: path] = nil
+                     case nil: if let v = try o.number(key, in: range) { root[keyPath: path] = v }
+                     }
+                 })
+    }
+
     /// A random seed: a non-negative integer.
     public static func seed(_ key: String, _ path: WritableKeyPath<Root, UInt64>, _ doc: String,
                             default: String? = nil) -> LuaField {

@@ -267,14 +267,12 @@ function discern.json.encode(value) end
 ---@class discern.model
 discern.model = {}
 
---- discern.model.init({n_layers =, d_model =, n_heads =, n_ctx =, d_vocab = tokenizer's size, d_mlp = 4·d_model,
---- activation = "gelu_new", bos_token_id =, eos_token_id =}, {seed = 0, tokenizer =, dtype = "float32"})
---- -> discern.Model: a GPT-2 with fresh weights initialised as HF does (normal(0, 0.02), residual projections
---- scaled by 1/sqrt(2·n_layers), tied embeddings).
----@param opts? table
----@param opts? table
----@return any
-function discern.model.init(opts, opts) end
+--- A GPT-2 with fresh weights initialised as HF does (normal(0, 0.02), residual projections scaled by
+--- 1/sqrt(2·n_layers), tied embeddings).
+---@param config discern.model.InitConfig
+---@param opts? discern.model.InitOptions
+---@return discern.Model
+function discern.model.init(config, opts) end
 
 --- discern.model.load(dir, {dtype = "float32", device = "cpu"}) -> discern.Model
 --- Loads a Hugging Face model directory (config.json, model.safetensors or a sharded index, tokenizer.json).
@@ -284,15 +282,13 @@ function discern.model.init(opts, opts) end
 ---@return any
 function discern.model.load(dir, opts) end
 
---- discern.model.weight_diff(a, b, {top_k = 8}) -> {entries = {{name, shape, layer, norm, diff_norm, relative_norm,
---- singular_values, effective_rank, stable_rank}…}, layers = {{layer, label, relative_norm, diff_norm, parameters}…}}
 --- Per parameter matrix of two same-shaped models: ‖A−B‖_F/‖A‖_F, the top-k singular values of A−B, its effective
 --- rank (Roy & Vetterli: exp of the entropy of the normalised singular values) and stable rank; layers are ranked by
 --- how much they changed (most first). Layers are 0-based (nil for embeddings and the final norm).
----@param a any
----@param b any
----@param opts? table
----@return any
+---@param a discern.Model
+---@param b discern.Model
+---@param opts? discern.model.WeightDiffOptions
+---@return discern.model.WeightDiff
 function discern.model.weight_diff(a, b, opts) end
 
 ---@class discern.stats
@@ -964,11 +960,10 @@ function discern_Graph:type() end
 ---@class discern.Model
 local discern_Model = {}
 
---- model:add_lora{rank = 8, alpha = 8, targets = {"attn.c_attn"}, layers = {0-based…}, rslora = false, seed = 0}
---- -> list of adapted module names. LoRA adapters (A Kaiming-uniform, B zero, as PEFT); model:train then updates only
---- them; model:save and model:merge_lora fold them into the weights.
----@param opts table
----@return any
+--- LoRA adapters (A Kaiming-uniform, B zero, as PEFT) on the target modules; returns the adapted module names.
+--- model:train then updates only them; model:save and model:merge_lora fold them into the weights.
+---@param opts? discern.model.LoRAOptions
+---@return string[]
 function discern_Model:add_lora(opts) end
 
 --- model:forward(input, {attention_mask = nil}) -> logits [batch, seq, d_vocab] (BERT: hidden states [batch, seq, d_model])
@@ -995,14 +990,14 @@ function discern_Model:generate(prompts, opts) end
 ---@return any
 function discern_Model:hook_names() end
 
---- model:loss(data, {batch_size = 8, block_size = n_ctx, pack = false, max_examples =}) -> the mean next-token
---- cross-entropy over the scored targets of data (strings or {prompt =, completion =} pairs, as model:train).
----@param data any
----@param opts? table
----@return any
+--- The mean next-token cross-entropy over the scored targets of data (strings or {prompt =, completion =} pairs, as
+--- model:train).
+---@param data string[]|table[]
+---@param opts? discern.model.LossOptions
+---@return number
 function discern_Model:loss(data, opts) end
 
---- model:merge_lora(): folds the LoRA adapters into the weights and removes them.
+--- Folds the LoRA adapters into the weights and removes them.
 function discern_Model:merge_lora() end
 
 --- model:parameters() -> table from Hugging Face weight name to tensor (shared, not copied).
@@ -1012,7 +1007,7 @@ function discern_Model:parameters() end
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_Model:release() end
 
---- model:remove_lora(): drops the LoRA adapters (the weights are as before add_lora).
+--- Drops the LoRA adapters (the weights are as before add_lora).
 function discern_Model:remove_lora() end
 
 --- model:run_with_cache(input, {names_filter = nil, retain_grad = false, stop_at_layer = nil}) -> logits, cache
@@ -1062,18 +1057,15 @@ function discern_Model:to_string(tokens) end
 ---@return any
 function discern_Model:to_tokens(text_or_list, opts) end
 
---- model:train(data, {steps =, batch_size = 8, lr = 1e-3, min_lr = 0, warmup_steps = 0, schedule = "cosine"|"linear"|"constant",
---- weight_decay = 0.01, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, max_grad_norm = 1.0, grad_accumulation = 1, seed = 0,
---- shuffle = true, block_size = n_ctx, pack = false, eval_data =, eval_every =, eval_examples =, checkpoint_dir =,
---- checkpoint_every =, keep_checkpoints = 2, resume = true, max_seconds =, progress = (on a terminal),
---- on_progress = fn(table) -> false to stop}) -> {stop_reason, steps, resumed_from, losses, eval_losses, tokens_seen,
---- train_seconds, tokens_per_second, config_hash}
 --- Trains in place with AdamW (decoupled weight decay on weight matrices only), warmup + decay and gradient clipping.
 --- data: a list of strings (one example each, or packed into block_size blocks with pack = true) or of
 --- {prompt =, completion =} tables (only the completion is scored). With checkpoint_dir, checkpoints are written
 --- atomically and a rerun with the same model, data and options resumes from the newest one (bit-identical to an
 --- uninterrupted run). Ctrl-C stops after the current step with a checkpoint and raises 'interrupted'.
-function discern_Model:train() end
+---@param data string[]|table[]
+---@param opts discern.model.TrainOptions
+---@return discern.model.TrainResult
+function discern_Model:train(data, opts) end
 
 --- obj:type() -> string: the type name (discern.Model).
 ---@return any
@@ -1793,7 +1785,7 @@ function discern_Transcoders:type() end
 ---@field warmup_steps? integerlinear warm-up steps (default min(1000, steps/20))
 ---@field schedule? "constant"|"linear"|"cosine"learning-rate decay after warm-up (default "cosine")
 ---@field min_lr_fraction? numberfinal learning rate as a fraction of lr (default 0.1)
----@field max_grad_norm? number|falsegradient-norm clip (false: off) (default 1.0)
+---@field max_grad_norm? number|falsegradient-norm clip (false: off) (default 1)
 ---@field aux_alpha? numberweight of the AuxK loss (default 0.03125)
 ---@field aux_k? integerdead latents AuxK uses (default d_model/2)
 ---@field dead_tokens? integertokens without firing after which a latent is dead (default min(1e7, max(batch_size, steps·batch_size/10)))
@@ -1816,6 +1808,59 @@ function discern_Transcoders:type() end
 ---@field out? stringdirectory to save the set in (circuit-tracer layout, with metrics.json)
 ---@field progress? booleanshow a progress bar (default true (on a terminal))
 ---@field on_progress? fun(p: table): boolean?called with progress; return false to stop
+
+---@class discern.model.InitOptions
+---@field seed? integerinitialisation seed (default 0)
+---@field tokenizer? discern.Tokenizerthe tokenizer the model keeps
+---@field dtype? stringparameter dtype (default "float32")
+
+---@class discern.model.LoRAOptions
+---@field rank? integeradapter rank (default 8)
+---@field alpha? numberscale numerator (scale = alpha/rank) (default rank)
+---@field targets? string[]module names or suffixes to adapt (as PEFT) (default {"attn.c_attn"})
+---@field layers? integer[]0-based layers (default all)
+---@field rslora? booleanscale alpha/√rank (rsLoRA) (default false)
+---@field seed? integerinitialisation seed (default 0)
+
+---@class discern.model.LossOptions
+---@field batch_size? integerexamples per forward pass (default 8)
+---@field block_size? integertokens per example (default n_ctx)
+---@field pack? booleanpack the examples into block_size blocks (default false)
+---@field max_examples? integerexamples scored (default all)
+
+---@class discern.model.TrainOptions
+---@field steps integeroptimizer steps (default 0)
+---@field batch_size? integerexamples per step (default 8)
+---@field grad_accumulation? integermicro-batches per step (default 1)
+---@field lr? numberpeak learning rate (default 0.001)
+---@field min_lr? numberlearning rate at the end of the decay (default 0)
+---@field warmup_steps? integerlinear warm-up steps (default 0)
+---@field schedule? "constant"|"linear"|"cosine"decay after warm-up (default "cosine")
+---@field beta1? numberAdamW β1 (default 0.9)
+---@field beta2? numberAdamW β2 (default 0.999)
+---@field eps? numberAdamW ε (default 1e-08)
+---@field weight_decay? numberdecoupled weight decay (weight matrices only) (default 0.01)
+---@field decay_biases? booleandecay biases too (default false)
+---@field decay_norms? booleandecay norm weights too (default false)
+---@field decay_embeddings? booleandecay embeddings too (default false)
+---@field max_grad_norm? number|falsegradient-norm clip (false: off) (default 1)
+---@field seed? integerseed of the shuffling (default 0)
+---@field shuffle? booleanshuffle the examples each epoch (default true)
+---@field eval_data? string[]|table[]held-out examples (same forms as data)
+---@field eval_every? integersteps between held-out losses
+---@field eval_examples? integerheld-out examples used (default all)
+---@field checkpoint_dir? stringwhere checkpoints go; a rerun resumes from them
+---@field checkpoint_every? integersteps between checkpoints
+---@field keep_checkpoints? integercheckpoints kept (default 2)
+---@field resume? booleanresume from checkpoint_dir when it holds a checkpoint (default true)
+---@field max_seconds? numberstop (with a checkpoint) after this long
+---@field block_size? integertokens per example (default n_ctx)
+---@field pack? booleanpack the examples into block_size blocks (default false)
+---@field progress? booleanshow a progress bar (default true (on a terminal))
+---@field on_progress? fun(p: discern.model.TrainProgress): boolean?called with progress; return false to stop
+
+---@class discern.model.WeightDiffOptions
+---@field top_k? integersingular values kept per matrix (default 8)
 
 ---@class discern.stats.AlternativeOptions
 ---@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
