@@ -94,7 +94,7 @@ extension LuaAPI {
             out += "\n" + comment(c.doc) + "---@class \(c.name)\n"
             for f in c.fields {
                 let dflt = f.defaultText.map { " (default \($0))" } ?? ""
-                out += "---@field \(f.key)\(f.optional ? "?" : "") \(f.type)\(oneLine(" " + f.doc + dflt))\n"
+                out += "---@field \(f.key)\(f.optional ? "?" : "") \(f.type) \(oneLine(f.doc + dflt))\n"
             }
         }
         return out

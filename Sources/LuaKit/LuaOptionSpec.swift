@@ -178,7 +178,8 @@ public struct LuaOptionSpec<Root> {
     /// The fields as plain descriptions (for help text and stubs).
     public func describe() -> [LuaAPIField] {
         fields.map { f in
-            LuaAPIField(key: f.key, type: f.type, doc: f.doc, optional: !f.required, defaultText: f.defaultText(prototype))
+            LuaAPIField(key: f.key, type: f.type, doc: f.doc, optional: !f.required,
+                        defaultText: f.required ? nil : f.defaultText(prototype))
         }
     }
 

@@ -1772,154 +1772,154 @@ function discern_Transcoders:save(dir) end
 function discern_Transcoders:type() end
 
 ---@class discern.circuit.TrainTranscodersOptions
----@field steps integeroptimizer steps (default 0)
----@field layers? integer[]0-based layers to train (default all)
----@field width? integerlatents per layer (default expansion·d_model)
----@field expansion? integerwidth as a multiple of d_model (when width is not given) (default 32)
----@field k? integeractive latents per token (TopK) or per token on average (BatchTopK) (default 32)
----@field activation? "topk"|"batchtopk"TopK per token, or BatchTopK per batch with a learned threshold (default "topk")
----@field export? "topk"|"jumprelu"saved activation (default "topk" (topk) | "jumprelu" (batchtopk))
----@field skip? booleanlearn a linear skip connection (default false)
----@field batch_size? integertokens per step and layer (default 4096)
----@field lr? numberlearning rate (default 2e-4/sqrt(width/2^14))
----@field warmup_steps? integerlinear warm-up steps (default min(1000, steps/20))
----@field schedule? "constant"|"linear"|"cosine"learning-rate decay after warm-up (default "cosine")
----@field min_lr_fraction? numberfinal learning rate as a fraction of lr (default 0.1)
----@field max_grad_norm? number|falsegradient-norm clip (false: off) (default 1)
----@field aux_alpha? numberweight of the AuxK loss (default 0.03125)
----@field aux_k? integerdead latents AuxK uses (default d_model/2)
----@field dead_tokens? integertokens without firing after which a latent is dead (default min(1e7, max(batch_size, steps·batch_size/10)))
----@field threshold_start_step? integerstep from which BatchTopK's threshold is learned (default min(1000, steps/2))
----@field normalize? booleanscale inputs and targets to unit mean-squared norm (folded into the saved weights) (default true)
----@field context_size? integertokens per training window (default min(n_ctx, 1024))
----@field buffer_tokens? integeractivations shuffled together (default 16·batch_size)
----@field forward_batch? integerwindows per forward pass (default 32)
----@field eval_tokens? integerheld-out tokens for the metrics (default 8192)
----@field eval_corpus? anyheld-out text (same forms as corpus) (default a World sample or a tenth of the corpus)
----@field prepend_bos? booleanprepend BOS to each document (default the tokenizer's default)
----@field input_hook? stringhook the transcoders read (per layer) (default "ln2.hook_normalized")
----@field output_hook? stringhook the transcoders predict (per layer) (default "hook_mlp_out")
----@field seed? integerseed of initialisation, shuffling and sampling (default 0)
----@field checkpoint_dir? stringwhere checkpoints go; a rerun resumes from them
----@field checkpoint_every? integersteps between checkpoints
----@field keep_checkpoints? integercheckpoints kept (default 2)
----@field resume? booleanresume from checkpoint_dir when it holds a checkpoint (default true)
----@field max_seconds? numberstop (with a checkpoint) after this long
----@field out? stringdirectory to save the set in (circuit-tracer layout, with metrics.json)
----@field progress? booleanshow a progress bar (default true (on a terminal))
----@field on_progress? fun(p: table): boolean?called with progress; return false to stop
+---@field steps integer optimizer steps
+---@field layers? integer[] 0-based layers to train (default all)
+---@field width? integer latents per layer (default expansion·d_model)
+---@field expansion? integer width as a multiple of d_model (when width is not given) (default 32)
+---@field k? integer active latents per token (TopK) or per token on average (BatchTopK) (default 32)
+---@field activation? "topk"|"batchtopk" TopK per token, or BatchTopK per batch with a learned threshold (default "topk")
+---@field export? "topk"|"jumprelu" saved activation (default "topk" (topk) | "jumprelu" (batchtopk))
+---@field skip? boolean learn a linear skip connection (default false)
+---@field batch_size? integer tokens per step and layer (default 4096)
+---@field lr? number learning rate (default 2e-4/sqrt(width/2^14))
+---@field warmup_steps? integer linear warm-up steps (default min(1000, steps/20))
+---@field schedule? "constant"|"linear"|"cosine" learning-rate decay after warm-up (default "cosine")
+---@field min_lr_fraction? number final learning rate as a fraction of lr (default 0.1)
+---@field max_grad_norm? number|false gradient-norm clip (false: off) (default 1)
+---@field aux_alpha? number weight of the AuxK loss (default 0.03125)
+---@field aux_k? integer dead latents AuxK uses (default d_model/2)
+---@field dead_tokens? integer tokens without firing after which a latent is dead (default min(1e7, max(batch_size, steps·batch_size/10)))
+---@field threshold_start_step? integer step from which BatchTopK's threshold is learned (default min(1000, steps/2))
+---@field normalize? boolean scale inputs and targets to unit mean-squared norm (folded into the saved weights) (default true)
+---@field context_size? integer tokens per training window (default min(n_ctx, 1024))
+---@field buffer_tokens? integer activations shuffled together (default 16·batch_size)
+---@field forward_batch? integer windows per forward pass (default 32)
+---@field eval_tokens? integer held-out tokens for the metrics (default 8192)
+---@field eval_corpus? any held-out text (same forms as corpus) (default a World sample or a tenth of the corpus)
+---@field prepend_bos? boolean prepend BOS to each document (default the tokenizer's default)
+---@field input_hook? string hook the transcoders read (per layer) (default "ln2.hook_normalized")
+---@field output_hook? string hook the transcoders predict (per layer) (default "hook_mlp_out")
+---@field seed? integer seed of initialisation, shuffling and sampling (default 0)
+---@field checkpoint_dir? string where checkpoints go; a rerun resumes from them
+---@field checkpoint_every? integer steps between checkpoints
+---@field keep_checkpoints? integer checkpoints kept (default 2)
+---@field resume? boolean resume from checkpoint_dir when it holds a checkpoint (default true)
+---@field max_seconds? number stop (with a checkpoint) after this long
+---@field out? string directory to save the set in (circuit-tracer layout, with metrics.json)
+---@field progress? boolean show a progress bar (default true (on a terminal))
+---@field on_progress? fun(p: table): boolean? called with progress; return false to stop
 
 ---@class discern.model.InitOptions
----@field seed? integerinitialisation seed (default 0)
----@field tokenizer? discern.Tokenizerthe tokenizer the model keeps
----@field dtype? stringparameter dtype (default "float32")
+---@field seed? integer initialisation seed (default 0)
+---@field tokenizer? discern.Tokenizer the tokenizer the model keeps
+---@field dtype? string parameter dtype (default "float32")
 
 ---@class discern.model.LoRAOptions
----@field rank? integeradapter rank (default 8)
----@field alpha? numberscale numerator (scale = alpha/rank) (default rank)
----@field targets? string[]module names or suffixes to adapt (as PEFT) (default {"attn.c_attn"})
----@field layers? integer[]0-based layers (default all)
----@field rslora? booleanscale alpha/√rank (rsLoRA) (default false)
----@field seed? integerinitialisation seed (default 0)
+---@field rank? integer adapter rank (default 8)
+---@field alpha? number scale numerator (scale = alpha/rank) (default rank)
+---@field targets? string[] module names or suffixes to adapt (as PEFT) (default {"attn.c_attn"})
+---@field layers? integer[] 0-based layers (default all)
+---@field rslora? boolean scale alpha/√rank (rsLoRA) (default false)
+---@field seed? integer initialisation seed (default 0)
 
 ---@class discern.model.LossOptions
----@field batch_size? integerexamples per forward pass (default 8)
----@field block_size? integertokens per example (default n_ctx)
----@field pack? booleanpack the examples into block_size blocks (default false)
----@field max_examples? integerexamples scored (default all)
+---@field batch_size? integer examples per forward pass (default 8)
+---@field block_size? integer tokens per example (default n_ctx)
+---@field pack? boolean pack the examples into block_size blocks (default false)
+---@field max_examples? integer examples scored (default all)
 
 ---@class discern.model.TrainOptions
----@field steps integeroptimizer steps (default 0)
----@field batch_size? integerexamples per step (default 8)
----@field grad_accumulation? integermicro-batches per step (default 1)
----@field lr? numberpeak learning rate (default 0.001)
----@field min_lr? numberlearning rate at the end of the decay (default 0)
----@field warmup_steps? integerlinear warm-up steps (default 0)
----@field schedule? "constant"|"linear"|"cosine"decay after warm-up (default "cosine")
----@field beta1? numberAdamW β1 (default 0.9)
----@field beta2? numberAdamW β2 (default 0.999)
----@field eps? numberAdamW ε (default 1e-08)
----@field weight_decay? numberdecoupled weight decay (weight matrices only) (default 0.01)
----@field decay_biases? booleandecay biases too (default false)
----@field decay_norms? booleandecay norm weights too (default false)
----@field decay_embeddings? booleandecay embeddings too (default false)
----@field max_grad_norm? number|falsegradient-norm clip (false: off) (default 1)
----@field seed? integerseed of the shuffling (default 0)
----@field shuffle? booleanshuffle the examples each epoch (default true)
----@field eval_data? string[]|table[]held-out examples (same forms as data)
----@field eval_every? integersteps between held-out losses
----@field eval_examples? integerheld-out examples used (default all)
----@field checkpoint_dir? stringwhere checkpoints go; a rerun resumes from them
----@field checkpoint_every? integersteps between checkpoints
----@field keep_checkpoints? integercheckpoints kept (default 2)
----@field resume? booleanresume from checkpoint_dir when it holds a checkpoint (default true)
----@field max_seconds? numberstop (with a checkpoint) after this long
----@field block_size? integertokens per example (default n_ctx)
----@field pack? booleanpack the examples into block_size blocks (default false)
----@field progress? booleanshow a progress bar (default true (on a terminal))
----@field on_progress? fun(p: discern.model.TrainProgress): boolean?called with progress; return false to stop
+---@field steps integer optimizer steps
+---@field batch_size? integer examples per step (default 8)
+---@field grad_accumulation? integer micro-batches per step (default 1)
+---@field lr? number peak learning rate (default 0.001)
+---@field min_lr? number learning rate at the end of the decay (default 0)
+---@field warmup_steps? integer linear warm-up steps (default 0)
+---@field schedule? "constant"|"linear"|"cosine" decay after warm-up (default "cosine")
+---@field beta1? number AdamW β1 (default 0.9)
+---@field beta2? number AdamW β2 (default 0.999)
+---@field eps? number AdamW ε (default 1e-08)
+---@field weight_decay? number decoupled weight decay (weight matrices only) (default 0.01)
+---@field decay_biases? boolean decay biases too (default false)
+---@field decay_norms? boolean decay norm weights too (default false)
+---@field decay_embeddings? boolean decay embeddings too (default false)
+---@field max_grad_norm? number|false gradient-norm clip (false: off) (default 1)
+---@field seed? integer seed of the shuffling (default 0)
+---@field shuffle? boolean shuffle the examples each epoch (default true)
+---@field eval_data? string[]|table[] held-out examples (same forms as data)
+---@field eval_every? integer steps between held-out losses
+---@field eval_examples? integer held-out examples used (default all)
+---@field checkpoint_dir? string where checkpoints go; a rerun resumes from them
+---@field checkpoint_every? integer steps between checkpoints
+---@field keep_checkpoints? integer checkpoints kept (default 2)
+---@field resume? boolean resume from checkpoint_dir when it holds a checkpoint (default true)
+---@field max_seconds? number stop (with a checkpoint) after this long
+---@field block_size? integer tokens per example (default n_ctx)
+---@field pack? boolean pack the examples into block_size blocks (default false)
+---@field progress? boolean show a progress bar (default true (on a terminal))
+---@field on_progress? fun(p: discern.model.TrainProgress): boolean? called with progress; return false to stop
 
 ---@class discern.model.WeightDiffOptions
----@field top_k? integersingular values kept per matrix (default 8)
+---@field top_k? integer singular values kept per matrix (default 8)
 
 ---@class discern.stats.AlternativeOptions
----@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
 
 ---@class discern.stats.BinomTestOptions
----@field p? numberthe null proportion (default 0.5)
----@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
----@field level? numberconfidence level (default 0.95)
+---@field p? number the null proportion (default 0.5)
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field level? number confidence level (default 0.95)
 
 ---@class discern.stats.BootstrapOptions
----@field statistic? "mean"|"median"|fun(x: number[], y?: number[]): numberthe statistic (default mean)
----@field method? "bca"|"percentile"interval method (default "bca")
----@field n? integerresamples (or the most distinct splits enumerated exactly) (default 9999)
----@field level? numberconfidence level (default 0.95)
----@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
----@field seed? integerrandom seed (default 0)
+---@field statistic? "mean"|"median"|fun(x: number[], y?: number[]): number the statistic (default mean)
+---@field method? "bca"|"percentile" interval method (default "bca")
+---@field n? integer resamples (or the most distinct splits enumerated exactly) (default 9999)
+---@field level? number confidence level (default 0.95)
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field seed? integer random seed (default 0)
 
 ---@class discern.stats.Chi2ContingencyOptions
----@field correction? booleanYates' correction when dof = 1 (default true)
+---@field correction? boolean Yates' correction when dof = 1 (default true)
 
 ---@class discern.stats.CombinePValuesOptions
----@field method? "fisher"|"stouffer"how the p-values combine (default "fisher")
----@field weights? number[]Stouffer weights (default all 1)
+---@field method? "fisher"|"stouffer" how the p-values combine (default "fisher")
+---@field weights? number[] Stouffer weights (default all 1)
 
 ---@class discern.stats.DiffProportionsOptions
----@field method? "newcombe"|"wald"|"agresti-caffo"interval method (default "newcombe")
----@field level? numberconfidence level (default 0.95)
+---@field method? "newcombe"|"wald"|"agresti-caffo" interval method (default "newcombe")
+---@field level? number confidence level (default 0.95)
 
 ---@class discern.stats.LevelOptions
----@field level? numberconfidence level (default 0.95)
+---@field level? number confidence level (default 0.95)
 
 ---@class discern.stats.MannWhitneyOptions
----@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
----@field method? "auto"|"exact"|"asymptotic"exact or normal p (auto: scipy's rule) (default "auto")
----@field use_continuity? booleancontinuity correction of the normal p (default true)
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field method? "auto"|"exact"|"asymptotic" exact or normal p (auto: scipy's rule) (default "auto")
+---@field use_continuity? boolean continuity correction of the normal p (default true)
 
 ---@class discern.stats.PermutationTestOptions
----@field n? integerresamples (or the most distinct splits enumerated exactly) (default 9999)
----@field seed? integerrandom seed (default 0)
----@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
----@field statistic? "mean"|"median"|fun(x: number[], y?: number[]): numberthe statistic (default mean)
+---@field n? integer resamples (or the most distinct splits enumerated exactly) (default 9999)
+---@field seed? integer random seed (default 0)
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field statistic? "mean"|"median"|fun(x: number[], y?: number[]): number the statistic (default mean)
 
 ---@class discern.stats.PowerTTestOptions
----@field d numberthe effect size, Cohen's d (default 0)
----@field alpha? numbersignificance level (default 0.05)
----@field power? numbertarget power (give it to get n) (default 0.8 when n is absent)
----@field n? numbersize of the first group (give it to get the power)
----@field ratio? numbersecond group size / first (default 1)
----@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+---@field d number the effect size, Cohen's d
+---@field alpha? number significance level (default 0.05)
+---@field power? number target power (give it to get n) (default 0.8 when n is absent)
+---@field n? number size of the first group (give it to get the power)
+---@field ratio? number second group size / first (default 1)
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
 
 ---@class discern.stats.PowerTwoProportionsOptions
----@field p1 numberfirst proportion (default 0)
----@field p2 numbersecond proportion (default 0)
----@field alpha? numbersignificance level (default 0.05)
----@field power? numbertarget power (give it to get n) (default 0.8 when n is absent)
----@field n? numbersize of the first group (give it to get the power)
----@field ratio? numbersecond group size / first (default 1)
----@field alternative? "two-sided"|"greater"|"less"the alternative hypothesis (default "two-sided")
+---@field p1 number first proportion
+---@field p2 number second proportion
+---@field alpha? number significance level (default 0.05)
+---@field power? number target power (give it to get n) (default 0.8 when n is absent)
+---@field n? number size of the first group (give it to get the power)
+---@field ratio? number second group size / first (default 1)
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
 
 ---@class discern.stats.RandomEffectsOptions
----@field method? "dl"|"pm"τ² estimator (default "dl")
----@field level? numberconfidence level (default 0.95)
+---@field method? "dl"|"pm" τ² estimator (default "dl")
+---@field level? number confidence level (default 0.95)
