@@ -22,6 +22,11 @@ struct TypesTests {
         #expect(r.status == 0, "\(r.stderr)")
         let text = try String(contentsOf: out.appendingPathComponent("discern.lua"), encoding: .utf8)
         #expect(text.hasPrefix("---@meta discern"))
+        // The stubs are valid Lua (lua-language-server reads them as source).
+        let check = out.appendingPathComponent("parse.lua")
+        try "assert(loadfile('\(out.path)/discern.lua'))".write(to: check, atomically: true, encoding: .utf8)
+        let parse = try Support.run(discern, ["run", check.path], env: ["DISCERN_HOME": home.path], stdin: nil, cwd: Support.repoRoot)
+        #expect(parse.status == 0, "the stubs do not parse as Lua: \(parse.stderr)")
         for needle in ["---@class discern.stats\ndiscern.stats = {}", "function discern.fs.exists(path) end",
                        "---@class discern.Tensor", "---@overload fun(data: any, opts?: any): any"] {
             #expect(text.contains(needle), "missing: \(needle)")
