@@ -65,6 +65,20 @@ struct CLITests {
         #expect(r2.stderr.contains("instruction budget of 100000 exceeded"))
     }
 
+    @Test("an unknown command is named, with the closest command suggested (exit 2)")
+    func unknownCommandSuggests() throws {
+        let r = try run(["runn", "x"])
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("discern: unknown command 'runn' (did you mean 'run'?)\n"), "\(r.stderr)")
+        #expect(!r.stderr.contains("unexpected argument"))
+        let far = try run(["frobnicate"])
+        #expect(far.status == 2)
+        #expect(far.stderr.hasPrefix("discern: unknown command 'frobnicate'\nCommands: run, repl, doctor, test, organisms"), "\(far.stderr)")
+        let script = try run(["hello.lua"])
+        #expect(script.stderr.hasPrefix("discern: unknown command 'hello.lua' (did you mean 'discern run hello.lua'?)"))
+        #expect(try run(["help", "run"]).status == 0)
+    }
+
     @Test func doctorReportsBackend() throws {
         let r = try run(["doctor"])
         #expect(r.status == 0, "\(r.stderr)")
