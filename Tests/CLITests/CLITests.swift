@@ -150,6 +150,34 @@ struct CLITests {
         #expect(r.stderr.contains("discern.Tensor:matmul: bad argument #1 (discern.Tensor expected, got number)"))
     }
 
+    @Test("REPL: completion offers unloaded submodules and userdata methods; tables print through discern.pp")
+    func replCompletesAndPrettyPrints() throws {
+        // `?name` lists the completions of `name.`, the same walk Tab does.
+        let input = """
+            ?discern
+            m = discern.model.load("Tests/Fixtures/models/gpt2")
+            ?m
+            {1, 2, x = {y = "z"}}
+            t = {}; t.self = t; return t
+            discern.pp({list = {1, 2, 3}}, {depth = 1})
+
+            """
+        let r = try run(["repl"], stdin: input)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let fields = lines.filter { $0.hasPrefix("fields: ") }
+        #expect(fields.count == 2, "\(r.stdout)")
+        let submodules = Set(fields.first.map { $0.dropFirst(8).components(separatedBy: ", ") } ?? [])
+        for name in ["tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs", "circuit",
+                     "strategy", "organisms", "random", "spec", "pp"] {
+            #expect(submodules.contains(name), "discern. does not complete \(name): \(fields)")
+        }
+        #expect(fields.last?.contains("generate, hook_names") == true, "\(fields)")
+        #expect(r.stdout.contains("\n{1, 2, x = {y = \"z\"}}\n"))
+        #expect(r.stdout.contains("\n{self = <cycle>}\n"))
+        #expect(r.stdout.contains("\n{list = {… 3 items}}\n"), "\(r.stdout)")
+    }
+
     @Test func replStrategyAndReloadCommands() throws {
         let dir = try Support.tempDir()
         let module = dir.appendingPathComponent("my_strats.lua")
