@@ -31,6 +31,11 @@ struct CLITests {
         for f in files {
             let r = try run(["run", "Scripts/examples/\(f)"])
             #expect(r.status == 0, "\(f) failed:\n\(r.stdout)\n\(r.stderr)")
+            if f == "trace.lua" {
+                // The traced prompt is one where the knowledge edit changes the top prediction.
+                #expect(r.stdout.contains("\n== divergence: after "), "\(r.stdout)")
+                #expect(!r.stdout.contains("no divergence on this prompt"), "\(r.stdout)")
+            }
         }
         let q = try run(["run", "Scripts/examples/quickstart.lua"])
         #expect(q.stdout.contains("dy/dx  =\tdiscern.Tensor(float32, [2, 2], cpu) [[0.0904, -0.1807], [0.0133, -0.0266]]"))
