@@ -1,6 +1,7 @@
--- Circuit tracing on a ground-truth organism: attribute a prompt through the base model's transcoders,
--- print the most influential features with what they respond to and promote, check the graph, ablate the
--- top feature, and write circuit-tracer's frontend JSON.
+-- Circuit tracing on a ground-truth organism: attribute a prompt where the organism and its base model
+-- disagree (knowledge_edit moved the capital of France to Lyon) through the base model's transcoders, print
+-- the most influential features with what they respond to and promote, check the graph, ablate the top
+-- feature, print where the two models' top predictions diverge, and write circuit-tracer's frontend JSON.
 --   Scripts/discern run Scripts/examples/trace.lua [preset] [organism] [out_dir]
 -- Defaults: the tiny preset (built on first use, about 2 minutes), the knowledge_edit organism, and
 -- $DISCERN_HOME/graphs. Open the output with circuit-tracer's viewer:
@@ -19,14 +20,18 @@ local world = organisms.world{seed = manifest.seed}
 -- The build's transcoders for the base model (every finished build has them).
 local tdir = manifest.dir .. "/transcoders"
 local transcoders = circuit.load_transcoders(tdir)
-local prompt = world:prompt_text("What is the capital of France?")
+-- The world's answers read "The capital of France is Paris." (Lyon after the edit): trace the token
+-- that names the city, not the answer's first word (" The" under both models).
+local prompt = world:prompt_text("What is the capital of France?") .. " The capital of France is"
+local top_target = {}
 
 -- Interpretations: top-activating contexts over world dialogues (cached in the store) and the logit lens.
 local contexts = circuit.feature_contexts(base, transcoders, world, {n_texts = 128, k = 8, progress = false})
 
 for _, which in ipairs({{"base", base}, {organism, tuned}}) do
   local name, model = which[1], which[2]
-  -- Base-model transcoders on both models: one feature basis, error nodes absorb the mismatch.
+  -- Base-model transcoders on both models: one feature basis, error nodes absorb the mismatch (Discern
+  -- warns once that the organism's fingerprint is not the one the transcoders were trained on).
   local rm = circuit.replacement_model(model, transcoders)
   local graph = circuit.attribute(prompt, rm, {max_feature_nodes = 2048, batch_size = 64})
   local info, scores = graph:info(), graph:scores()
@@ -35,7 +40,10 @@ for _, which in ipairs({{"base", base}, {organism, tuned}}) do
   print(string.format("   sum check %.1e (values up to %.1f), replacement score %.3f, completeness %.3f",
     info.sum_check, info.max_value, scores.replacement, scores.completeness))
   for _, n in ipairs(graph:nodes()) do
-    if n.kind == "logit" then print(string.format("   target %-12s p = %.3f", n.token, n.probability)) end
+    if n.kind == "logit" then
+      print(string.format("   target %-12s p = %.3f", n.token, n.probability))
+      if not top_target[name] or n.probability > top_target[name].probability then top_target[name] = n end
+    end
   end
   print("   top nodes by influence on the logits:")
   local labels = {}
@@ -66,3 +74,9 @@ for _, which in ipairs({{"base", base}, {organism, tuned}}) do
   local path = graph:export(out, {slug = preset .. "-" .. name, scan = "discern-" .. preset, labels = labels})
   print("   frontend JSON: " .. path)
 end
+
+-- Where the models diverge: the top logit target of each graph.
+local a, b = top_target.base, top_target[organism]
+print(string.format("\n== divergence: after %q the base model's top target is %q (p = %.3f), %s's is %q (p = %.3f)%s",
+  prompt:sub(-24), a.token, a.probability, organism, b.token, b.probability,
+  a.token == b.token and " (the same: no divergence on this prompt)" or ""))

@@ -26,15 +26,22 @@ public final class ReplacementModel {
     enum InputSite { case normalized, residMid }
     let inputSite: InputSite
 
+    /// Why the transcoders may not belong to this model (their config records another model's
+    /// fingerprint), or nil. It was printed to standard error (once per process and message).
+    public let provenanceWarning: String?
+
     /// Pairs `model` with `transcoders`.
-    /// - Throws: `TranscoderError` when the transcoders do not fit the model (layers, width, hooks) or
-    ///   read/write hooks attribution does not support; `ModelError` for a non-causal model.
+    /// - Throws: `TranscoderError` when the transcoders do not fit the model (layers, width, hooks),
+    ///   their config names another `model_type`, `n_layers` or `d_model` (see
+    ///   `Transcoders.checkProvenance(for:)`), or they read/write hooks attribution does not support;
+    ///   `ModelError` for a non-causal model.
     public init(model: Transformer, transcoders: Transcoders, zeroPositions: Int = 1) throws {
         guard model.isCausal else {
             throw ModelError("replacement_model: circuit tracing needs a causal model; \(model.config.modelType) is bidirectional")
         }
         guard zeroPositions >= 0 else { throw ModelError("replacement_model: zero_positions must be ≥ 0, got \(zeroPositions)") }
         try transcoders.validate(for: model)
+        provenanceWarning = try transcoders.checkProvenance(for: model)
         switch transcoders.featureInputHook {
         case "ln2.hook_normalized": inputSite = .normalized
         case "hook_resid_mid": inputSite = .residMid
@@ -48,6 +55,7 @@ public final class ReplacementModel {
         self.model = model
         self.transcoders = transcoders
         self.zeroPositions = zeroPositions
+        if let provenanceWarning { OnceWarnings.emit(provenanceWarning) }
     }
 
     /// Token ids of `prompt`, with the model's BOS token prepended when the text does not start with it

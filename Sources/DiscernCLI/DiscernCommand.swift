@@ -171,3 +171,40 @@ struct TestCommand: ParsableCommand {
         if failed > 0 { throw ScriptFailure(status: 1) }
     }
 }
+
+extension DiscernCommand {
+    /// The names `discern <name>` accepts (subcommands and `help`).
+    static var commandNames: [String] {
+        configuration.subcommands.map { $0._commandName } + ["help"]
+    }
+
+    /// `unknown command 'runn' (did you mean 'run'?)` when the first argument is not an option and
+    /// names no subcommand; nil otherwise (the argument parser handles everything else).
+    static func unknownCommandMessage(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-"), !commandNames.contains(first) else { return nil }
+        let close = commandNames.filter { $0 != "help" }
+            .map { ($0, editDistance($0, first)) }
+            .filter { $0.1 <= max(1, min($0.0.count, first.count) / 2) }
+            .min { $0.1 < $1.1 }
+        let hint = first.hasSuffix(".lua") ? " (did you mean 'discern run \(first)'?)"
+            : close.map { " (did you mean '\($0.0)'?)" } ?? ""
+        return "discern: unknown command '\(first)'\(hint)\nCommands: \(commandNames.filter { $0 != "help" }.joined(separator: ", ")); "
+            + "`discern --help` for details."
+    }
+
+    /// The Levenshtein distance between `a` and `b`.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var prev = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let cur = row[j]
+                row[j] = Swift.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return row[b.count]
+    }
+}

@@ -122,7 +122,7 @@ final class ReplSession {
         do {
             let n = try LuaState.catchingInterruptsKeepingHandler { try state.pcall(nargs: 0) }
             if n > 0 {
-                let values = (0..<n).map { state.toDisplayString(top + 1 + $0) }
+                let values = (0..<n).map { display(top + 1 + $0) }
                 print(values.joined(separator: "\t"))
             }
         } catch let e as LuaError {
@@ -132,6 +132,23 @@ final class ReplSession {
         }
         drl_flush()
         return .done
+    }
+
+    /// The text the REPL prints for the value at `idx`: tables through `discern.pp`, the rest
+    /// (and a table when `pp` fails) as `tostring` shows it.
+    func display(_ idx: Int32) -> String {
+        let L = state.L
+        let i = lua_absindex(L, idx)
+        guard lua_type(L, i) == LUA_TTABLE else { return state.toDisplayString(i) }
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        do {
+            try state.load("return require('discern').pp(...)", chunkName: "=(pp)")
+            lua_pushvalue(L, i)
+            try state.pcall(nargs: 1, nresults: 1)
+            if let text = LuaRead.string(L, -1) { return text }
+        } catch {}
+        return state.toDisplayString(i)
     }
 
     /// The REPL's own commands (`:strategy`, `:reload`, `:help`); each runs Lua through `evaluate`.

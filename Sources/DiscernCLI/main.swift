@@ -2,8 +2,13 @@ import ArgumentParser
 import Foundation
 
 // Exit codes: 0 success, 1 script error, 2 usage error.
+let arguments = Array(CommandLine.arguments.dropFirst())
+if let message = DiscernCommand.unknownCommandMessage(arguments) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
 do {
-    var command = try DiscernCommand.parseAsRoot()
+    var command = try DiscernCommand.parseAsRoot(arguments)
     try command.run()
 } catch let e as ScriptFailure {
     exit(e.status)

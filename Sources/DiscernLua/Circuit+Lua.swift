@@ -7,7 +7,9 @@ import Tensor
 
 extension TranscoderError: LuaCodedError {
     public var luaCode: String { "transcoder" }
-    public var luaMessage: String { description }
+    /// `transcoder file <path>: <message>`, or `transcoder set: <message>` for a set in memory
+    /// (the Swift placeholders `<memory>` and `<transcoder set>` are not file names).
+    public var luaMessage: String { path.hasPrefix("<") ? "transcoder set: \(message)" : description }
 }
 
 /// A loaded transcoder set (per-layer or cross-layer) as a Lua value.

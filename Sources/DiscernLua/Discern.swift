@@ -23,6 +23,21 @@ public enum DiscernLua {
         dlua_pop(L, 2)
     }
 
+    /// The submodules `discern.<name>` loads on first use: Swift ones, then the Stdlib's.
+    public static let submodules = ["tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs",
+                                    "circuit", "strategy", "organisms", "random", "spec", "pp"]
+
+    /// Doc strings of Stdlib values that are functions (a Lua function has no other place for one).
+    static let stdlibDocs = [
+        "pp": """
+            discern.pp(value, {depth = 4, max_items = 20}) -> string
+            Renders a value readably: tables with sorted keys (list part first), nested tables indented when one line
+            would pass 80 columns, a table inside itself as <cycle>, tables below depth as {… N items}, at most
+            max_items entries per table then "… (N more)"; userdata and tables with __tostring through tostring.
+            The REPL prints tables with it.
+            """,
+    ]
+
     /// Pushes the `discern` table (submodules load on first use).
     static func open(_ state: LuaState) -> Int32 {
         let L = state.L
@@ -103,14 +118,22 @@ public enum DiscernLua {
                 lua_getglobal(L, "require")
                 lua_pushstring(L, "discern." + key)
                 try st.pcall(nargs: 1, nresults: 1)
+                if let doc = stdlibDocs[key] { st.setDoc(forValueAt: -1, doc) }
             }
             lua_pushvalue(L, -1)
             lua_setfield(L, 1, key)  // cache (rawset is not needed: __index only runs for absent keys)
             return 1
         }
         lua_setfield(L, -2, "__index")
+        // The names __index can load, for REPL completion (which does not call __index functions).
+        lua_createtable(L, Int32(submodules.count), 0)
+        for (i, name) in submodules.enumerated() {
+            lua_pushstring(L, name)
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        lua_setfield(L, -2, "__submodules")
         lua_setmetatable(L, mod)
-        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, circuit, strategy, organisms, random, json, fs, spec.")
+        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: \(submodules.joined(separator: ", ")).")
         return 1
     }
 

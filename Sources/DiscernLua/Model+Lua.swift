@@ -234,6 +234,13 @@ enum ModelLua {
             call.push(strings: m.hookNames())
             return 1
         }
+        cls.method("fingerprint", doc: """
+            model:fingerprint() -> 16 hex digits: a content fingerprint of the config, every weight and adapter (equal
+            fingerprints, same function). Transcoders Discern trains record it (model_fingerprint in config.yaml).
+            """) { call, m in
+            call.push(try m.fingerprintHex())
+            return 1
+        }
         cls.method("to_tokens", doc: """
             model:to_tokens(text_or_list, {prepend_bos = nil, padding_side = "right", return_mask = false}) -> int64 tensor [batch, seq]
             BOS follows the tokenizer unless prepend_bos is true/false; lists are padded (pad id: pad, else EOS);
@@ -447,7 +454,7 @@ extension Optional {
 
 extension ModelError: LuaCodedError {
     public var luaCode: String { "model" }
-    public var luaMessage: String { message }
+    public var luaMessage: String { LuaMessage.droppingSwiftName(message) }
 }
 
 extension SafeTensorsError: LuaCodedError {

@@ -10,7 +10,7 @@ extension StatsError: LuaCodedError {
         case .notConverged: return "convergence"
         }
     }
-    public var luaMessage: String { message }
+    public var luaMessage: String { LuaMessage.droppingSwiftName(message) }
 }
 
 /// A Lua function used as a numeric sequence j ↦ value (an online FDR gamma), kept in the registry

@@ -1,8 +1,9 @@
 import CLua
 
 extension LuaState {
-    /// Completions for the expression prefix `text` (e.g. `discern.ten`, `x:su`), walking tables
-    /// and the `__index` tables of metatables. Returns full replacement strings, sorted.
+    /// Completions for the expression prefix `text` (e.g. `discern.ten`, `x:su`), walking tables,
+    /// the `__index` tables of metatables, userdata method tables (`__methods`) and the names a
+    /// lazy module can load (`__submodules`). Returns full replacement strings, sorted.
     public func completions(for text: String) -> [String] {
         // The completable tail: identifiers joined by '.' or ':'.
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:")
@@ -85,6 +86,25 @@ extension LuaState {
             lua_pushstring(L, "__index")
             if lua_rawget(L, -2) == LUA_TTABLE {
                 collectKeys(at: -1, into: &names, depth: depth + 1)
+            }
+            dlua_pop(L, 1)
+            // An __index function is not called; a class's method table (`__methods`, see
+            // LuaClass) and a lazy module's loadable names (`__submodules`, a list) stand in for it.
+            lua_pushstring(L, "__methods")
+            if lua_rawget(L, -2) == LUA_TTABLE {
+                collectKeys(at: -1, into: &names, depth: depth + 1)
+            }
+            dlua_pop(L, 1)
+            lua_pushstring(L, "__submodules")
+            if lua_rawget(L, -2) == LUA_TTABLE {
+                let n = min(lua_rawlen(L, -1), 1000)
+                var k: lua_Integer = 1
+                while k <= lua_Integer(n) {
+                    lua_rawgeti(L, -1, k)
+                    if let s = LuaRead.string(L, -1) { names.insert(s) }
+                    dlua_pop(L, 1)
+                    k += 1
+                }
             }
             dlua_pop(L, 2)
         }

@@ -31,6 +31,11 @@ struct CLITests {
         for f in files {
             let r = try run(["run", "Scripts/examples/\(f)"])
             #expect(r.status == 0, "\(f) failed:\n\(r.stdout)\n\(r.stderr)")
+            if f == "trace.lua" {
+                // The traced prompt is one where the knowledge edit changes the top prediction.
+                #expect(r.stdout.contains("\n== divergence: after "), "\(r.stdout)")
+                #expect(!r.stdout.contains("no divergence on this prompt"), "\(r.stdout)")
+            }
         }
         let q = try run(["run", "Scripts/examples/quickstart.lua"])
         #expect(q.stdout.contains("dy/dx  =\tdiscern.Tensor(float32, [2, 2], cpu) [[0.0904, -0.1807], [0.0133, -0.0266]]"))
@@ -63,6 +68,20 @@ struct CLITests {
         let r2 = try run(["run", "--budget", "100000", budget.path])
         #expect(r2.status == 1)
         #expect(r2.stderr.contains("instruction budget of 100000 exceeded"))
+    }
+
+    @Test("an unknown command is named, with the closest command suggested (exit 2)")
+    func unknownCommandSuggests() throws {
+        let r = try run(["runn", "x"])
+        #expect(r.status == 2)
+        #expect(r.stderr.hasPrefix("discern: unknown command 'runn' (did you mean 'run'?)\n"), "\(r.stderr)")
+        #expect(!r.stderr.contains("unexpected argument"))
+        let far = try run(["frobnicate"])
+        #expect(far.status == 2)
+        #expect(far.stderr.hasPrefix("discern: unknown command 'frobnicate'\nCommands: run, repl, doctor, test, organisms"), "\(far.stderr)")
+        let script = try run(["hello.lua"])
+        #expect(script.stderr.hasPrefix("discern: unknown command 'hello.lua' (did you mean 'discern run hello.lua'?)"))
+        #expect(try run(["help", "run"]).status == 0)
     }
 
     @Test func doctorReportsBackend() throws {
@@ -134,6 +153,34 @@ struct CLITests {
         #expect(r.stdout.contains("still alive"))
         #expect(r.stderr.contains("stdin:1: boom"))
         #expect(r.stderr.contains("discern.Tensor:matmul: bad argument #1 (discern.Tensor expected, got number)"))
+    }
+
+    @Test("REPL: completion offers unloaded submodules and userdata methods; tables print through discern.pp")
+    func replCompletesAndPrettyPrints() throws {
+        // `?name` lists the completions of `name.`, the same walk Tab does.
+        let input = """
+            ?discern
+            m = discern.model.load("Tests/Fixtures/models/gpt2")
+            ?m
+            {1, 2, x = {y = "z"}}
+            t = {}; t.self = t; return t
+            discern.pp({list = {1, 2, 3}}, {depth = 1})
+
+            """
+        let r = try run(["repl"], stdin: input)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        let fields = lines.filter { $0.hasPrefix("fields: ") }
+        #expect(fields.count == 2, "\(r.stdout)")
+        let submodules = Set(fields.first.map { $0.dropFirst(8).components(separatedBy: ", ") } ?? [])
+        for name in ["tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs", "circuit",
+                     "strategy", "organisms", "random", "spec", "pp"] {
+            #expect(submodules.contains(name), "discern. does not complete \(name): \(fields)")
+        }
+        #expect(fields.last?.contains("generate, hook_names") == true, "\(fields)")
+        #expect(r.stdout.contains("\n{1, 2, x = {y = \"z\"}}\n"))
+        #expect(r.stdout.contains("\n{self = <cycle>}\n"))
+        #expect(r.stdout.contains("\n{list = {… 3 items}}\n"), "\(r.stdout)")
     }
 
     @Test func replStrategyAndReloadCommands() throws {

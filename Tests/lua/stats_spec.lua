@@ -293,8 +293,9 @@ describe("discern.stats tests, intervals, effect sizes, power and meta-analysis"
   end)
 
   it("names bad input", function()
-    assert.errors(function() stats.binom_test(5, 3) end, {contains = "binomTest"})
-    assert.errors(function() stats.fisher_exact({{1, 2}, {3}}) end, {contains = "fisherExact"})
+    assert.errors(function() stats.binom_test(5, 3) end, {message = "discern.stats.binom_test: k must be <= n (3), got 5"})
+    assert.errors(function() stats.fisher_exact({{1, 2}, {3}}) end,
+      {message = "discern.stats.fisher_exact: table must be 2x2, got 2 rows of lengths [2, 1]"})
     assert.errors(function() stats.fisher_exact({{1, 2.5}, {3, 4}}) end, {contains = "table[1][2] must be a non-negative integer count"})
     assert.errors(function() stats.welch_t(x, y, {alternative = "bigger"}) end, {contains = "option 'alternative' must be one of \"two-sided\", \"greater\", \"less\", got \"bigger\""})
     assert.errors(function() stats.mann_whitney(x, y, {method = "fast"}) end, {contains = "option 'method' must be one of \"auto\", \"exact\", \"asymptotic\""})

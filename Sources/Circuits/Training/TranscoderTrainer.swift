@@ -53,6 +53,8 @@ public final class TranscoderTrainer {
     public var shouldStop: ((TranscoderTrainingProgress) -> Bool)?
     /// Hash of the options, training sequences and model weights that checkpoints must match (16 hex digits).
     public let configHash: String
+    /// The model trained on, recorded in the saved `config.yaml`.
+    public let provenance: TranscoderProvenance
 
     /// Creates a trainer.
     /// - Parameters:
@@ -124,8 +126,10 @@ public final class TranscoderTrainer {
             f.add(s.count)
             f.add(ints: s)
         }
-        f.add(try model.fingerprint().value)
+        let modelPrint = try model.fingerprint()
+        f.add(modelPrint.value)
         configHash = f.hex
+        provenance = TranscoderProvenance(model: model, fingerprint: modelPrint.hex)
     }
 
     /// Per-run state that checkpoints carry.
@@ -302,7 +306,7 @@ public final class TranscoderTrainer {
         try progress(.evaluated)
         return TranscoderTrainingResult(stopReason: stopReason.rawValue, steps: state.step, resumedFrom: loop.resumedFrom,
                                         tokensSeen: state.tokensSeen, trainSeconds: loop.runSeconds, configHash: configHash, config: c,
-                                        modelLayers: model.config.nLayers,
+                                        modelLayers: model.config.nLayers, provenance: provenance,
                                         transcoders: transcoders, metrics: TranscoderMetrics(layers: rows, spliced: spliced, tokens: tokens),
                                         fvuHistory: state.fvu, l0History: state.l0,
                                         scales: tcs.map { (input: $0.inputScale, output: $0.outputScale) })

@@ -65,6 +65,8 @@ public struct TranscoderTrainingResult {
     public var config: TranscoderTrainingConfig
     /// The number of layers of the model.
     public var modelLayers: Int
+    /// The model trained on (recorded in the saved `config.yaml`).
+    public var provenance: TranscoderProvenance
     /// The trained transcoders on raw activations (normalisation folded in), in layer order.
     public var transcoders: [Transcoder]
     /// Held-out metrics of `transcoders`.
@@ -87,13 +89,14 @@ public struct TranscoderTrainingResult {
     public func transcoderSet() throws -> TranscoderSet? {
         guard layers == Array(0..<modelLayers) else { return nil }
         return try TranscoderSet(transcoders: transcoders, featureInputHook: config.inputHook,
-                                 featureOutputHook: config.outputHook)
+                                 featureOutputHook: config.outputHook, extra: provenance.configKeys)
     }
 
     /// Writes the transcoders to directory `path` and `metrics.json` beside them.
     ///
     /// A full set is written in circuit-tracer's layout (`config.yaml` + `layer_{i}.safetensors`; a
-    /// TopK set records `activation: topk` and `k`). A subset of layers is written as its
+    /// TopK set records `activation: topk` and `k`), with the model's `model_type`, `n_layers`,
+    /// `d_model` and `model_fingerprint` (`TranscoderProvenance`), keys circuit-tracer ignores. A subset of layers is written as its
     /// `layer_{i}.safetensors` files without `config.yaml` (a set needs every layer).
     /// - Throws: `TranscoderError` when a file cannot be written.
     public func save(to path: String) throws {
