@@ -23,7 +23,7 @@ struct Types: ParsableCommand {
     func run() throws {
         try requireBackend()
         let st = try makeState()
-        let names = DiscernLua.submoduleNames.map { "\"\($0)\"" }.joined(separator: ", ")
+        let names = DiscernLua.submodules.map { "\"\($0)\"" }.joined(separator: ", ")
         do {
             try st.execute("local d = require 'discern'; for _, n in ipairs({\(names)}) do local _ = d[n] end")
         } catch let e as LuaError {

@@ -23,7 +23,7 @@ struct BindingTests {
         let st = try LuaState()
         DiscernLua.install(in: st)
         let L = st.L
-        let names = DiscernLua.submoduleNames.map { "'\($0)'" }.joined(separator: ", ")
+        let names = DiscernLua.submodules.map { "'\($0)'" }.joined(separator: ", ")
         try st.execute("discern = require 'discern'; for _, n in ipairs({\(names)}) do local _ = discern[n] end")
         var lines: [String] = []
         for f in LuaAPI.functions where !f.isMethod && !Self.skipped.contains(f.name) {

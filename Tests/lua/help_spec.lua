@@ -29,7 +29,7 @@ end
 describe("discern.help", function()
   it("documents every public function of every submodule and class", function()
     for _, name in ipairs({"tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs", "circuit",
-                           "strategy", "organisms", "random", "spec"}) do
+                           "strategy", "organisms", "random", "spec", "pp"}) do
       local _ = discern[name]
     end
     local missing, count = {}, 0

@@ -966,6 +966,11 @@ local discern_Model = {}
 ---@return string[]
 function discern_Model:add_lora(opts) end
 
+--- model:fingerprint() -> 16 hex digits: a content fingerprint of the config, every weight and adapter (equal
+--- fingerprints, same function). Transcoders Discern trains record it (model_fingerprint in config.yaml).
+---@return any
+function discern_Model:fingerprint() end
+
 --- model:forward(input, {attention_mask = nil}) -> logits [batch, seq, d_vocab] (BERT: hidden states [batch, seq, d_model])
 --- input: a string, a list of strings (right-padded, masked) or an int64 token tensor [batch, seq] or [seq].
 ---@param input any
