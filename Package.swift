@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // SHA-256 for the store's content keys and for model/data fingerprints (BoringSSL underneath).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // YAML for transcoder config.yaml files (libyaml underneath); Discern validates the parsed tree strictly.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // C ABI of the torch backend (header + the dlopen loader). No libtorch here.
@@ -50,7 +52,7 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["JSON"]),
         .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
         // Transcoders and circuit tracing (issue 6): formats, replacement model, attribution. No Lua.
-        .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib", "Store"]),
+        .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib", "Store", .product(name: "Yams", package: "Yams")]),
         // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).
         .target(name: "Stats"),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),

@@ -1,10 +1,12 @@
 import Foundation
+import Yams
 
 /// A transcoder set descriptor: circuit-tracer's `config.yaml`.
 ///
-/// Read and written by a strict, minimal YAML subset (Yams is not a dependency): top-level
-/// `key: scalar` lines, one block list (`transcoders:` followed by `- item` lines), `#` comments,
-/// and plain, single- or double-quoted scalars. Anything else is an error naming the line.
+/// Read with Yams (any YAML syntax: block or flow style, quoting, comments, anchors), then
+/// validated strictly on the parsed tree: a mapping of top-level keys to scalars, where only
+/// `transcoders` may be a list (of scalars). Anything else is an error naming the key and line.
+/// Written by ``yaml()`` as plain `key: value` lines that circuit-tracer reads.
 public struct TranscoderConfig: Sendable, Equatable {
     /// `transcoder_set` (per-layer transcoders) or `cross_layer_transcoder`.
     public var modelKind: String
@@ -33,44 +35,38 @@ public struct TranscoderConfig: Sendable, Equatable {
     /// - Parameter path: the file name used in errors.
     /// - Throws: `TranscoderError` naming the file, the line and the problem.
     public static func parse(_ text: String, path: String) throws -> TranscoderConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw TranscoderError(path, "invalid YAML: \(error)")
+        }
+        guard let root, case .mapping(let mapping) = root else {
+            throw TranscoderError(path, "expected a mapping of keys to values at the top level")
+        }
+        func at(_ n: Node) -> String { n.mark.map { "line \($0.line): " } ?? "" }
         var scalars: [String: String] = [:]
         var lists: [String: [String]] = [:]
-        var currentList: String?
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let lineNo = i + 1
-            var line = String(raw)
-            if line.hasSuffix("\r") { line.removeLast() }
-            let trimmed = stripComment(line).trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed == "---" { continue }
-            if line.first == " " || line.first == "-" || line.first == "\t" {
-                guard trimmed.hasPrefix("- ") || trimmed == "-", let key = currentList else {
-                    throw TranscoderError(path, "line \(lineNo): unsupported YAML (only top-level keys and '- item' lists)")
+        for (k, v) in mapping {
+            guard case .scalar(let ks) = k else { throw TranscoderError(path, "\(at(k))keys must be plain strings") }
+            let key = ks.string
+            if scalars[key] != nil || lists[key] != nil { throw TranscoderError(path, "\(at(k))duplicate key \"\(key)\"") }
+            switch v {
+            case .scalar where v.null != nil && key == "transcoders":
+                lists[key] = []  // `transcoders:` with no items
+            case .scalar where v.null != nil:
+                throw TranscoderError(path, "\(at(v))key \"\(key)\" has no value")
+            case .scalar(let s):
+                scalars[key] = s.string
+            case .sequence(let items):
+                lists[key] = try items.map { item in
+                    guard case .scalar(let s) = item else {
+                        throw TranscoderError(path, "\(at(item))\"\(key)\" must be a list of plain values")
+                    }
+                    return s.string
                 }
-                let item = try unquote(String(trimmed.dropFirst(1)).trimmingCharacters(in: .whitespaces), path: path, line: lineNo)
-                lists[key, default: []].append(item)
-                continue
-            }
-            guard let colon = trimmed.firstIndex(of: ":") else {
-                throw TranscoderError(path, "line \(lineNo): expected 'key: value'")
-            }
-            let key = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
-            let value = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-            if scalars[key] != nil || lists[key] != nil {
-                throw TranscoderError(path, "line \(lineNo): duplicate key \"\(key)\"")
-            }
-            if value.isEmpty {
-                currentList = key
-                lists[key] = []
-            } else if value.hasPrefix("[") {
-                guard value.hasSuffix("]") else { throw TranscoderError(path, "line \(lineNo): unterminated flow list") }
-                let inner = value.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
-                lists[key] = try inner.isEmpty ? [] : inner.split(separator: ",").map {
-                    try unquote($0.trimmingCharacters(in: .whitespaces), path: path, line: lineNo)
-                }
-                currentList = nil
-            } else {
-                scalars[key] = try unquote(value, path: path, line: lineNo)
-                currentList = nil
+            default:
+                throw TranscoderError(path, "\(at(v))unsupported YAML for \"\(key)\" (only scalars and the transcoders list)")
             }
         }
         func required(_ k: String) throws -> String {
@@ -158,44 +154,20 @@ public struct TranscoderConfig: Sendable, Equatable {
         return s
     }
 
-    static func stripComment(_ line: String) -> String {
-        var quote: Character?
-        var prev: Character = " "
-        for (i, c) in zip(line.indices, line) {
-            if let q = quote { if c == q { quote = nil } }
-            else if c == "\"" || c == "'" { quote = c }
-            else if c == "#" && (prev == " " || prev == "\t" || i == line.startIndex) { return String(line[..<i]) }
-            prev = c
-        }
-        return line
-    }
-
-    static func unquote(_ v: String, path: String, line: Int) throws -> String {
-        guard let first = v.first, first == "\"" || first == "'" else { return v }
-        guard v.count >= 2, v.last == first else { throw TranscoderError(path, "line \(line): unterminated quoted string") }
-        let body = String(v.dropFirst().dropLast())
-        if first == "'" { return body.replacingOccurrences(of: "''", with: "'") }
-        var out = ""
-        var escape = false
-        for c in body {
-            if escape {
-                switch c {
-                case "n": out.append("\n")
-                case "t": out.append("\t")
-                case "\\", "\"", "/": out.append(c)
-                default: throw TranscoderError(path, "line \(line): unsupported escape \\\(c)")
-                }
-                escape = false
-            } else if c == "\\" { escape = true } else { out.append(c) }
-        }
-        return out
-    }
-
     static func quote(_ v: String) -> String {
-        let plain = !v.isEmpty && v.allSatisfy { $0.isLetter || $0.isNumber || "._/-+@".contains($0) }
+        let plain = !v.isEmpty && v.first != "-" && v.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._/-+".contains($0)) }
             && !["true", "false", "null", "yes", "no", "~"].contains(v.lowercased())
         if plain { return v }
-        return "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        var out = "\""
+        for u in v.unicodeScalars {
+            switch u {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case _ where u.value < 0x20 || u.value == 0x7F: out += "\\x" + String(format: "%02X", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 }

@@ -40,13 +40,24 @@ struct TranscoderErrorTests {
         try write(good + "transcoders:\n  nested: map\n", cfg)
         expectError("config.yaml", "line 5: unsupported YAML") { _ = try TranscoderSet(contentsOf: dir.path) }
         try write(good + "feature_input_hook: again\n", cfg)
-        expectError("config.yaml", "line 4: duplicate key") { _ = try TranscoderSet(contentsOf: dir.path) }
+        expectError("config.yaml", "duplicated key(s): 'feature_input_hook'") { _ = try TranscoderSet(contentsOf: dir.path) }
         try write(good + "transcoders:\n  - hf://mntss/x/layer_0.safetensors\n", cfg)
         expectError("config.yaml", "is remote") { _ = try TranscoderSet(contentsOf: dir.path) }
         try write(good + "transcoders:\n  - layer_0.safetensors\n", cfg)
         expectError("config.yaml", "does not exist") { _ = try TranscoderSet(contentsOf: dir.path) }
         try write(good + "transcoders:\n  - \"layer_0.safetensors\n", cfg)
-        expectError("config.yaml", "unterminated quoted string") { _ = try TranscoderSet(contentsOf: dir.path) }
+        expectError("config.yaml", "while scanning a quoted scalar in line 5") { _ = try TranscoderSet(contentsOf: dir.path) }
+        // Any YAML syntax reads: flow lists, quoting styles, comments, a document marker.
+        try write("---\nmodel_kind: 'transcoder_set'  # per layer\nfeature_input_hook: \"ln2.hook_normalized\"\n"
+                  + "feature_output_hook: hook_mlp_out\ntranscoders: [\"a.safetensors\", b.safetensors]\nk: 32\n", cfg)
+        let parsed = try TranscoderConfig.parse(try String(contentsOf: cfg, encoding: .utf8), path: cfg.path)
+        #expect(parsed.transcoders == ["a.safetensors", "b.safetensors"] && parsed.extra["k"] == "32")
+        #expect(try TranscoderConfig.parse(parsed.yaml(), path: "round trip") == parsed)
+        var odd = parsed
+        odd.extra["note"] = "tab\tquote\" hash # nul\u{0} -dash @at"
+        #expect(try TranscoderConfig.parse(odd.yaml(), path: "round trip") == odd)
+        try write(good + "k:\n", cfg)
+        expectError("config.yaml", "key \"k\" has no value") { _ = try TranscoderSet(contentsOf: dir.path) }
         expectError("nowhere", "no such file") { _ = try TranscoderSet(contentsOf: dir.appendingPathComponent("nowhere").path) }
     }
 
