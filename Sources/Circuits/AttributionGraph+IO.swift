@@ -43,7 +43,13 @@ extension AttributionGraph {
     /// - Throws: `GraphError` naming the file when it is not a Discern graph or is inconsistent;
     ///   `SafeTensorsError` when it is not a safetensors file.
     public convenience init(contentsOf path: String) throws {
-        let f = try SafeTensorsFile(path: path)
+        try self.init(file: SafeTensorsFile(path: path))
+    }
+
+    /// Reads a graph from an open safetensors file (from disk or from bytes); errors name `f.path`.
+    /// - Throws: `GraphError` as `init(contentsOf:)`.
+    package convenience init(file f: SafeTensorsFile) throws {
+        let path = f.path
         let h = f.header.metadata
         guard h["format"] == Self.formatName else { throw GraphError("\(path): not a Discern attribution graph (format \(h["format"] ?? "missing"))") }
         guard let nl = h["n_layers"].flatMap(Int.init), let vs = h["vocab_size"].flatMap(Int.init), let prompt = h["prompt"],

@@ -28,12 +28,22 @@ public final class NPZFile {
     /// Opens `path` (memory-mapped) and parses the archive's directory.
     /// - Throws: `TranscoderError` naming the file when it is not a zip, uses an unsupported
     ///   compression, or holds a malformed or unsupported `.npy` member.
-    public init(path: String) throws {
-        self.path = path
+    public convenience init(path: String) throws {
         let m: MappedFile
         do { m = try MappedFile(path: path) } catch let e as SafeTensorsError {
             throw TranscoderError(path, e.message)
         }
+        try self.init(map: m)
+    }
+
+    /// Parses archive `bytes` (copied) as if read from `path`, which is named in errors.
+    /// - Throws: `TranscoderError` as `init(path:)`.
+    package convenience init(bytes: [UInt8], path: String) throws {
+        try self.init(map: bytes.withUnsafeBytes { MappedFile(copying: $0, path: path) })
+    }
+
+    private init(map m: MappedFile) throws {
+        path = m.path
         map = m
         data = m.base.map { Data(bytesNoCopy: $0, count: m.size, deallocator: .none) } ?? Data()
         entries = try NPZFile.parseDirectory(data, path: path)
