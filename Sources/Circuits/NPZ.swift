@@ -157,10 +157,18 @@ public final class NPZFile {
             while e + 4 <= extraEnd {
                 let id = u16(d, e), size = u16(d, e + 2)
                 if id == 1 {
+                    // The zip64 field holds a 64-bit value for each 32-bit one saturated above; each
+                    // must lie inside the field (a short field once read past the end of the file).
                     var q = e + 4
-                    if usize == 0xFFFF_FFFF { usize = u64(d, q); q += 8 }
-                    if csize == 0xFFFF_FFFF { csize = u64(d, q); q += 8 }
-                    if local == 0xFFFF_FFFF { local = u64(d, q); q += 8 }
+                    let fieldEnd = Swift.min(e + 4 + size, extraEnd)
+                    func next() throws -> Int {
+                        guard q + 8 <= fieldEnd else { throw TranscoderError(path, "member \(name): truncated zip64 extra field") }
+                        defer { q += 8 }
+                        return u64(d, q)
+                    }
+                    if usize == 0xFFFF_FFFF { usize = try next() }
+                    if csize == 0xFFFF_FFFF { csize = try next() }
+                    if local == 0xFFFF_FFFF { local = try next() }
                 }
                 e += 4 + size
             }

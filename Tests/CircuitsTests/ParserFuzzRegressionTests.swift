@@ -1,0 +1,32 @@
+import Circuits
+import Foundation
+import Models
+import Testing
+import TestSupport
+
+/// Inputs the libFuzzer harness (Scripts/fuzz) found to trap the circuit file parsers, replayed
+/// from their minimized copies in Fuzz/corpus: each is now an error naming the file.
+@Suite("Parser fuzz regressions (circuits)")
+struct ParserFuzzRegressionTests {
+    private static func corpus(_ target: String, _ name: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: Support.repoRoot.appendingPathComponent("Fuzz/corpus/\(target)/\(name)")))
+    }
+
+    /// The message of the error `body` throws, or a note that it threw none.
+    private func message(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "(no error)"
+        } catch let e as TranscoderError {
+            return e.message
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("a zip64 extra field shorter than the sizes it must hold is an error (it read past the end of the file)")
+    func zip64ExtraPastEnd() throws {
+        let bytes = try Self.corpus("npz", "crash-zip64-extra-past-end.npz")
+        #expect(message { _ = try NPZFile(bytes: bytes, path: "params.npz") }.contains("truncated zip64 extra field"))
+    }
+}
