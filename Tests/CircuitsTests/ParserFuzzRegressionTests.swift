@@ -29,4 +29,11 @@ struct ParserFuzzRegressionTests {
         let bytes = try Self.corpus("npz", "crash-zip64-extra-past-end.npz")
         #expect(message { _ = try NPZFile(bytes: bytes, path: "params.npz") }.contains("truncated zip64 extra field"))
     }
+
+    @Test("a graph whose int64 edge_source holds an index past Int32 is an error (it trapped narrowing)")
+    func int64EdgeSource() throws {
+        let bytes = try Self.corpus("graph", "crash-int64-edge-source.graph")
+        let text = message { _ = try AttributionGraph(file: SafeTensorsFile(bytes: bytes, path: "g.graph")) }
+        #expect(text == "g.graph: edge arrays are inconsistent with 1 nodes")
+    }
 }
