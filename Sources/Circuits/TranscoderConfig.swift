@@ -160,9 +160,13 @@ public struct TranscoderConfig: Sendable, Equatable {
 
     static func stripComment(_ line: String) -> String {
         var quote: Character?
+        var escaped = false
         var prev: Character = " "
         for (i, c) in zip(line.indices, line) {
-            if let q = quote { if c == q { quote = nil } }
+            // Inside double quotes a backslash escapes the next character (`"a \" # b"` is one value).
+            if escaped { escaped = false }
+            else if quote == "\"", c == "\\" { escaped = true }
+            else if let q = quote { if c == q { quote = nil } }
             else if c == "\"" || c == "'" { quote = c }
             else if c == "#" && (prev == " " || prev == "\t" || i == line.startIndex) { return String(line[..<i]) }
             prev = c

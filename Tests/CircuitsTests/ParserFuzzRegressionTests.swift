@@ -36,4 +36,15 @@ struct ParserFuzzRegressionTests {
         let text = message { _ = try AttributionGraph(file: SafeTensorsFile(bytes: bytes, path: "g.graph")) }
         #expect(text == "g.graph: edge arrays are inconsistent with 1 nodes")
     }
+
+    @Test("yaml() of a value holding quotes and \" #\" parses back to the same config (an escaped quote ended the string)")
+    func escapedQuoteBeforeHash() throws {
+        let text = String(decoding: try Self.corpus("yaml", "crash-escaped-quote-before-hash.yaml"), as: UTF8.self)
+        let config = try TranscoderConfig.parse(text, path: "config.yaml")
+        #expect(config.featureInputHook == "x\"a # b\"")
+        #expect(try TranscoderConfig.parse(config.yaml(), path: "saved.yaml") == config)
+        let escaped = try TranscoderConfig.parse("model_kind: transcoder_set\nfeature_input_hook: \"a \\\" # b\" # note\nfeature_output_hook: y\n",
+                                                 path: "config.yaml")
+        #expect(escaped.featureInputHook == "a \" # b")
+    }
 }
