@@ -54,6 +54,11 @@ public struct TranscoderConfig: Sendable, Equatable {
                 throw TranscoderError(path, "line \(lineNo): expected 'key: value'")
             }
             let key = String(trimmed[..<colon]).trimmingCharacters(in: .whitespaces)
+            // Keys are plain names (as circuit-tracer's): a quote in a key once read as the start of a
+            // quoted string, and yaml() writes keys unquoted.
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) else {
+                throw TranscoderError(path, "line \(lineNo): key \"\(key)\" is not a plain name (letters, digits, _ . -)")
+            }
             let value = String(trimmed[trimmed.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             if scalars[key] != nil || lists[key] != nil {
                 throw TranscoderError(path, "line \(lineNo): duplicate key \"\(key)\"")

@@ -47,4 +47,10 @@ struct ParserFuzzRegressionTests {
                                                  path: "config.yaml")
         #expect(escaped.featureInputHook == "a \" # b")
     }
+
+    @Test("a key that is not a plain name is an error naming the line (a quote in it began a quoted string, and yaml() wrote it back unparseable)")
+    func quoteInKey() throws {
+        let text = String(decoding: try Self.corpus("yaml", "crash-quote-in-key.yaml"), as: UTF8.self)
+        #expect(message { _ = try TranscoderConfig.parse(text, path: "config.yaml") } == #"line 4: key "x"" is not a plain name (letters, digits, _ . -)"#)
+    }
 }
