@@ -7,6 +7,7 @@ import PackageDescription
 // (libCTorch.so). Nothing links it: `Tensor` opens it at run time through the plain C ABI
 // declared in `CTorchABI`, so the `discern` executable never depends on libtorch and a CUDA
 // build of the backend (Scripts/build-torch-backend.sh) can be dropped in.
+
 let package = Package(
     name: "Discern",
     products: [
@@ -81,7 +82,25 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "TestSupport"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Models", "Tensor", "Store", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "TestSupport"]),
+
+        // Fuzzing (issue 13): the parsers fed raw bytes, shared by the libFuzzer harness and the
+        // corpus replay in FuzzTests. The harness itself exists only under DISCERN_FUZZ=1 (Scripts/fuzz).
+        .target(name: "FuzzTargets", dependencies: ["JSON", "Tokenizers", "Models", "Circuits"], path: "Fuzz/Targets"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17
 )
+
+// With DISCERN_FUZZ=1 (Scripts/fuzz, in its own scratch path) the package gains the libFuzzer
+// harness, and the parser modules are built with libFuzzer's coverage and AddressSanitizer.
+if Context.environment["DISCERN_FUZZ"] == "1" {
+    let sanitize = ["-sanitize=fuzzer,address"]
+    for target in package.targets where ["JSON", "Tokenizers", "Models", "Circuits", "FuzzTargets"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitize)]
+    }
+    package.targets.append(.executableTarget(
+        name: "DiscernFuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Main",
+        swiftSettings: [.unsafeFlags(sanitize)], linkerSettings: [.unsafeFlags(sanitize)]
+    ))
+}

@@ -43,7 +43,13 @@ extension AttributionGraph {
     /// - Throws: `GraphError` naming the file when it is not a Discern graph or is inconsistent;
     ///   `SafeTensorsError` when it is not a safetensors file.
     public convenience init(contentsOf path: String) throws {
-        let f = try SafeTensorsFile(path: path)
+        try self.init(file: SafeTensorsFile(path: path))
+    }
+
+    /// Reads a graph from an open safetensors file (from disk or from bytes); errors name `f.path`.
+    /// - Throws: `GraphError` as `init(contentsOf:)`.
+    package convenience init(file f: SafeTensorsFile) throws {
+        let path = f.path
         let h = f.header.metadata
         guard h["format"] == Self.formatName else { throw GraphError("\(path): not a Discern attribution graph (format \(h["format"] ?? "missing"))") }
         guard let nl = h["n_layers"].flatMap(Int.init), let vs = h["vocab_size"].flatMap(Int.init), let prompt = h["prompt"],
@@ -64,11 +70,14 @@ extension AttributionGraph {
             throw GraphError("\(path): node arrays disagree in length or hold unknown kinds")
         }
         let rowStart = try ints("row_start")
-        let src = try ints("edge_source").map { Int32($0) }, w = try floats("edge_weight")
-        guard rowStart.count == n + 1, rowStart.first == 0, rowStart.last == src.count, src.count == w.count,
-              zip(rowStart, rowStart.dropFirst()).allSatisfy({ $0 <= $1 }), src.allSatisfy({ $0 >= 0 && Int($0) < n }) else {
+        // Sources are node indices: checked against the node count before narrowing (an int64 file
+        // with a source past Int32 trapped).
+        let wide = try ints("edge_source"), w = try floats("edge_weight")
+        guard rowStart.count == n + 1, rowStart.first == 0, rowStart.last == wide.count, wide.count == w.count,
+              zip(rowStart, rowStart.dropFirst()).allSatisfy({ $0 <= $1 }), wide.allSatisfy({ $0 >= 0 && $0 < n }) else {
             throw GraphError("\(path): edge arrays are inconsistent with \(n) nodes")
         }
+        let src = wide.map { Int32($0) }
         let cv = try floats("check_value"), cc = try floats("check_constant"), cd = try floats("check_dropped"), ca = try floats("check_dropped_abs")
         guard [cv.count, cc.count, cd.count, ca.count].allSatisfy({ $0 == n }) else { throw GraphError("\(path): check arrays disagree with the nodes") }
         var meta: [String: String] = [:]

@@ -28,12 +28,22 @@ public final class NPZFile {
     /// Opens `path` (memory-mapped) and parses the archive's directory.
     /// - Throws: `TranscoderError` naming the file when it is not a zip, uses an unsupported
     ///   compression, or holds a malformed or unsupported `.npy` member.
-    public init(path: String) throws {
-        self.path = path
+    public convenience init(path: String) throws {
         let m: MappedFile
         do { m = try MappedFile(path: path) } catch let e as SafeTensorsError {
             throw TranscoderError(path, e.message)
         }
+        try self.init(map: m)
+    }
+
+    /// Parses archive `bytes` (copied) as if read from `path`, which is named in errors.
+    /// - Throws: `TranscoderError` as `init(path:)`.
+    package convenience init(bytes: [UInt8], path: String) throws {
+        try self.init(map: bytes.withUnsafeBytes { MappedFile(copying: $0, path: path) })
+    }
+
+    private init(map m: MappedFile) throws {
+        path = m.path
         map = m
         data = m.base.map { Data(bytesNoCopy: $0, count: m.size, deallocator: .none) } ?? Data()
         entries = try NPZFile.parseDirectory(data, path: path)
@@ -147,10 +157,18 @@ public final class NPZFile {
             while e + 4 <= extraEnd {
                 let id = u16(d, e), size = u16(d, e + 2)
                 if id == 1 {
+                    // The zip64 field holds a 64-bit value for each 32-bit one saturated above; each
+                    // must lie inside the field (a short field once read past the end of the file).
                     var q = e + 4
-                    if usize == 0xFFFF_FFFF { usize = u64(d, q); q += 8 }
-                    if csize == 0xFFFF_FFFF { csize = u64(d, q); q += 8 }
-                    if local == 0xFFFF_FFFF { local = u64(d, q); q += 8 }
+                    let fieldEnd = Swift.min(e + 4 + size, extraEnd)
+                    func next() throws -> Int {
+                        guard q + 8 <= fieldEnd else { throw TranscoderError(path, "member \(name): truncated zip64 extra field") }
+                        defer { q += 8 }
+                        return u64(d, q)
+                    }
+                    if usize == 0xFFFF_FFFF { usize = try next() }
+                    if csize == 0xFFFF_FFFF { csize = try next() }
+                    if local == 0xFFFF_FFFF { local = try next() }
                 }
                 e += 4 + size
             }

@@ -50,6 +50,10 @@ public struct TranscoderConfig: Sendable, Equatable {
         for (k, v) in mapping {
             guard case .scalar(let ks) = k else { throw TranscoderError(path, "\(at(k))keys must be plain strings") }
             let key = ks.string
+            // Keys are plain names (as circuit-tracer's); yaml() writes them unquoted.
+            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) }) else {
+                throw TranscoderError(path, "\(at(k))key \"\(key)\" is not a plain name (letters, digits, _ . -)")
+            }
             if scalars[key] != nil || lists[key] != nil { throw TranscoderError(path, "\(at(k))duplicate key \"\(key)\"") }
             switch v {
             case .scalar where v.null != nil && key == "transcoders":

@@ -210,14 +210,32 @@ public struct SafeTensorsHeader: Sendable {
     }
 }
 
-/// A read-only memory mapping of a file, unmapped when the last tensor borrowing it is freed.
+/// A read-only memory mapping of a file, unmapped when the last tensor borrowing it is freed
+/// (or an in-memory copy of a file's bytes, freed likewise).
 package final class MappedFile: @unchecked Sendable {
     package let base: UnsafeMutableRawPointer?
     package let size: Int
     package let path: String
+    private let mapped: Bool
+
+    /// Copies `bytes` into memory owned by this object (parsing bytes with the code that reads files).
+    /// - Parameter path: named in errors.
+    package init(copying bytes: UnsafeRawBufferPointer, path: String) {
+        self.path = path
+        size = bytes.count
+        mapped = false
+        if size == 0 {
+            base = nil
+            return
+        }
+        let p = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        p.copyMemory(from: bytes.baseAddress!, byteCount: size)
+        base = p
+    }
 
     package init(path: String) throws {
         self.path = path
+        mapped = true
         // stat first: opening a FIFO for reading blocks until a writer appears.
         var pre = stat()
         guard stat(path, &pre) == 0 else { throw SafeTensorsError(path, "cannot open (\(String(cString: strerror(errno))))") }
@@ -243,7 +261,10 @@ package final class MappedFile: @unchecked Sendable {
 
     package var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
 
-    deinit { if let base { munmap(base, size) } }
+    deinit {
+        guard let base else { return }
+        if mapped { munmap(base, size) } else { base.deallocate() }
+    }
 }
 
 /// An open safetensors file: validated header plus a memory mapping of the data.
@@ -257,9 +278,19 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// Opens and validates `path` (memory-mapped; nothing is copied).
     /// - Throws: `SafeTensorsError` naming the file and the problem.
-    public init(path: String) throws {
-        self.path = path
-        map = try MappedFile(path: path)
+    public convenience init(path: String) throws {
+        try self.init(map: MappedFile(path: path))
+    }
+
+    /// Parses safetensors `bytes` (copied) as if read from `path`, which is named in errors.
+    /// - Throws: `SafeTensorsError` describing the problem.
+    package convenience init(bytes: [UInt8], path: String) throws {
+        try self.init(map: bytes.withUnsafeBytes { MappedFile(copying: $0, path: path) })
+    }
+
+    private init(map: MappedFile) throws {
+        path = map.path
+        self.map = map
         header = try SafeTensorsHeader.parse(map.bytes, fileSize: map.size, path: path)
         var idx: [String: Int] = [:]
         for (i, e) in header.entries.enumerated() { idx[e.name] = i }

@@ -83,15 +83,7 @@ final class BPEModel: Sendable {
         if let d = obj["dropout"], !d.isNull {
             throw .unsupported(source: ctx.source, reason: "model.dropout must be null (BPE dropout is not supported)")
         }
-        let vocabObj = try ctx.object(obj["vocab"], "model.vocab")
-        var vocab: [TokenKey: Int] = [:]
-        vocab.reserveCapacity(vocabObj.count)
-        for (k, v) in vocabObj.pairs {
-            guard case .int(let id) = v, id >= 0, id <= Int(Int32.max) else {
-                throw ctx.invalid("model.vocab[\"\(k)\"]", "must be a token id, not \(v.typeName)")
-            }
-            vocab[TokenKey(k)] = id
-        }
+        let vocab = try ctx.vocab(obj["vocab"])
         let mergeItems = try ctx.array(obj["merges"], "model.merges")
         var pairs: [(String, String)] = []
         pairs.reserveCapacity(mergeItems.count)

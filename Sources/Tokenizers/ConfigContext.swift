@@ -77,6 +77,26 @@ struct ConfigContext: Sendable {
         }
     }
 
+    /// `model.vocab`: an object of token → id with ids in 0...Int32.max, each id used once (two tokens
+    /// sharing an id cannot both be decoded, and the one written back by `jsonData()` was arbitrary).
+    func vocab(_ value: JSONValue?) throws(TokenizerError) -> [TokenKey: Int] {
+        let obj = try object(value, "model.vocab")
+        var vocab: [TokenKey: Int] = [:]
+        vocab.reserveCapacity(obj.count)
+        var owner: [Int: String] = [:]
+        owner.reserveCapacity(obj.count)
+        for (k, v) in obj.pairs {
+            guard case .int(let id) = v, id >= 0, id <= Int(Int32.max) else {
+                throw invalid("model.vocab[\"\(k)\"]", "must be a token id, not \(v.typeName)")
+            }
+            if let other = owner.updateValue(k, forKey: id) {
+                throw invalid("model.vocab[\"\(k)\"]", "has id \(id), which \"\(other)\" has too (ids must be unique)")
+            }
+            vocab[TokenKey(k)] = id
+        }
+        return vocab
+    }
+
     /// A non-negative integer token id.
     func tokenId(_ value: JSONValue?, _ path: String) throws(TokenizerError) -> Int {
         let i = try int(value, path)

@@ -37,15 +37,7 @@ final class WordPieceModel: Sendable {
 
     /// Parses a `model` object of type WordPiece.
     static func parse(_ obj: JSONObject, _ ctx: ConfigContext) throws(TokenizerError) -> WordPieceModel {
-        let vocabObj = try ctx.object(obj["vocab"], "model.vocab")
-        var vocab: [TokenKey: Int] = [:]
-        vocab.reserveCapacity(vocabObj.count)
-        for (k, v) in vocabObj.pairs {
-            guard case .int(let id) = v, id >= 0, id <= Int(Int32.max) else {
-                throw ctx.invalid("model.vocab[\"\(k)\"]", "must be a token id, not \(v.typeName)")
-            }
-            vocab[TokenKey(k)] = id
-        }
+        let vocab = try ctx.vocab(obj["vocab"])
         return try WordPieceModel(
             vocab: vocab,
             unkToken: try ctx.optionalString(obj["unk_token"], "model.unk_token") ?? "[UNK]",

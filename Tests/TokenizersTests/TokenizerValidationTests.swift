@@ -52,3 +52,17 @@ struct TokenizerValidationTests {
         #expect(e?.description == #"tokenizer.json at /x/tokenizer.json: the top level has unknown key "normaliser" (known: version, truncation, padding, added_tokens, normalizer, pre_tokenizer, post_processor, decoder, model)"#)
     }
 }
+
+@Suite("tokenizer.json validation: fuzz regressions")
+struct TokenizerFuzzRegressionTests {
+    @Test("two vocabulary tokens with one id are rejected (jsonData() kept only one of them, so a saved tokenizer could lose its unk_token)")
+    func duplicateVocabId() throws {
+        let url = Support.repoRoot.appendingPathComponent("Fuzz/corpus/tokenizer/crash-duplicate-vocab-id.json")
+        let e = #expect(throws: TokenizerError.self) { try Tokenizer(json: try Data(contentsOf: url), source: "/x/tokenizer.json") }
+        #expect(e?.description.contains(#"model.vocab["a"] has id 1, which "<s>" has too (ids must be unique)"#) == true,
+                "\(String(describing: e))")
+        let wordPiece = #"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "x": 0}}}"#
+        let e2 = #expect(throws: TokenizerError.self) { try Tokenizer(json: Data(wordPiece.utf8), source: "/x/tokenizer.json") }
+        #expect(e2?.description.contains(#"model.vocab["x"] has id 0, which "[UNK]" has too"#) == true, "\(String(describing: e2))")
+    }
+}
