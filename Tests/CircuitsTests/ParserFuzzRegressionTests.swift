@@ -41,7 +41,8 @@ struct ParserFuzzRegressionTests {
     func escapedQuoteBeforeHash() throws {
         let text = String(decoding: try Self.corpus("yaml", "crash-escaped-quote-before-hash.yaml"), as: UTF8.self)
         let config = try TranscoderConfig.parse(text, path: "config.yaml")
-        #expect(config.featureInputHook == "x\"a # b\"")
+        // YAML: " #" starts a comment after a plain scalar, so the value is x"a (Yams, as PyYAML).
+        #expect(config.featureInputHook == "x\"a")
         #expect(try TranscoderConfig.parse(config.yaml(), path: "saved.yaml") == config)
         let escaped = try TranscoderConfig.parse("model_kind: transcoder_set\nfeature_input_hook: \"a \\\" # b\" # note\nfeature_output_hook: y\n",
                                                  path: "config.yaml")
