@@ -76,7 +76,11 @@ enum SplitPattern: Sendable {
             let run = String(repeating: c, count: 40)
             for suffix in suffixes where suffix != c {
                 let probe = run + String(suffix)
-                if regexMatches(regex, in: probe.unicodeScalars.map(\.value), timeLimit: probeTimeLimit).timedOut {
+                let scalars = probe.unicodeScalars.map(\.value)
+                // A timeout gets a second try at four times the limit, so a busy machine's scheduling
+                // hiccup does not reject a linear pattern; exponential backtracking takes far longer.
+                if regexMatches(regex, in: scalars, timeLimit: probeTimeLimit).timedOut,
+                   regexMatches(regex, in: scalars, timeLimit: 4 * probeTimeLimit).timedOut {
                     return probe
                 }
             }
