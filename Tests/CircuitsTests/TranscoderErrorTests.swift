@@ -56,6 +56,9 @@ struct TranscoderErrorTests {
         var odd = parsed
         odd.extra["note"] = "tab\tquote\" hash # nul\u{0} -dash @at"
         #expect(try TranscoderConfig.parse(odd.yaml(), path: "round trip") == odd)
+        let crlf = try TranscoderConfig.parse("model_kind: transcoder_set\r\nfeature_input_hook: a\r\nfeature_output_hook: b\r\n",
+                                              path: "crlf.yaml")
+        #expect(crlf.featureInputHook == "a" && crlf.featureOutputHook == "b")
         try write(good + "k:\n", cfg)
         expectError("config.yaml", "key \"k\" has no value") { _ = try TranscoderSet(contentsOf: dir.path) }
         expectError("nowhere", "no such file") { _ = try TranscoderSet(contentsOf: dir.appendingPathComponent("nowhere").path) }
