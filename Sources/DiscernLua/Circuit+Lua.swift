@@ -39,89 +39,86 @@ enum CircuitLua {
 
     /// Builds the `discern.circuit` table on top of the stack.
     static func open(_ state: LuaState) {
-        let L = state.L
         _ = methods
         transcodersClass.register(in: state)
         ModelLua.defineMethods()
         ModelLua.cls.register(in: state)
         TensorLua.register(state)
-        lua_createtable(L, 0, 8)
-        let mod = lua_gettop(L)
-        state.setFunction(in: mod, "load_transcoders", qualifiedName: "discern.circuit.load_transcoders", doc: """
-            discern.circuit.load_transcoders(path) -> discern.Transcoders
+        let m = LuaModuleBuilder(state, "discern.circuit", doc: """
+            discern.circuit: transcoders (load_transcoders), their training, replacement models, attribution graphs,
+            pruning, interventions and feature interpretation.
+            """)
+        m.function("load_transcoders", "(path: string) -> discern.Transcoders", """
             Opens a transcoder directory in circuit-tracer's layout (config.yaml with model_kind transcoder_set or
             cross_layer_transcoder, feature_input_hook, feature_output_hook, and its layer files: per-layer safetensors,
             GemmaScope params.npz or GemmaScope-2 safetensors). Weights are memory-mapped and materialised on first use.
             """) { call in
             let path = try call.string(1)
-            transcodersClass.push(call.L, TranscodersBox(try Transcoders(contentsOf: path), path: path))
-            return 1
+            return call.push(TranscodersBox(try Transcoders(contentsOf: path), path: path), transcodersClass)
         }
-        defineGraphs(state, mod)
+        defineGraphs(m)
         // MARK: training (discern.circuit.train_transcoders) is defined in CircuitTrain+Lua.swift.
-        defineTraining(state, mod)
-        defineInterpretation(state, mod)
-        state.setDoc(forValueAt: mod, """
-            discern.circuit: transcoders (load_transcoders), their training, replacement models, attribution graphs,
-            pruning, interventions and feature interpretation.
-            """)
+        defineTraining(state, m.index)
+        defineInterpretation(m)
     }
+
+    /// `transcoders:info()`, computed from the set.
+    struct TranscodersInfo {
+        let box: TranscodersBox
+        let activations: [TranscoderActivation]
+        let skip: [Bool]
+        init(_ box: TranscodersBox) throws {
+            let t = box.value
+            self.box = box
+            activations = (0..<t.nLayers).map { t.activation(layer: $0) }
+            skip = try (0..<t.nLayers).map { try t.skipMatrix(layer: $0) != nil }
+        }
+        var kind: String { box.value.isCrossLayer ? "cross_layer_transcoder" : "transcoder_set" }
+        var widths: [Int] { (0..<box.value.nLayers).map { box.value.dTranscoder(layer: $0) } }
+        var activationNames: [String] {
+            activations.map { a in switch a { case .relu: "relu"; case .jumpReLU: "jumprelu"; case .topK: "topk" } }
+        }
+        var ks: [Int]? {
+            let ks = activations.compactMap { a -> Int? in if case .topK(let k) = a { k } else { nil } }
+            return ks.count == activations.count ? ks : nil
+        }
+    }
+    nonisolated(unsafe) static let transcodersInfo = LuaRecordSpec<TranscodersInfo>("discern.circuit.TranscodersInfo", [
+        .string("kind", \.kind, "\"transcoder_set\" or \"cross_layer_transcoder\""), .integer("n_layers", \.box.value.nLayers),
+        .integer("d_model", \.box.value.dModel), .integers("d_transcoder", \.widths, "per layer"),
+        .strings("activation", \.activationNames, "per layer: \"relu\", \"jumprelu\" or \"topk\""),
+        .integers("k", \.ks, "per layer (TopK only)"), .string("feature_input_hook", \.box.value.featureInputHook),
+        .string("feature_output_hook", \.box.value.featureOutputHook), .booleans("skip", \.skip, "per layer: has a skip connection"),
+        .string("path", \.box.path, "where it was loaded from or saved to"),
+    ])
 
     static func defineTranscoderMethods() {
         let cls = transcodersClass
-        cls.method("info", doc: """
-            transcoders:info() -> {kind = "transcoder_set"|"cross_layer_transcoder", n_layers, d_model, d_transcoder = {per layer},
-              activation = {per layer: "relu"|"jumprelu"|"topk"}, k = {per layer, TopK only}, feature_input_hook, feature_output_hook,
-              skip = {per layer booleans}, path}
-            """) { call, box in
-            let t = box.value
-            let r = StatsTestsLua.Table(call, 10)
-            r.set("kind", t.isCrossLayer ? "cross_layer_transcoder" : "transcoder_set")
-            r.set("n_layers", t.nLayers)
-            r.set("d_model", t.dModel)
-            call.push(list: (0..<t.nLayers).map { t.dTranscoder(layer: $0) })
-            lua_setfield(call.L, -2, "d_transcoder")
-            let acts = (0..<t.nLayers).map { t.activation(layer: $0) }
-            call.push(strings: acts.map { a -> String in
-                switch a { case .relu: "relu"; case .jumpReLU: "jumprelu"; case .topK: "topk" }
-            })
-            lua_setfield(call.L, -2, "activation")
-            let ks = acts.compactMap { a -> Int? in if case .topK(let k) = a { k } else { nil } }
-            if ks.count == acts.count {
-                call.push(list: ks)
-                lua_setfield(call.L, -2, "k")
-            }
-            call.push(booleans: try (0..<t.nLayers).map { try t.skipMatrix(layer: $0) != nil })
-            lua_setfield(call.L, -2, "skip")
-            r.set("feature_input_hook", t.featureInputHook)
-            r.set("feature_output_hook", t.featureOutputHook)
-            if let p = box.path { r.set("path", p) }
-            return 1
+        cls.method("info", "() -> discern.circuit.TranscodersInfo", "The set's kind, sizes, activations and hooks.") { call, box in
+            try call.push(try TranscodersInfo(box), transcodersInfo)
         }
-        cls.method("save", doc: """
-            transcoders:save(dir): writes the set in circuit-tracer's layout (config.yaml + one safetensors file per layer, or
-            the CLT's W_enc_i/W_dec_i files). The directory is created when missing.
+        cls.method("save", "(dir: string)", """
+            Writes the set in circuit-tracer's layout (config.yaml + one safetensors file per layer, or the CLT's
+            W_enc_i/W_dec_i files). The directory is created when missing.
             """) { call, box in
             let path = try call.string(2)
             try box.value.save(to: path)
             box.path = box.path ?? path
             return 0
         }
-        cls.method("release", doc: "transcoders:release(): drops materialised weights of a file-backed set (they reload on use).") { _, box in
+        cls.method("release", "()", "Drops materialised weights of a file-backed set (they reload on use).") { _, box in
             box.value.release()
             return 0
         }
-        cls.method("encode", doc: """
-            transcoders:encode(layer, x) -> discern.Tensor: feature activations of layer (0-based) for inputs x [..., d_model]
-            read at the feature input hook.
+        cls.method("encode", "(layer: integer, x: discern.Tensor) -> discern.Tensor", """
+            Feature activations of layer (0-based) for inputs x [..., d_model] read at the feature input hook.
             """) { call, box in
             let layer = try call.integer(2)
             guard layer >= 0, layer < box.value.nLayers else {
                 throw call.argError(2, "layer in 0..<\(box.value.nLayers)")
             }
             let x = try TensorLua.cls.check(call, 3)
-            TensorLua.cls.push(call.L, try box.value.encode(x, layer: layer))
-            return 1
+            return call.push(try box.value.encode(x, layer: layer), TensorLua.cls)
         }
     }
 }

@@ -21,43 +21,169 @@ extension CircuitLua {
         "discern.Graph(\(g.tokens.count) tokens, \(g.indices(of: .feature).count) features, \(g.nodes.count) nodes, \(g.edgeCount) edges)"
     }
 
-    static let attributeOptions = ["max_n_logits", "desired_logit_prob", "batch_size", "max_feature_nodes", "update_interval",
-                                   "targets", "sum_check", "progress", "cache", "store"]
+    // MARK: declarations
 
-    static func defineGraphs(_ state: LuaState, _ mod: Int32) {
-        replacementClass.register(in: state)
-        graphClass.register(in: state)
-        state.setFunction(in: mod, "replacement_model", qualifiedName: "discern.circuit.replacement_model", doc: """
-            discern.circuit.replacement_model(model, transcoders, {zero_positions = 1}) -> discern.ReplacementModel
+    struct ReplacementOptions { var zeroPositions = 1 }
+    nonisolated(unsafe) static let replacementOptions = LuaOptionSpec<ReplacementOptions>(
+        "discern.circuit.ReplacementModelOptions", prototype: ReplacementOptions(), [
+        .integer("zero_positions", \.zeroPositions, "leading positions (BOS) without features"),
+    ])
+
+    /// What `attribute` reads: circuit-tracer's options plus the binding's own keys.
+    struct AttributeArgs {
+        var options = AttributionOptions()
+        var model: Transformer?
+        var store: Store?
+        var progress = true, cache = true
+    }
+    nonisolated(unsafe) static let attributeOptions = LuaOptionSpec<AttributeArgs>("discern.circuit.AttributeOptions",
+                                                                                  prototype: AttributeArgs(), [
+        .integer("max_n_logits", \.options.maxNLogits, "at most this many logit targets"),
+        .number("desired_logit_prob", \.options.desiredLogitProb, "the top logits up to this cumulative probability are targets"),
+        .integer("batch_size", \.options.batchSize, "targets per reverse sweep"),
+        .integer("max_feature_nodes", \.options.maxFeatureNodes, "visit only the most influential features", default: "all"),
+        .integer("update_interval", \.options.updateInterval, "with max_feature_nodes, re-rank every this many batches"),
+        .value("targets", type: "(integer|string)[]", "explicit logit targets: token ids or single-token strings",
+                default: "the top logits") { r, o, idx in
+            let call = o.owner, L = call.L
+            guard lua_type(L, idx) == LUA_TTABLE else { throw o.typeError("targets", "a list of token ids or token strings", at: idx) }
+            var ids: [Int] = []
+            try call.forEach(idx) { k in
+                if lua_isinteger(L, -1) != 0 {
+                    ids.append(Int(lua_tointegerx(L, -1, nil)))
+                } else if let s = LuaRead.string(L, -1), let enc = try r.model?.encode(s) {
+                    guard enc.count == 1 else {
+                        throw LuaError(code: "arg", "\(call.name): target \"\(s)\" is \(enc.count) tokens; give a single token or its id")
+                    }
+                    ids.append(enc[0])
+                } else {
+                    throw LuaError(code: "arg", "\(call.name): option 'targets' element \(k) is neither a token id nor a string")
+                }
+            }
+            r.options.targetTokens = ids
+        },
+        .boolean("sum_check", \.options.sumCheck, "compute the constant terms (max |value − (edges + constant)| in info)"),
+        .boolean("progress", \.progress, "show a progress bar", default: "true (on a terminal)"),
+        .boolean("cache", \.cache, "read and write the graph cache (false: recompute)"),
+        .object("store", \.store, StoreLua.cls, "the store graphs are cached in", default: "the default store"),
+    ])
+
+    struct Freeze { var attention = true, mlps = false }
+    nonisolated(unsafe) static let interventionOptions = LuaOptionSpec<Freeze>("discern.circuit.InterventionOptions", prototype: Freeze(), [
+        .boolean("freeze_attention", \.attention, "keep the clean attention patterns"),
+        .boolean("freeze_mlps", \.mlps, "keep every MLP at its clean output (direct effects only)"),
+    ])
+    nonisolated(unsafe) static let steerOptions = LuaOptionSpec<Freeze>("discern.circuit.SteerOptions", prototype: Freeze(attention: false), [
+        .boolean("freeze_attention", \.attention, "keep the clean attention patterns"),
+    ])
+    struct SpliceOptions { var errors = true }
+    nonisolated(unsafe) static let forwardOptions = LuaOptionSpec<SpliceOptions>("discern.circuit.ReplacementForwardOptions",
+                                                                                 prototype: SpliceOptions(), [
+        .boolean("errors", \.errors, "add the error terms (false: splice the transcoders in)"),
+    ])
+
+    /// One node of a graph as Lua sees it (fields by kind).
+    struct NodeRow {
+        var id: String, kind: AttributionGraph.Kind, position: Int
+        var layer: Int?, feature: Int?, activation: Double?, tokenId: Int?, token: String?, probability: Double?, influence: Double?
+
+        init(_ g: AttributionGraph, _ i: Int, influence: Double? = nil) {
+            let n = g.nodes[i]
+            (id, kind, position, self.influence) = (g.id(i), n.kind, n.position, influence)
+            switch n.kind {
+            case .feature: (layer, feature, activation) = (n.layer, n.index, Double(n.value))
+            case .error: layer = n.layer
+            case .token: (tokenId, token) = (n.index, g.tokenStrings[n.position])
+            case .logit: (tokenId, token, probability) = (n.index, g.logitToken(n.index), Double(n.value))
+            }
+        }
+    }
+    nonisolated(unsafe) static let node = LuaRecordSpec<NodeRow>("discern.circuit.Node", [
+        .string("id", \.id, "layer_feature_pos (features)"), .choice("kind", \.kind, "feature, error, token or logit"),
+        .integer("position", \.position, "0-based"), .integer("layer", \.layer, "0-based (features and errors)"),
+        .integer("feature", \.feature, "features"), .number("activation", \.activation, "features"),
+        .integer("token_id", \.tokenId, "tokens and logits"), .string("token", \.token, "tokens and logits"),
+        .number("probability", \.probability, "logits"), .number("influence", \.influence, "top_nodes only"),
+    ])
+    struct Edge { let id: String, weight: Double }
+    nonisolated(unsafe) static let edgeIn = LuaRecordSpec<Edge>("discern.circuit.EdgeIn", [
+        .string("source", \.id, "the source node's id"), .number("weight", \.weight),
+    ])
+    nonisolated(unsafe) static let edgeOut = LuaRecordSpec<Edge>("discern.circuit.EdgeOut", [
+        .string("target", \.id, "the target node's id"), .number("weight", \.weight),
+    ])
+
+    struct GraphInfo {
+        let g: AttributionGraph, sumCheck: Double, maxValue: Double
+        var nFeatures: Int { g.indices(of: .feature).count }
+        var nErrors: Int { g.indices(of: .error).count }
+        var nTokens: Int { g.indices(of: .token).count }
+        var nLogits: Int { g.indices(of: .logit).count }
+        var activeFeatures: Int? { g.metadata["active_features"].flatMap(Int.init) }
+        var droppedFraction: Double { g.droppedFraction() }
+    }
+    nonisolated(unsafe) static let graphInfo = LuaRecordSpec<GraphInfo>("discern.circuit.GraphInfo", [
+        .string("prompt", \.g.prompt), .integers("tokens", \.g.tokens, "token ids"), .strings("token_strings", \.g.tokenStrings),
+        .integer("n_nodes", \.g.nodes.count), .integer("n_edges", \.g.edgeCount), .integer("n_features", \.nFeatures),
+        .integer("n_errors", \.nErrors), .integer("n_tokens", \.nTokens), .integer("n_logits", \.nLogits),
+        .integer("active_features", \.activeFeatures), .number("sum_check", \.sumCheck, "max |value − (edges + constant)|"),
+        .number("max_value", \.maxValue), .number("dropped_fraction", \.droppedFraction), .boolean("cached", \.g.isFromCache),
+        .stringMap("metadata", \.g.metadata),
+    ])
+    struct Scores { let replacement: Double, completeness: Double }
+    nonisolated(unsafe) static let scores = LuaRecordSpec<Scores>("discern.circuit.GraphScores", [
+        .number("replacement", \.replacement, "share of logit influence reaching tokens rather than error nodes"),
+        .number("completeness", \.completeness, "influence-weighted share of non-error inputs"),
+    ])
+
+    enum NodeKind: String, CaseIterable { case feature, error, token }
+    struct TopNodesOptions { var kind: NodeKind? }
+    nonisolated(unsafe) static let topNodesOptions = LuaOptionSpec<TopNodesOptions>("discern.circuit.TopNodesOptions", prototype: TopNodesOptions(), [
+        .choice("kind", \.kind, "only nodes of this kind", default: "all but logits"),
+    ])
+    struct ExportOptions {
+        var slug = "graph", scan = "discern"
+        var nodeThreshold = 0.8, edgeThreshold = 0.98
+        var labels: [String: String] = [:]
+    }
+    typealias E = LuaField<ExportOptions>
+    nonisolated(unsafe) static let thresholds: [E] = [
+        .number("node_threshold", \.nodeThreshold, "cumulative node influence kept"),
+        .number("edge_threshold", \.edgeThreshold, "cumulative edge influence kept"),
+    ]
+    nonisolated(unsafe) static let pruneOptions = LuaOptionSpec<ExportOptions>("discern.circuit.PruneOptions",
+                                                                              prototype: ExportOptions(), thresholds)
+    nonisolated(unsafe) static let exportOptions = LuaOptionSpec<ExportOptions>("discern.circuit.ExportOptions", prototype: ExportOptions(), [
+        E.string("slug", \.slug, "file name (<dir>/<slug>.json)"), .string("scan", \.scan, "the scan (model) name the viewer shows"),
+    ] + thresholds + [E.stringMap("labels", \.labels, "{[node id] = text}: node clerps", default: "none")])
+
+    // MARK: functions
+
+    static func defineGraphs(_ m: LuaModuleBuilder) {
+        replacementClass.register(in: m.state)
+        graphClass.register(in: m.state)
+        m.function("replacement_model", "(model: discern.Model, transcoders: discern.Transcoders, opts?: discern.circuit.ReplacementModelOptions) -> discern.ReplacementModel", """
             Pairs a causal model (GPT-2, Llama family) with transcoders that fit it (same layers and width; features read
             ln2.hook_normalized or hook_resid_mid and write hook_mlp_out). Its forward pass is exact: every MLP output is
             the transcoder reconstruction plus an error term. The first zero_positions positions (BOS) have no features.
-            """) { call in
-            let m = try ModelLua.cls.check(call, 1)
+            """, options: replacementOptions) { call in
+            let model = try ModelLua.cls.check(call, 1)
             let t = try transcodersClass.check(call, 2)
-            let o = try call.options(3, allowed: ["zero_positions"])
-            let rm = try ReplacementModel(model: m, transcoders: t.value, zeroPositions: try o?.integer("zero_positions") ?? 1)
-            replacementClass.push(call.L, rm)
-            return 1
+            let o = try replacementOptions.read(call, at: 3)
+            return call.push(try ReplacementModel(model: model, transcoders: t.value, zeroPositions: o.zeroPositions), replacementClass)
         }
-        state.setFunction(in: mod, "attribute", qualifiedName: "discern.circuit.attribute", doc: """
-            discern.circuit.attribute(prompt, rmodel, {max_n_logits = 10, desired_logit_prob = 0.95, batch_size = 256,
-              max_feature_nodes = all, update_interval = 4, targets = {token ids or strings}, sum_check = true,
-              progress = (on a terminal), cache = true, store = discern.Store}) -> discern.Graph
+        m.function("attribute", "(prompt: string|integer[], rmodel: discern.ReplacementModel, opts?: discern.circuit.AttributeOptions) -> discern.Graph", """
             The attribution graph of prompt (a string, BOS prepended when missing, or a list of token ids) with
             circuit-tracer's semantics: logit targets are the top logits up to desired_logit_prob; every active feature's
             row of direct effects is computed (or, with max_feature_nodes, the most influential ones, re-ranked every
             update_interval batches); edges are exact in the frozen model. Graphs are cached in the store (the default
             store, or store =) keyed by the model's and transcoders' weights, the tokens and the options; cache = false
             recomputes. Ctrl-C stops with 'interrupted'.
-            """) { call in
+            """, options: attributeOptions) { call in
             try attribute(call, promptIndex: 1, rmIndex: 2, optionsIndex: 3)
         }
-        state.setFunction(in: mod, "load_graph", qualifiedName: "discern.circuit.load_graph", doc: """
-            discern.circuit.load_graph(path) -> discern.Graph: reads a graph written by graph:save(path).
-            """) { call in
-            graphClass.push(call.L, try AttributionGraph(contentsOf: try call.string(1)))
-            return 1
+        m.function("load_graph", "(path: string) -> discern.Graph", "Reads a graph written by graph:save(path).") { call in
+            call.push(try AttributionGraph(contentsOf: try call.string(1)), graphClass)
         }
     }
 
@@ -77,61 +203,21 @@ extension CircuitLua {
     }
 
     static func attribute(_ call: LuaCall, promptIndex: Int32, rmIndex: Int32, optionsIndex: Int32) throws -> Int32 {
-        let L = call.L
         let rm = try replacementClass.check(call, rmIndex)
         let (tokens, text) = try promptTokens(call, promptIndex, rm)
-        let o = try call.options(optionsIndex, allowed: attributeOptions)
-        var opts = AttributionOptions()
-        opts.maxNLogits = try o?.integer("max_n_logits") ?? opts.maxNLogits
-        opts.desiredLogitProb = try o?.number("desired_logit_prob") ?? opts.desiredLogitProb
-        opts.batchSize = try o?.integer("batch_size") ?? opts.batchSize
-        opts.maxFeatureNodes = try o?.integer("max_feature_nodes")
-        opts.updateInterval = try o?.integer("update_interval") ?? opts.updateInterval
-        opts.sumCheck = try o?.bool("sum_check") ?? true
-        if let o, try o.has("targets") {
-            guard try o.push("targets") == LUA_TTABLE else {
-                dlua_pop(L, 1)
-                throw LuaError(code: "arg", "\(call.name): option 'targets' must be a list of token ids or token strings")
-            }
-            defer { dlua_pop(L, 1) }
-            let top = lua_gettop(L)
-            var ids: [Int] = []
-            try call.forEach(top) { k in
-                if lua_isinteger(L, -1) != 0 {
-                    ids.append(Int(lua_tointegerx(L, -1, nil)))
-                } else if let s = LuaRead.string(L, -1) {
-                    let enc = try rm.model.encode(s)
-                    guard enc.count == 1 else {
-                        throw LuaError(code: "arg", "\(call.name): target \"\(s)\" is \(enc.count) tokens; give a single token or its id")
-                    }
-                    ids.append(enc[0])
-                } else {
-                    throw LuaError(code: "arg", "\(call.name): option 'targets' element \(k) is neither a token id nor a string")
-                }
-            }
-            opts.targetTokens = ids
-        }
+        let a = try attributeOptions.read(call, at: optionsIndex, into: AttributeArgs(model: rm.model))
         // The cache: the default store unless cache = false.
-        var store: Store?
-        if try o?.bool("cache") ?? true {
-            if let o, try o.has("store") {
-                _ = try o.push("store")
-                defer { dlua_pop(L, 1) }
-                store = try StoreLua.cls.check(call, lua_gettop(L))
-            } else {
-                store = try StoreLua.shared()
-            }
-        }
-        let bar = (try o?.bool("progress") ?? true) ? ProgressBar(label: "attribute") : nil
+        let store = a.cache ? try a.store ?? StoreLua.shared() : nil
+        let bar = a.progress ? ProgressBar(label: "attribute") : nil
         let control = try LuaProgressControl(call, nil)
         let g: AttributionGraph
         do {
             let progress: (AttributionProgress) -> Void = { p in bar?.update(p.done, p.total, extra: "feature rows") }
             if let store {
-                g = try Attribution.cached(in: store, tokens, rm, options: opts, prompt: text, progress: progress,
+                g = try Attribution.cached(in: store, tokens, rm, options: a.options, prompt: text, progress: progress,
                                            shouldStop: { control.shouldStop })
             } else {
-                g = try Attribution.attribute(tokens, rm, options: opts, prompt: text, progress: progress,
+                g = try Attribution.attribute(tokens, rm, options: a.options, prompt: text, progress: progress,
                                               shouldStop: { control.shouldStop })
             }
         } catch is CancellationError {
@@ -140,8 +226,7 @@ extension CircuitLua {
             throw CancellationError()
         }
         bar?.finish()
-        graphClass.push(L, g)
-        return 1
+        return call.push(g, graphClass)
     }
 
     // MARK: discern.ReplacementModel
@@ -186,88 +271,55 @@ extension CircuitLua {
         return out
     }
 
-    static func pushIntervention(_ call: LuaCall, _ r: ReplacementModel.InterventionResult) {
+    /// Applies the interventions at argument 3 with the freeze options at 4; pushes logits and activations.
+    static func intervene(_ call: LuaCall, _ b: ReplacementModel, steering: Bool) throws -> Int32 {
+        let (tokens, _) = try promptTokens(call, 2, b)
+        let list = try interventionList(call, 3, steering: steering)
+        let o = try (steering ? steerOptions : interventionOptions).read(call, at: 4)
+        let r = try b.featureIntervention(tokens, list, freezeAttention: o.attention, freezeMLPs: o.mlps)
         TensorLua.cls.push(call.L, r.logits)
         lua_createtable(call.L, Int32(r.activations.count), 0)
         for (k, a) in r.activations.enumerated() {
             TensorLua.cls.push(call.L, a)
             lua_rawseti(call.L, -2, lua_Integer(k + 1))
         }
+        return 2
     }
 
     static func defineReplacementMethods() {
         let cls = replacementClass
-        cls.method("tokens", doc: "rmodel:tokens(prompt) -> list of token ids (BOS prepended when missing).") { call, b in
-            call.push(list: try b.tokens(for: try call.string(2)))
-            return 1
+        cls.method("tokens", "(prompt: string) -> integer[]", "The prompt's token ids (BOS prepended when missing).") { call, b in
+            call.result(list: try b.tokens(for: try call.string(2)))
         }
-        cls.method("forward", doc: """
-            rmodel:forward(prompt or token ids, {errors = true}) -> logits discern.Tensor [T, d_vocab]
-            With errors (the default) equal to the model's own logits; errors = false splices the transcoders in.
-            """) { call, b in
+        cls.method("forward", "(prompt: string|integer[], opts?: discern.circuit.ReplacementForwardOptions) -> discern.Tensor", """
+            The logits [T, d_vocab]: with errors (the default) equal to the model's own logits; errors = false splices the
+            transcoders in.
+            """, options: forwardOptions) { call, b in
             let (tokens, _) = try promptTokens(call, 2, b)
-            let o = try call.options(3, allowed: ["errors"])
-            TensorLua.cls.push(call.L, try b.forward(tokens, errors: try o?.bool("errors") ?? true))
-            return 1
+            let o = try forwardOptions.read(call, at: 3)
+            return call.push(try b.forward(tokens, errors: o.errors), TensorLua.cls)
         }
-        cls.method("feature_intervention", doc: """
-            rmodel:feature_intervention(prompt, {{layer, position, feature, value}, …}, {freeze_attention = true,
-              freeze_mlps = false}) -> logits [T, d_vocab], activations {per layer [T, d_tc]}
-            Sets features (0-based layer, position and index; position nil = every position after BOS) to values; the
+        cls.method("feature_intervention", "(prompt: string|integer[], interventions: {[1]: integer, [2]: integer?, [3]: integer, [4]: number}[], opts?: discern.circuit.InterventionOptions) -> discern.Tensor, discern.Tensor[]", """
+            Sets features ({layer, position, feature, value}: 0-based layer, position and index; position nil = every
+            position after BOS) to values and returns logits [T, d_vocab] and activations {per layer [T, d_tc]}; the
             change of each MLP output (value − activation)·W_dec propagates through the model. freeze_attention keeps the
             clean attention patterns; freeze_mlps keeps every MLP at its clean output (direct effects only).
-            """) { call, b in
-            let (tokens, _) = try promptTokens(call, 2, b)
-            let list = try interventionList(call, 3, steering: false)
-            let o = try call.options(4, allowed: ["freeze_attention", "freeze_mlps"])
-            pushIntervention(call, try b.featureIntervention(tokens, list, freezeAttention: try o?.bool("freeze_attention") ?? true,
-                                                                freezeMLPs: try o?.bool("freeze_mlps") ?? false))
-            return 2
+            """, options: interventionOptions) { call, b in
+            try intervene(call, b, steering: false)
         }
-        cls.method("steer", doc: """
-            rmodel:steer(prompt, {layer =, feature =, value =}, {freeze_attention = false}) -> logits, activations
-            Sets one feature to value at every position after BOS (steering).
-            """) { call, b in
-            let (tokens, _) = try promptTokens(call, 2, b)
-            let list = try interventionList(call, 3, steering: true)
-            let o = try call.options(4, allowed: ["freeze_attention"])
-            pushIntervention(call, try b.featureIntervention(tokens, list, freezeAttention: try o?.bool("freeze_attention") ?? false))
-            return 2
+        cls.method("steer", "(prompt: string|integer[], intervention: {layer: integer, feature: integer, value: number}, opts?: discern.circuit.SteerOptions) -> discern.Tensor, discern.Tensor[]", """
+            Sets one feature to value at every position after BOS (steering); returns logits and activations.
+            """, options: steerOptions) { call, b in
+            try intervene(call, b, steering: true)
         }
-        cls.method("attribute", doc: "rmodel:attribute(prompt, opts) -> discern.Graph: the same as discern.circuit.attribute(prompt, rmodel, opts).") { call, _ in
+        cls.method("attribute", "(prompt: string|integer[], opts?: discern.circuit.AttributeOptions) -> discern.Graph",
+                   "The same as discern.circuit.attribute(prompt, rmodel, opts).", options: attributeOptions) { call, _ in
             try attribute(call, promptIndex: 2, rmIndex: 1, optionsIndex: 3)
         }
-        cls.method("model", doc: "rmodel:model() -> discern.Model") { call, b in
-            ModelLua.cls.push(call.L, b.model)
-            return 1
-        }
+        cls.method("model", "() -> discern.Model", "The causal model.") { call, b in call.push(b.model, ModelLua.cls) }
     }
 
     // MARK: discern.Graph
-
-    static func pushNode(_ call: LuaCall, _ g: AttributionGraph, _ i: Int, influence: Double? = nil) {
-        let n = g.nodes[i]
-        let t = StatsTestsLua.Table(call, 9)
-        t.set("id", g.id(i))
-        t.set("kind", n.kind.rawValue)
-        t.set("position", n.position)
-        switch n.kind {
-        case .feature:
-            t.set("layer", n.layer)
-            t.set("feature", n.index)
-            t.set("activation", Double(n.value))
-        case .error:
-            t.set("layer", n.layer)
-        case .token:
-            t.set("token_id", n.index)
-            t.set("token", g.tokenStrings[n.position])
-        case .logit:
-            t.set("token_id", n.index)
-            t.set("token", g.logitToken(n.index))
-            t.set("probability", Double(n.value))
-        }
-        if let influence { t.set("influence", influence) }
-    }
 
     static func nodeArg(_ call: LuaCall, _ g: AttributionGraph, _ i: Int32) throws -> Int {
         let id = try call.string(i)
@@ -275,148 +327,71 @@ extension CircuitLua {
         return n
     }
 
-    /// Pushes `{{[endpoint] = id, weight}…}` sorted by |weight|, largest first.
-    static func pushEdges(_ call: LuaCall, _ g: AttributionGraph, _ edges: [(node: Int, weight: Float)], endpoint: String) {
-        let sorted = edges.sorted { Swift.abs($0.weight) > Swift.abs($1.weight) }
-        lua_createtable(call.L, Int32(sorted.count), 0)
-        for (j, e) in sorted.enumerated() {
-            let r = StatsTestsLua.Table(call, 2)
-            r.set(endpoint, g.id(e.node))
-            r.set("weight", Double(e.weight))
-            lua_rawseti(call.L, -2, lua_Integer(j + 1))
-        }
+    /// Pushes the edges sorted by |weight|, largest first.
+    static func pushEdges(_ call: LuaCall, _ g: AttributionGraph, _ edges: [(Int, Float)], _ spec: LuaRecordSpec<Edge>) throws -> Int32 {
+        try call.push(edges.sorted { Swift.abs($0.1) > Swift.abs($1.1) }.map { Edge(id: g.id($0.0), weight: Double($0.1)) }, spec)
     }
 
     static func defineGraphMethods() {
         let cls = graphClass
-        cls.method("info", doc: """
-            graph:info() -> {prompt, tokens = {ids}, token_strings, n_nodes, n_edges, n_features, n_errors, n_tokens, n_logits,
-              active_features, sum_check = max |value − (edges + constant)|, max_value, dropped_fraction, cached, metadata = {…}}
-            """) { call, g in
-            let t = StatsTestsLua.Table(call, 16)
-            t.set("prompt", g.prompt)
-            call.push(list: g.tokens)
-            lua_setfield(call.L, -2, "tokens")
-            call.push(strings: g.tokenStrings)
-            lua_setfield(call.L, -2, "token_strings")
-            t.set("n_nodes", g.nodes.count)
-            t.set("n_edges", g.edgeCount)
-            for k in [AttributionGraph.Kind.feature, .error, .token, .logit] { t.set("n_\(k.rawValue)s", g.indices(of: k).count) }
-            if let a = g.metadata["active_features"].flatMap(Int.init) { t.set("active_features", a) }
+        cls.method("info", "() -> discern.circuit.GraphInfo", "Counts, the sum check, the dropped fraction and the metadata.") { call, g in
             let (res, scale) = g.sumCheck()
-            t.set("sum_check", res)
-            t.set("max_value", scale)
-            t.set("dropped_fraction", g.droppedFraction())
-            t.set("cached", g.isFromCache)
-            lua_createtable(call.L, 0, Int32(g.metadata.count))
-            for (k, v) in g.metadata {
-                lua_pushstring(call.L, v)
-                lua_setfield(call.L, -2, k)
-            }
-            lua_setfield(call.L, -2, "metadata")
-            return 1
+            return try call.push(GraphInfo(g: g, sumCheck: res, maxValue: scale), graphInfo)
         }
-        cls.method("nodes", doc: """
-            graph:nodes() -> list of {id, kind = "feature"|"error"|"token"|"logit", layer, position, feature, activation,
-              token_id, token, probability} in graph order (features, errors, tokens, logits); ids are layer_feature_pos.
+        cls.method("nodes", "() -> discern.circuit.Node[]", """
+            The nodes in graph order (features, errors, tokens, logits); ids are layer_feature_pos.
             """) { call, g in
-            lua_createtable(call.L, Int32(g.nodes.count), 0)
-            for i in g.nodes.indices {
-                pushNode(call, g, i)
-                lua_rawseti(call.L, -2, lua_Integer(i + 1))
-            }
-            return 1
+            try call.push(g.nodes.indices.map { NodeRow(g, $0) }, node)
         }
-        cls.method("top_nodes", doc: """
-            graph:top_nodes(k = 10, {kind = "feature"|"error"|"token"|nil}) -> the k nodes (logits excluded) with the largest
-              influence on the logits (circuit-tracer's node influence), each with its influence.
-            """) { call, g in
+        cls.method("top_nodes", "(k?: integer, opts?: discern.circuit.TopNodesOptions) -> discern.circuit.Node[]", """
+            The k (default 10) nodes (logits excluded) with the largest influence on the logits (circuit-tracer's node
+            influence), each with its influence.
+            """, options: topNodesOptions) { call, g in
             let k = lua_type(call.L, 2) <= LUA_TNIL ? 10 : try call.integer(2)
             guard k >= 0 else { throw call.argError(2, "non-negative integer") }
-            let o = try call.options(3, allowed: ["kind"])
-            var kinds: Set<AttributionGraph.Kind> = [.feature, .error, .token]
-            if let s = try o?.string("kind") {
-                guard let kind = AttributionGraph.Kind(rawValue: s), kind != .logit else {
-                    throw LuaError(code: "arg", "\(call.name): kind must be \"feature\", \"error\" or \"token\", got \"\(s)\"")
-                }
-                kinds = [kind]
-            }
+            let o = try topNodesOptions.read(call, at: 3)
+            let kinds: Set<AttributionGraph.Kind> = o.kind.map { [AttributionGraph.Kind(rawValue: $0.rawValue)!] } ?? [.feature, .error, .token]
             let infl = try g.nodeInfluence()
             let order = g.nodes.indices.filter { kinds.contains(g.nodes[$0].kind) }
                 .sorted { infl[$0] != infl[$1] ? infl[$0] > infl[$1] : $0 < $1 }.prefix(k)
-            lua_createtable(call.L, Int32(order.count), 0)
-            for (j, i) in order.enumerated() {
-                pushNode(call, g, i, influence: infl[i])
-                lua_rawseti(call.L, -2, lua_Integer(j + 1))
-            }
-            return 1
+            return try call.push(order.map { NodeRow(g, $0, influence: infl[$0]) }, node)
         }
-        cls.method("node", doc: "graph:node(id) -> the node table for id, or nil.") { call, g in
-            if let i = g.node(id: try call.string(2)) { pushNode(call, g, i) } else { call.pushNil() }
-            return 1
+        cls.method("node", "(id: string) -> discern.circuit.Node?", "The node with this id, or nil.") { call, g in
+            guard let i = g.node(id: try call.string(2)) else { return call.result(nil as String?) }
+            return try call.push(NodeRow(g, i), node)
         }
-        cls.method("edges_into", doc: """
-            graph:edges_into(id) -> list of {source = id, weight} sorted by |weight| (largest first): the direct effects on the
-              node's pre-activation (features) or demeaned logit (logits).
+        cls.method("edges_into", "(id: string) -> discern.circuit.EdgeIn[]", """
+            The direct effects on the node's pre-activation (features) or demeaned logit (logits), sorted by |weight|
+            (largest first).
             """) { call, g in
-            pushEdges(call, g, g.edges(into: try nodeArg(call, g, 2)).map { ($0.source, $0.weight) }, endpoint: "source")
-            return 1
+            try pushEdges(call, g, g.edges(into: try nodeArg(call, g, 2)).map { ($0.source, $0.weight) }, edgeIn)
         }
-        cls.method("edges_from", doc: "graph:edges_from(id) -> list of {target = id, weight} sorted by |weight| (largest first).") { call, g in
-            pushEdges(call, g, g.edges(from: try nodeArg(call, g, 2)).map { ($0.target, $0.weight) }, endpoint: "target")
-            return 1
+        cls.method("edges_from", "(id: string) -> discern.circuit.EdgeOut[]", "The node's outgoing edges, sorted by |weight| (largest first).") { call, g in
+            try pushEdges(call, g, g.edges(from: try nodeArg(call, g, 2)).map { ($0.target, $0.weight) }, edgeOut)
         }
-        cls.method("scores", doc: """
-            graph:scores() -> {replacement =, completeness =}: circuit-tracer's graph scores (share of logit influence reaching
-              tokens rather than error nodes; influence-weighted share of non-error inputs).
-            """) { call, g in
+        cls.method("scores", "() -> discern.circuit.GraphScores", "circuit-tracer's graph scores.") { call, g in
             let (r, c) = try g.scores()
-            let t = StatsTestsLua.Table(call, 2)
-            t.set("replacement", r)
-            t.set("completeness", c)
-            return 1
+            return try call.push(Scores(replacement: r, completeness: c), scores)
         }
-        cls.method("prune", doc: """
-            graph:prune({node_threshold = 0.8, edge_threshold = 0.98}) -> discern.Graph of the kept nodes and edges
-              (circuit-tracer's prune_graph; tokens and logits are always kept).
-            """) { call, g in
-            let o = try call.options(2, allowed: ["node_threshold", "edge_threshold"])
-            graphClass.push(call.L, try g.pruned(nodeThreshold: try o?.number("node_threshold") ?? 0.8,
-                                                 edgeThreshold: try o?.number("edge_threshold") ?? 0.98))
-            return 1
+        cls.method("prune", "(opts?: discern.circuit.PruneOptions) -> discern.Graph", """
+            The graph of the kept nodes and edges (circuit-tracer's prune_graph; tokens and logits are always kept).
+            """, options: pruneOptions) { call, g in
+            let o = try pruneOptions.read(call, at: 2)
+            return call.push(try g.pruned(nodeThreshold: o.nodeThreshold, edgeThreshold: o.edgeThreshold), graphClass)
         }
-        cls.method("save", doc: "graph:save(path): writes the graph (safetensors; read it back with discern.circuit.load_graph).") { call, g in
+        cls.method("save", "(path: string)", "Writes the graph (safetensors; read it back with discern.circuit.load_graph).") { call, g in
             try g.save(to: try call.string(2))
             return 0
         }
-        cls.method("export", doc: """
-            graph:export(dir, {slug = "graph", scan = "discern", node_threshold = 0.8, edge_threshold = 0.98,
-              labels = {[node id] = text}}) -> path of <dir>/<slug>.json
-            Writes circuit-tracer's frontend JSON (metadata, qParams, nodes, links) of the pruned graph and adds it to
-            <dir>/graph-metadata.json, so the directory opens in circuit-tracer's graph viewer. labels become node clerps.
-            """) { call, g in
+        cls.method("export", "(dir: string, opts?: discern.circuit.ExportOptions) -> string", """
+            Writes circuit-tracer's frontend JSON (metadata, qParams, nodes, links) of the pruned graph to <dir>/<slug>.json
+            (returned) and adds it to <dir>/graph-metadata.json, so the directory opens in circuit-tracer's graph viewer.
+            labels become node clerps.
+            """, options: exportOptions) { call, g in
             let dir = try call.string(2)
-            let o = try call.options(3, allowed: ["slug", "scan", "node_threshold", "edge_threshold", "labels"])
-            var labels: [String: String] = [:]
-            if let o, try o.has("labels") {
-                guard try o.push("labels") == LUA_TTABLE else {
-                    dlua_pop(call.L, 1)
-                    throw LuaError(code: "arg", "\(call.name): option 'labels' must be a table {[node id] = text}")
-                }
-                lua_pushnil(call.L)
-                while lua_next(call.L, -2) != 0 {
-                    if lua_type(call.L, -2) == LUA_TSTRING, lua_type(call.L, -1) == LUA_TSTRING {
-                        labels[LuaRead.string(call.L, -2) ?? ""] = LuaRead.string(call.L, -1) ?? ""
-                    }
-                    dlua_pop(call.L, 1)
-                }
-                dlua_pop(call.L, 1)
-            }
-            let path = try g.exportFrontend(to: dir, slug: try o?.string("slug") ?? "graph", scan: try o?.string("scan") ?? "discern",
-                                            nodeThreshold: try o?.number("node_threshold") ?? 0.8,
-                                            edgeThreshold: try o?.number("edge_threshold") ?? 0.98, labels: labels)
-            call.push(path)
-            return 1
+            let o = try exportOptions.read(call, at: 3)
+            return call.result(try g.exportFrontend(to: dir, slug: o.slug, scan: o.scan, nodeThreshold: o.nodeThreshold,
+                                                    edgeThreshold: o.edgeThreshold, labels: o.labels))
         }
     }
 }

@@ -37,22 +37,99 @@ extension CircuitLua {
             + (v.isFromCache ? ", cached)" : ")")
     }
 
-    static let logitLensOptions = ["k", "final_norm"]
-    static let featureContextOptions = ["k", "window", "batch_size", "max_tokens", "prepend_bos", "store", "progress", "n_texts", "seed"]
+    // MARK: declarations
 
-    /// Adds `logit_lens` and `feature_contexts` to the `discern.circuit` table at `mod`.
-    static func defineInterpretation(_ state: LuaState, _ mod: Int32) {
-        featureContextsClass.register(in: state)
-        state.setFunction(in: mod, "logit_lens", qualifiedName: "discern.circuit.logit_lens", doc: """
-            discern.circuit.logit_lens(model, transcoders, layer, feature, {k = 10, final_norm = false})
-              -> {layer, feature, promoted = {{token =, id =, score =}, …}, suppressed = {…}}
+    /// The options of `logit_lens` and `fc:describe`.
+    struct LensOptions {
+        var k = 10, tokens = 5
+        var finalNorm = false
+    }
+    typealias LF = LuaField<LensOptions>
+    nonisolated(unsafe) static let finalNorm = LF.boolean("final_norm", \.finalNorm, "apply the final norm's weight (centred for a LayerNorm) first")
+    nonisolated(unsafe) static let lensOptions = LuaOptionSpec<LensOptions>("discern.circuit.LogitLensOptions", prototype: LensOptions(), [
+        .integer("k", \.k, "promoted and suppressed tokens kept (at most d_vocab)"), finalNorm,
+    ])
+    nonisolated(unsafe) static let describeOptions = LuaOptionSpec<LensOptions>("discern.circuit.DescribeOptions", prototype: LensOptions(), [
+        .integer("tokens", \.tokens, "tokens listed per part", in: 1...Int.max), finalNorm,
+    ])
+    nonisolated(unsafe) static let tokenScore = LuaRecordSpec<TokenScore>("discern.circuit.TokenScore", [
+        .string("token", \.token, "the token decoded on its own (nil without a tokenizer)"), .integer("id", \.id, "0-based token id"),
+        .number("score", \.score, "logit contribution per unit of activation"),
+    ])
+    nonisolated(unsafe) static let logitLens = LuaRecordSpec<FeatureLogitLens>("discern.circuit.LogitLens", [
+        .integer("layer", \.layer), .integer("feature", \.feature),
+        .records("promoted", \.promoted, tokenScore, "highest first"), .records("suppressed", \.suppressed, tokenScore, "lowest first"),
+    ])
+
+    /// What `feature_contexts` reads: the pass's options plus the binding's own keys.
+    struct ContextArgs {
+        var options = FeatureContextOptions()
+        var window = 8
+        var progress = true
+        var nTexts: Int?, seed: Int?
+        var store: Store?
+        var defaultStore = true
+    }
+    nonisolated(unsafe) static let contextOptions = LuaOptionSpec<ContextArgs>("discern.circuit.FeatureContextsOptions",
+                                                                              prototype: ContextArgs(), [
+        .integer("k", \.options.k, "contexts kept per feature", in: 1...Int.max),
+        .integer("window", \.window, "tokens fc:top shows on each side by default", in: 0...Int.max),
+        .integer("batch_size", \.options.batchSize, "texts per forward pass", in: 1...Int.max),
+        .integer("max_tokens", \.options.maxTokens, "tokens kept per text (BOS included)", default: "n_ctx"),
+        .boolean("prepend_bos", \.options.prependBOS, "prepend the model's BOS to texts that lack one"),
+        .value("store", type: "discern.Store|string|boolean|table", """
+            where the index is cached: a discern.Store, a path, the discern.store module or true (the default store), \
+            false (none)
+            """, default: "the default store") { r, o, idx in
+            r.defaultStore = false
+            r.store = try storeValue(o, idx)
+        },
+        .boolean("progress", \.progress, "show a progress bar", default: "true (on a terminal)"),
+        .integer("n_texts", \.nTexts, "dialogues sampled from a discern.World corpus", in: 1...Int.max, default: "256"),
+        .integer("seed", \.seed, "seed of world:sample", default: "the world's"),
+    ])
+
+    struct TopContextOptions { var window: Int? }
+    nonisolated(unsafe) static let topOptions = LuaOptionSpec<TopContextOptions>("discern.circuit.TopContextsOptions", prototype: TopContextOptions(), [
+        .integer("window", \.window, "tokens shown on each side", in: 0...Int.max, default: "as built (8)"),
+    ])
+    /// One of `fc:top`'s contexts.
+    struct ContextRow {
+        let c: FeatureContexts.Context, w: FeatureContexts.Window
+        var textIndex: Int { c.textIndex + 1 }
+        var activation: Double { Double(c.activation) }
+        var left: String { w.left.joined() }
+        var right: String { w.right.joined() }
+    }
+    nonisolated(unsafe) static let contextRow = LuaRecordSpec<ContextRow>("discern.circuit.FeatureContext", [
+        .integer("text_index", \.textIndex, "1-based into the corpus list"), .integer("position", \.c.position, "0-based token position"),
+        .number("activation", \.activation), .string("token", \.w.token), .integer("token_id", \.w.tokenId),
+        .string("context", \.w.marked, "the window with the activating token marked, left«token»right"),
+        .string("left", \.left, "the window's tokens before it, joined"), .string("right", \.right, "the window's tokens after it, joined"),
+    ])
+    nonisolated(unsafe) static let contextsInfo = LuaRecordSpec<FeatureContextsBox>("discern.circuit.FeatureContextsInfo", [
+        .integer("k", \.value.k), .integer("n_layers", \.value.layerCount),
+        .custom("d_transcoder", type: "integer[]", "per layer") { b, L in
+            LuaPush.integers(L, try (0..<b.value.layerCount).map { try b.value.width(layer: $0) })
+        },
+        .integer("texts", \.value.textCount), .integer("scored_tokens", \.value.scoredTokenCount), .integer("window", \.window),
+        .boolean("cached", \.value.isFromCache), .string("key", \.value.cacheKey, "the store key, when stored"),
+        .integer("forward_passes", \.value.forwardPasses, "0 when read from the store"),
+    ])
+
+    // MARK: functions
+
+    /// Adds `logit_lens` and `feature_contexts` to the `discern.circuit` module.
+    static func defineInterpretation(_ mod: LuaModuleBuilder) {
+        featureContextsClass.register(in: mod.state)
+        mod.function("logit_lens", "(model: discern.Model, transcoders: discern.Transcoders, layer: integer, feature: integer|integer[], opts?: discern.circuit.LogitLensOptions) -> discern.circuit.LogitLens|discern.circuit.LogitLens[]", """
             The tokens a feature's output direction promotes and suppresses most: scores = d · W_U, d the feature's decoder
             row (a cross-layer transcoder: the sum of its decoder rows over every output layer it writes), W_U the model's raw
             unembedding [d_model, d_vocab] (what circuit-tracer and Neuronpedia show). final_norm = true multiplies d by the final
             norm's weight first (after centring it, for a LayerNorm): the norm's effect on a small change with its scale frozen.
             promoted is highest first, suppressed lowest first; ids are 0-based token ids. layer and feature are 0-based;
             feature may be a list of features, which returns a list of results.
-            """) { call in
+            """, options: lensOptions) { call in
             let m = try ModelLua.cls.check(call, 1)
             let tc = try transcodersClass.check(call, 2).value
             let layer = try index(call, 3, "layer", tc.nLayers)
@@ -69,28 +146,15 @@ extension CircuitLua {
             } else {
                 throw call.argError(4, "feature index or list of feature indices")
             }
-            let o = try call.options(5, allowed: logitLensOptions)
-            let k = try o?.integer("k") ?? 10
-            guard k >= 1, k <= m.config.dVocab else {
-                throw LuaError(code: "arg", "\(call.name): option 'k' must be in 1..\(m.config.dVocab) (the vocabulary), got \(k)")
+            let o = try lensOptions.read(call, at: 5)
+            guard o.k >= 1, o.k <= m.config.dVocab else {
+                throw LuaError(code: "arg", "\(call.name): option 'k' must be in 1..\(m.config.dVocab) (the vocabulary), got \(o.k)")
             }
-            let lenses = try FeatureLogitLens.compute(model: m, transcoders: tc, layer: layer, features: features, k: k,
-                                                      finalNorm: try o?.bool("final_norm") ?? false)
-            if single {
-                pushLens(call, lenses[0])
-            } else {
-                lua_createtable(call.L, Int32(lenses.count), 0)
-                for (i, lens) in lenses.enumerated() {
-                    pushLens(call, lens)
-                    lua_rawseti(call.L, -2, lua_Integer(i + 1))
-                }
-            }
-            return 1
+            let lenses = try FeatureLogitLens.compute(model: m, transcoders: tc, layer: layer, features: features, k: o.k,
+                                                      finalNorm: o.finalNorm)
+            return try single ? call.push(lenses[0], logitLens) : call.push(lenses, logitLens)
         }
-        state.setFunction(in: mod, "feature_contexts", qualifiedName: "discern.circuit.feature_contexts", doc: """
-            discern.circuit.feature_contexts(model, transcoders, corpus, {k = 10, window = 8, batch_size = 8, max_tokens = n_ctx,
-              prepend_bos = true, store = (the default store), progress = (on a terminal), n_texts = 256, seed = (the world's)})
-              -> discern.FeatureContexts
+        mod.function("feature_contexts", "(model: discern.Model, transcoders: discern.Transcoders, corpus: string[]|discern.World, opts?: discern.circuit.FeatureContextsOptions) -> discern.FeatureContexts", """
             One pass over corpus (a list of strings, or a discern.World: then n_texts dialogues from world:sample with seed)
             through the model in batches of batch_size texts; every layer's feature input hook is encoded with the transcoders
             and, for every (layer, feature), the k highest activations with their positions are kept, with how often the
@@ -100,28 +164,17 @@ extension CircuitLua {
             store, false for none) under a key made of content fingerprints of the model and transcoders, the tokenized
             corpus and k: a second call with the same inputs reads it back (fc:cached() is then true). window is the default
             number of tokens shown on each side by fc:top.
-            """) { call in
+            """, options: contextOptions) { call in
             let m = try ModelLua.cls.check(call, 1)
             let tcBox = try transcodersClass.check(call, 2)
-            let o = try call.options(4, allowed: featureContextOptions)
-            var opts = FeatureContextOptions()
-            opts.k = try o?.integer("k") ?? opts.k
-            guard opts.k >= 1 else { throw LuaError(code: "arg", "\(call.name): option 'k' must be at least 1, got \(opts.k)") }
-            opts.batchSize = try o?.integer("batch_size") ?? opts.batchSize
-            guard opts.batchSize >= 1 else {
-                throw LuaError(code: "arg", "\(call.name): option 'batch_size' must be at least 1, got \(opts.batchSize)")
-            }
-            opts.maxTokens = try o?.integer("max_tokens")
-            if let n = opts.maxTokens, n < 1 || n > m.config.nCtx {
+            let a = try contextOptions.read(call, at: 4)
+            if let n = a.options.maxTokens, n < 1 || n > m.config.nCtx {
                 throw LuaError(code: "arg", "\(call.name): option 'max_tokens' must be in 1..\(m.config.nCtx) (the model's context), got \(n)")
             }
-            opts.prependBOS = try o?.bool("prepend_bos") ?? opts.prependBOS
-            let window = try o?.integer("window") ?? 8
-            guard window >= 0 else { throw LuaError(code: "arg", "\(call.name): option 'window' must be non-negative, got \(window)") }
-            let texts = try corpus(call, 3, o)
+            let texts = try corpus(call, 3, a)
             guard !texts.isEmpty else { throw LuaError(code: "arg", "\(call.name): bad argument #3 (the corpus is empty)") }
-            let store = try storeOption(call, o)
-            let bar = (try o?.bool("progress") ?? true) ? ProgressBar(label: "feature contexts") : nil
+            let store = a.defaultStore ? try StoreLua.shared() : a.store
+            let bar = a.progress ? ProgressBar(label: "feature contexts") : nil
             let progress: (Int, Int) throws -> Void = { done, total in
                 bar?.update(done, total)
                 if dlua_interrupt_pending_public() {
@@ -132,14 +185,13 @@ extension CircuitLua {
             }
             let r: FeatureContexts
             if let store {
-                r = try FeatureContexts.cached(in: store, model: m, transcoders: tcBox.value, texts: texts, options: opts, progress: progress)
+                r = try FeatureContexts.cached(in: store, model: m, transcoders: tcBox.value, texts: texts, options: a.options, progress: progress)
             } else {
-                let tokens = try FeatureContexts.tokenize(texts, model: m, options: opts)
-                r = try FeatureContexts.collect(model: m, transcoders: tcBox.value, tokens: tokens, options: opts, progress: progress)
+                let tokens = try FeatureContexts.tokenize(texts, model: m, options: a.options)
+                r = try FeatureContexts.collect(model: m, transcoders: tcBox.value, tokens: tokens, options: a.options, progress: progress)
             }
             bar?.finish()
-            featureContextsClass.push(call.L, FeatureContextsBox(r, model: m, transcoders: tcBox.value, window: window))
-            return 1
+            return call.push(FeatureContextsBox(r, model: m, transcoders: tcBox.value, window: a.window), featureContextsClass)
         }
     }
 
@@ -156,7 +208,7 @@ extension CircuitLua {
     }
 
     /// The corpus at argument `i`: a list of strings, or a discern.World sampled with the `n_texts` and `seed` options.
-    static func corpus(_ call: LuaCall, _ i: Int32, _ o: LuaOptions?) throws -> [String] {
+    static func corpus(_ call: LuaCall, _ i: Int32, _ a: ContextArgs) throws -> [String] {
         let L = call.L
         var isWorld = false
         if lua_type(L, i) == LUA_TTABLE, luaL_getmetafield(L, i, "__name") != LUA_TNIL {
@@ -164,23 +216,21 @@ extension CircuitLua {
             dlua_pop(L, 1)
         }
         guard isWorld else {
-            for key in ["n_texts", "seed"] where try o?.has(key) == true {
+            for (key, v) in [("n_texts", a.nTexts), ("seed", a.seed)] where v != nil {
                 throw LuaError(code: "arg", "\(call.name): option '\(key)' only applies to a discern.World corpus")
             }
             guard lua_type(L, i) == LUA_TTABLE else { throw call.argError(i, "list of strings or discern.World") }
-            return try ModelLua.stringList(call, i)
+            return try call.stringList(i)
         }
-        let n = try o?.integer("n_texts") ?? 256
-        guard n >= 1 else { throw LuaError(code: "arg", "\(call.name): option 'n_texts' must be at least 1, got \(n)") }
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         guard try LuaRead.field(L, i, "sample", call.name) == LUA_TFUNCTION else {
             throw call.argError(i, "discern.World with a sample method")
         }
         lua_pushvalue(L, i)
-        lua_pushinteger(L, lua_Integer(n))
+        lua_pushinteger(L, lua_Integer(a.nTexts ?? 256))
         lua_createtable(L, 0, 1)
-        if let seed = try o?.integer("seed") {
+        if let seed = a.seed {
             lua_pushinteger(L, lua_Integer(seed))
             lua_setfield(L, -2, "seed")
         }
@@ -199,17 +249,14 @@ extension CircuitLua {
         return texts
     }
 
-    /// The store named by the `store` option: nil for `false`, the default store when absent.
-    static func storeOption(_ call: LuaCall, _ o: LuaOptions?) throws -> Store? {
-        guard let o, try o.has("store") else { return try StoreLua.shared() }
-        let L = call.L
-        let t = try o.push("store")
-        defer { dlua_pop(L, 1) }
-        if t == LUA_TBOOLEAN { return lua_toboolean(L, -1) != 0 ? try StoreLua.shared() : nil }
-        if let path = LuaRead.string(L, -1) { return try Store(path: path) }
-        if let s = StoreLua.cls.test(L, -1) { return s }
-        if t == LUA_TTABLE, isStoreModule(L, lua_gettop(L)) { return try StoreLua.shared() }
-        throw LuaError(code: "arg", "\(call.name): option 'store' must be a discern.Store, a path, discern.store, true or false")
+    /// The store the `store` option's value at `idx` names (nil for `false`).
+    static func storeValue(_ o: LuaOptions, _ idx: Int32) throws -> Store? {
+        let L = o.tableL
+        if lua_type(L, idx) == LUA_TBOOLEAN { return lua_toboolean(L, idx) != 0 ? try StoreLua.shared() : nil }
+        if let path = LuaRead.string(L, idx) { return try Store(path: path) }
+        if let s = StoreLua.cls.test(L, idx) { return s }
+        if lua_type(L, idx) == LUA_TTABLE, isStoreModule(L, idx) { return try StoreLua.shared() }
+        throw o.typeError("store", "a discern.Store, a path, discern.store, true or false", at: idx)
     }
 
     /// Whether the value at `idx` is the loaded `discern.store` module table.
@@ -227,25 +274,7 @@ extension CircuitLua {
         return lua_rawequal(L, -1, idx) != 0
     }
 
-    // MARK: results
-
-    static func pushLens(_ call: LuaCall, _ lens: FeatureLogitLens) {
-        let L = call.L
-        let t = StatsTestsLua.Table(call, 4)
-        t.set("layer", lens.layer)
-        t.set("feature", lens.feature)
-        for (name, list) in [("promoted", lens.promoted), ("suppressed", lens.suppressed)] {
-            lua_createtable(L, Int32(list.count), 0)
-            for (i, e) in list.enumerated() {
-                let entry = StatsTestsLua.Table(call, 3)
-                if let s = e.token { entry.set("token", s) }
-                entry.set("id", e.id)
-                entry.set("score", e.score)
-                lua_rawseti(L, -2, lua_Integer(i + 1))
-            }
-            lua_setfield(L, -2, name)
-        }
-    }
+    // MARK: methods
 
     static func defineInterpretationMethods() {
         let cls = featureContextsClass
@@ -254,92 +283,51 @@ extension CircuitLua {
             let layer = try index(call, 2, "layer", v.layerCount)
             return (layer, try index(call, 3, "feature", try v.width(layer: layer)))
         }
-        cls.method("top", doc: """
-            fc:top(layer, feature, {window = (as built, 8)}) -> list of {text_index, position, activation, token, token_id, context,
-              left, right}, highest activation first (at most k; fewer when the feature is active less often).
-            text_index is 1-based into the corpus list; position is the 0-based token position; context is the window with
-            the activating token marked, left«token»right; left and right are the window's tokens on each side, joined.
-            """) { call, box in
+        let at = "layer: integer, feature: integer"
+        cls.method("top", "(\(at), opts?: discern.circuit.TopContextsOptions) -> discern.circuit.FeatureContext[]", """
+            The top contexts, highest activation first (at most k; fewer when the feature is active less often).
+            """, options: topOptions) { call, box in
             let (layer, feature) = try coordinates(call, box)
-            let o = try call.options(4, allowed: ["window"])
-            let radius = try o?.integer("window") ?? box.window
-            guard radius >= 0 else { throw LuaError(code: "arg", "\(call.name): option 'window' must be non-negative, got \(radius)") }
-            let L = call.L
-            let tops = try box.value.top(layer: layer, feature: feature)
-            lua_createtable(L, Int32(tops.count), 0)
-            for (i, c) in tops.enumerated() {
-                let w = try box.value.window(c, radius: radius)
-                let t = StatsTestsLua.Table(call, 8)
-                t.set("text_index", c.textIndex + 1)
-                t.set("position", c.position)
-                t.set("activation", Double(c.activation))
-                t.set("token", w.token)
-                t.set("token_id", w.tokenId)
-                t.set("context", w.marked)
-                t.set("left", w.left.joined())
-                t.set("right", w.right.joined())
-                lua_rawseti(L, -2, lua_Integer(i + 1))
-            }
-            return 1
+            let o = try topOptions.read(call, at: 4)
+            let v = box.value
+            return try call.push(try v.top(layer: layer, feature: feature).map {
+                ContextRow(c: $0, w: try v.window($0, radius: o.window ?? box.window))
+            }, contextRow)
         }
-        cls.method("density", doc: "fc:density(layer, feature) -> the fraction of scored tokens where the feature is active (non-zero).") { call, box in
+        cls.method("density", "(\(at)) -> number", "The fraction of scored tokens where the feature is active (non-zero).") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            call.push(try box.value.density(layer: layer, feature: feature))
-            return 1
+            return call.result(try box.value.density(layer: layer, feature: feature))
         }
-        cls.method("active_count", doc: "fc:active_count(layer, feature) -> the number of scored tokens where the feature is active.") { call, box in
+        cls.method("active_count", "(\(at)) -> integer", "The number of scored tokens where the feature is active.") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            call.push(try box.value.activeCount(layer: layer, feature: feature))
-            return 1
+            return call.result(try box.value.activeCount(layer: layer, feature: feature))
         }
-        cls.method("max_activation", doc: "fc:max_activation(layer, feature) -> its largest activation over the corpus, or nil when never active.") { call, box in
+        cls.method("max_activation", "(\(at)) -> number?", "Its largest activation over the corpus, or nil when never active.") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            if let v = try box.value.maxActivation(layer: layer, feature: feature) { call.push(Double(v)) } else { call.pushNil() }
-            return 1
+            return call.result(try box.value.maxActivation(layer: layer, feature: feature).map(Double.init))
         }
-        cls.method("mean_activation", doc: "fc:mean_activation(layer, feature) -> its mean activation where active, or nil when never active.") { call, box in
+        cls.method("mean_activation", "(\(at)) -> number?", "Its mean activation where active, or nil when never active.") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            if let v = try box.value.meanActivation(layer: layer, feature: feature) { call.push(v) } else { call.pushNil() }
-            return 1
+            return call.result(try box.value.meanActivation(layer: layer, feature: feature))
         }
-        cls.method("describe", doc: """
-            fc:describe(layer, feature, {tokens = 5, final_norm = false}) -> one line: density, max activation, the most frequent
-            activating tokens of the top contexts, and the tokens the feature promotes and suppresses (its logit lens).
-            """) { call, box in
+        cls.method("describe", "(\(at), opts?: discern.circuit.DescribeOptions) -> string", """
+            One line: density, max activation, the most frequent activating tokens of the top contexts, and the tokens the
+            feature promotes and suppresses (its logit lens).
+            """, options: describeOptions) { call, box in
             let (layer, feature) = try coordinates(call, box)
-            let o = try call.options(4, allowed: ["tokens", "final_norm"])
-            let n = try o?.integer("tokens") ?? 5
-            guard n >= 1 else { throw LuaError(code: "arg", "\(call.name): option 'tokens' must be at least 1, got \(n)") }
+            let o = try describeOptions.read(call, at: 4)
             var lens: FeatureLogitLens?
             if box.model.config.architecture != .bert {
                 lens = try FeatureLogitLens.compute(model: box.model, transcoders: box.transcoders, layer: layer, features: [feature],
-                                                    k: Swift.min(n, box.model.config.dVocab),
-                                                    finalNorm: try o?.bool("final_norm") ?? false).first
+                                                    k: Swift.min(o.tokens, box.model.config.dVocab), finalNorm: o.finalNorm).first
             }
-            call.push(try box.value.describe(layer: layer, feature: feature, lens: lens, tokens: n))
-            return 1
+            return call.result(try box.value.describe(layer: layer, feature: feature, lens: lens, tokens: o.tokens))
         }
-        cls.method("cached", doc: "fc:cached() -> whether the index was read from the store instead of computed.") { call, box in
-            call.push(box.value.isFromCache)
-            return 1
+        cls.method("cached", "() -> boolean", "Whether the index was read from the store instead of computed.") { call, box in
+            call.result(box.value.isFromCache)
         }
-        cls.method("info", doc: """
-            fc:info() -> {k, n_layers, d_transcoder = {per layer}, texts, scored_tokens, window, cached, key (the store key, when
-              stored), forward_passes (0 when read from the store)}
-            """) { call, box in
-            let v = box.value
-            let t = StatsTestsLua.Table(call, 9)
-            t.set("k", v.k)
-            t.set("n_layers", v.layerCount)
-            call.push(list: try (0..<v.layerCount).map { try v.width(layer: $0) })
-            lua_setfield(call.L, -2, "d_transcoder")
-            t.set("texts", v.textCount)
-            t.set("scored_tokens", v.scoredTokenCount)
-            t.set("window", box.window)
-            t.set("cached", v.isFromCache)
-            if let key = v.cacheKey { t.set("key", key) }
-            t.set("forward_passes", v.forwardPasses)
-            return 1
+        cls.method("info", "() -> discern.circuit.FeatureContextsInfo", "The index's sizes, window and store key.") { call, box in
+            try call.push(box, contextsInfo)
         }
     }
 }

@@ -38,59 +38,62 @@ public enum DiscernLua {
             """,
     ]
 
+    /// What `discern.info()` returns.
+    struct Info {
+        let backend: String, build: String, threads: Int, blasThreads: Int?, cudaDevices: Int, store: String, stdlib: String
+        init() throws {
+            (backend, build, threads) = (Torch.backendPath ?? "", try Torch.buildInfo(), try Torch.numThreads())
+            (blasThreads, cudaDevices) = (try Torch.blasThreads(), try Torch.cudaDeviceCount())
+            (store, stdlib) = (Store.defaultPath(), ProcessEnv.get("DISCERN_STDLIB") ?? "embedded")
+        }
+    }
+    nonisolated(unsafe) static let info = LuaRecordSpec<Info>("discern.Info", [
+        .custom("version", type: "string", "Discern's version") { _, L in LuaRead.push(L, version) },
+        .custom("lua", type: "string", "the Lua version (_VERSION)") { _, L in _ = lua_getglobal(L, "_VERSION") },
+        .string("torch_backend", \.backend, "the torch backend library's path"), .string("torch_build", \.build, "its build information"),
+        .integer("threads", \.threads, "ATen intra-op threads"), .integer("blas_threads", \.blasThreads, "OpenBLAS threads, when known"),
+        .integer("cuda_devices", \.cudaDevices), .string("store", \.store, "the default store's path"),
+        .string("stdlib", \.stdlib, "$DISCERN_STDLIB, or embedded"),
+    ])
+
     /// Pushes the `discern` table (submodules load on first use).
     static func open(_ state: LuaState) -> Int32 {
         let L = state.L
         installSearcher(state)
-        lua_createtable(L, 0, 8)
-        let mod = lua_gettop(L)
-        lua_pushstring(L, version)
-        lua_setfield(L, mod, "version")
-        state.setFunction(in: mod, "info", qualifiedName: "discern.info", doc: """
-            discern.info() -> table: version, lua, torch backend (path, build, threads, cuda devices), store path.
-            """) { call in
-            try pushInfo(call)
-            return 1
+        let m = LuaModuleBuilder(state, "discern", doc: "discern: the Discern Lua module. Submodules: \(submodules.joined(separator: ", ")).")
+        let mod = m.index
+        m.value("version") { lua_pushstring(L, version) }
+        m.function("info", "() -> discern.Info", "Version, lua, torch backend (path, build, threads, cuda devices), store path.") { call in
+            try call.push(try Info(), info)
         }
-        state.setFunction(in: mod, "set_num_threads", qualifiedName: "discern.set_num_threads",
-                          doc: "discern.set_num_threads(n): sets the ATen and OpenBLAS thread counts.") { call in
+        m.function("set_num_threads", "(n: integer)", "Sets the ATen and OpenBLAS thread counts.") { call in
             try Torch.setNumThreads(try call.integer(1))
             return 0
         }
-        state.setFunction(in: mod, "num_threads", qualifiedName: "discern.num_threads",
-                          doc: "discern.num_threads() -> ATen intra-op thread count.") { call in
-            call.push(try Torch.numThreads())
-            return 1
-        }
-        state.setFunction(in: mod, "manual_seed", qualifiedName: "discern.manual_seed",
-                          doc: "discern.manual_seed(seed): seeds the global generator (used when no seed option is given).") { call in
+        m.function("num_threads", "() -> integer", "The ATen intra-op thread count.") { call in call.result(try Torch.numThreads()) }
+        m.function("manual_seed", "(seed: integer)", "Seeds the global generator (used when no seed option is given).") { call in
             let s = try call.integer(1)
             guard s >= 0 else { throw call.argError(1, "non-negative integer") }
             try Torch.manualSeed(UInt64(s))
             return 0
         }
-        state.setFunction(in: mod, "live_tensors", qualifiedName: "discern.live_tensors",
-                          doc: "discern.live_tensors() -> number of backend tensor handles alive (for leak checks).") { call in
-            call.push(try Torch.liveTensors())
-            return 1
+        m.function("live_tensors", "() -> integer", "The number of backend tensor handles alive (for leak checks).") { call in
+            call.result(try Torch.liveTensors())
         }
-        state.setFunction(in: mod, "help", qualifiedName: "discern.help",
-                          doc: "discern.help(value) -> the doc string of a discern function or type (for a function written in Lua, the --- comment above its definition), or nil.") { call in
-            let st = LuaState(borrowing: call.L)
-            if let d = st.doc(forValueAt: 1) ?? LuaSourceDoc.doc(call.L, 1) { call.push(d) } else { call.pushNil() }
-            return 1
+        m.function("help", "(value: any) -> string?", """
+            The doc string of a discern function or type (for a function written in Lua, the --- comment above its
+            definition), or nil.
+            """) { call in
+            call.result(LuaState(borrowing: call.L).doc(forValueAt: 1) ?? LuaSourceDoc.doc(call.L, 1))
         }
-        state.setFunction(in: mod, "error", qualifiedName: "discern.error",
-                          doc: "discern.error(code, message) -> a discern.Error value (raise it with error()).") { call in
+        m.function("error", "(code: string, message: string) -> discern.Error", "A discern.Error value (raise it with error()).") { call in
             LuaState(borrowing: call.L).pushError(LuaError(code: try call.string(1), try call.string(2)))
             return 1
         }
-        state.setFunction(in: mod, "clock", qualifiedName: "discern.clock",
-                          doc: "discern.clock() -> monotonic wall time in seconds (for timing).") { call in
+        m.function("clock", "() -> number", "Monotonic wall time in seconds (for timing).") { call in
             var ts = timespec()
             clock_gettime(CLOCK_MONOTONIC, &ts)
-            call.push(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
-            return 1
+            return call.result(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
         }
 
         // Lazy submodules: Swift ones by name, anything else from the Stdlib as discern.<name>.
@@ -133,33 +136,7 @@ public enum DiscernLua {
         }
         lua_setfield(L, -2, "__submodules")
         lua_setmetatable(L, mod)
-        state.setDoc(forValueAt: mod, "discern: the Discern Lua module. Submodules: \(submodules.joined(separator: ", ")).")
         return 1
-    }
-
-    static func pushInfo(_ call: LuaCall) throws {
-        let L = call.L
-        lua_createtable(L, 0, 8)
-        lua_pushstring(L, version)
-        lua_setfield(L, -2, "version")
-        lua_getglobal(L, "_VERSION")
-        lua_setfield(L, -2, "lua")
-        lua_pushstring(L, Torch.backendPath ?? "")
-        lua_setfield(L, -2, "torch_backend")
-        lua_pushstring(L, try Torch.buildInfo())
-        lua_setfield(L, -2, "torch_build")
-        lua_pushinteger(L, lua_Integer(try Torch.numThreads()))
-        lua_setfield(L, -2, "threads")
-        if let b = try Torch.blasThreads() {
-            lua_pushinteger(L, lua_Integer(b))
-            lua_setfield(L, -2, "blas_threads")
-        }
-        lua_pushinteger(L, lua_Integer(try Torch.cudaDeviceCount()))
-        lua_setfield(L, -2, "cuda_devices")
-        lua_pushstring(L, Store.defaultPath())
-        lua_setfield(L, -2, "store")
-        lua_pushstring(L, ProcessEnv.get("DISCERN_STDLIB") ?? "embedded")
-        lua_setfield(L, -2, "stdlib")
     }
 
     // MARK: Stdlib

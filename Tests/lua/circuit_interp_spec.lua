@@ -208,7 +208,7 @@ describe("discern.circuit.feature_contexts", function()
     assert.errors(function() fc:top(2, 0) end,
       {code = "arg", message = "discern.FeatureContexts:top: bad argument #1 (layer must be in 0..<2, got 2)"})
     assert.errors(function() fc:density(0, 32) end, {contains = "bad argument #2 (feature must be in 0..<32, got 32)"})
-    assert.errors(function() fc:top(0, 0, {window = -1}) end, {contains = "option 'window' must be non-negative"})
+    assert.errors(function() fc:top(0, 0, {window = -1}) end, {contains = "option 'window' must be at least 0"})
     assert.errors(function() fc:describe(0, 0, {tokens = 0}) end, {contains = "option 'tokens' must be at least 1"})
     assert.errors(function() fc:max_activation("a", 0) end, {contains = "bad argument #1 (layer index expected, got string)"})
     fc:release()

@@ -3,42 +3,44 @@
 -- declarations in Discern's Swift bindings. Do not edit: regenerate. Functions written in
 -- Lua (Stdlib/discern/…) carry their annotations in their own source.
 
+--- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, strategy, organisms, random, spec, pp.
 ---@class discern
 discern = {}
 
---- discern.clock() -> monotonic wall time in seconds (for timing).
----@return any
+--- Monotonic wall time in seconds (for timing).
+---@return number
 function discern.clock() end
 
---- discern.error(code, message) -> a discern.Error value (raise it with error()).
----@param code any
----@param message any
----@return any
+--- A discern.Error value (raise it with error()).
+---@param code string
+---@param message string
+---@return discern.Error
 function discern.error(code, message) end
 
---- discern.help(value) -> the doc string of a discern function or type (for a function written in Lua, the --- comment above its definition), or nil.
+--- The doc string of a discern function or type (for a function written in Lua, the --- comment above its
+--- definition), or nil.
 ---@param value any
----@return any
+---@return string?
 function discern.help(value) end
 
---- discern.info() -> table: version, lua, torch backend (path, build, threads, cuda devices), store path.
----@return any
+--- Version, lua, torch backend (path, build, threads, cuda devices), store path.
+---@return discern.Info
 function discern.info() end
 
---- discern.live_tensors() -> number of backend tensor handles alive (for leak checks).
----@return any
+--- The number of backend tensor handles alive (for leak checks).
+---@return integer
 function discern.live_tensors() end
 
---- discern.manual_seed(seed): seeds the global generator (used when no seed option is given).
----@param seed any
+--- Seeds the global generator (used when no seed option is given).
+---@param seed integer
 function discern.manual_seed(seed) end
 
---- discern.num_threads() -> ATen intra-op thread count.
----@return any
+--- The ATen intra-op thread count.
+---@return integer
 function discern.num_threads() end
 
---- discern.set_num_threads(n): sets the ATen and OpenBLAS thread counts.
----@param n any
+--- Sets the ATen and OpenBLAS thread counts.
+---@param n integer
 function discern.set_num_threads(n) end
 
 ---@class discern.bandit
@@ -92,27 +94,23 @@ function discern.bandit.ucb1(opts) end
 ---@return any
 function discern.bandit.ucb_v(opts) end
 
+--- discern.circuit: transcoders (load_transcoders), their training, replacement models, attribution graphs,
+--- pruning, interventions and feature interpretation.
 ---@class discern.circuit
 discern.circuit = {}
 
---- discern.circuit.attribute(prompt, rmodel, {max_n_logits = 10, desired_logit_prob = 0.95, batch_size = 256,
---- max_feature_nodes = all, update_interval = 4, targets = {token ids or strings}, sum_check = true,
---- progress = (on a terminal), cache = true, store = discern.Store}) -> discern.Graph
 --- The attribution graph of prompt (a string, BOS prepended when missing, or a list of token ids) with
 --- circuit-tracer's semantics: logit targets are the top logits up to desired_logit_prob; every active feature's
 --- row of direct effects is computed (or, with max_feature_nodes, the most influential ones, re-ranked every
 --- update_interval batches); edges are exact in the frozen model. Graphs are cached in the store (the default
 --- store, or store =) keyed by the model's and transcoders' weights, the tokens and the options; cache = false
 --- recomputes. Ctrl-C stops with 'interrupted'.
----@param prompt any
----@param rmodel any
----@param opts? table
----@return any
+---@param prompt string|integer[]
+---@param rmodel discern.ReplacementModel
+---@param opts? discern.circuit.AttributeOptions
+---@return discern.Graph
 function discern.circuit.attribute(prompt, rmodel, opts) end
 
---- discern.circuit.feature_contexts(model, transcoders, corpus, {k = 10, window = 8, batch_size = 8, max_tokens = n_ctx,
---- prepend_bos = true, store = (the default store), progress = (on a terminal), n_texts = 256, seed = (the world's)})
---- -> discern.FeatureContexts
 --- One pass over corpus (a list of strings, or a discern.World: then n_texts dialogues from world:sample with seed)
 --- through the model in batches of batch_size texts; every layer's feature input hook is encoded with the transcoders
 --- and, for every (layer, feature), the k highest activations with their positions are kept, with how often the
@@ -122,50 +120,46 @@ function discern.circuit.attribute(prompt, rmodel, opts) end
 --- store, false for none) under a key made of content fingerprints of the model and transcoders, the tokenized
 --- corpus and k: a second call with the same inputs reads it back (fc:cached() is then true). window is the default
 --- number of tokens shown on each side by fc:top.
----@param model any
----@param transcoders any
----@param corpus any
----@param opts? table
----@return any
+---@param model discern.Model
+---@param transcoders discern.Transcoders
+---@param corpus string[]|discern.World
+---@param opts? discern.circuit.FeatureContextsOptions
+---@return discern.FeatureContexts
 function discern.circuit.feature_contexts(model, transcoders, corpus, opts) end
 
---- discern.circuit.load_graph(path) -> discern.Graph: reads a graph written by graph:save(path).
----@param path any
----@return any
+--- Reads a graph written by graph:save(path).
+---@param path string
+---@return discern.Graph
 function discern.circuit.load_graph(path) end
 
---- discern.circuit.load_transcoders(path) -> discern.Transcoders
 --- Opens a transcoder directory in circuit-tracer's layout (config.yaml with model_kind transcoder_set or
 --- cross_layer_transcoder, feature_input_hook, feature_output_hook, and its layer files: per-layer safetensors,
 --- GemmaScope params.npz or GemmaScope-2 safetensors). Weights are memory-mapped and materialised on first use.
----@param path any
----@return any
+---@param path string
+---@return discern.Transcoders
 function discern.circuit.load_transcoders(path) end
 
---- discern.circuit.logit_lens(model, transcoders, layer, feature, {k = 10, final_norm = false})
---- -> {layer, feature, promoted = {{token =, id =, score =}, …}, suppressed = {…}}
 --- The tokens a feature's output direction promotes and suppresses most: scores = d · W_U, d the feature's decoder
 --- row (a cross-layer transcoder: the sum of its decoder rows over every output layer it writes), W_U the model's raw
 --- unembedding [d_model, d_vocab] (what circuit-tracer and Neuronpedia show). final_norm = true multiplies d by the final
 --- norm's weight first (after centring it, for a LayerNorm): the norm's effect on a small change with its scale frozen.
 --- promoted is highest first, suppressed lowest first; ids are 0-based token ids. layer and feature are 0-based;
 --- feature may be a list of features, which returns a list of results.
----@param model any
----@param transcoders any
----@param layer any
----@param feature any
----@param opts? table
----@return any
+---@param model discern.Model
+---@param transcoders discern.Transcoders
+---@param layer integer
+---@param feature integer|integer[]
+---@param opts? discern.circuit.LogitLensOptions
+---@return discern.circuit.LogitLens|discern.circuit.LogitLens[]
 function discern.circuit.logit_lens(model, transcoders, layer, feature, opts) end
 
---- discern.circuit.replacement_model(model, transcoders, {zero_positions = 1}) -> discern.ReplacementModel
 --- Pairs a causal model (GPT-2, Llama family) with transcoders that fit it (same layers and width; features read
 --- ln2.hook_normalized or hook_resid_mid and write hook_mlp_out). Its forward pass is exact: every MLP output is
 --- the transcoder reconstruction plus an error term. The first zero_positions positions (BOS) have no features.
----@param model any
----@param transcoders any
----@param opts? table
----@return any
+---@param model discern.Model
+---@param transcoders discern.Transcoders
+---@param opts? discern.circuit.ReplacementModelOptions
+---@return discern.ReplacementModel
 function discern.circuit.replacement_model(model, transcoders, opts) end
 
 --- Trains one transcoder per layer (reading input_hook, predicting output_hook) on activations computed on the
@@ -264,6 +258,8 @@ function discern.json.decode(text) end
 ---@return string
 function discern.json.encode(value) end
 
+--- discern.model: load Hugging Face transformers (GPT-2, Llama, Qwen2, BERT), create fresh GPT-2s (init), compare
+--- weights (weight_diff); see discern.Model methods (train, loss, add_lora, generate, run_with_cache, …).
 ---@class discern.model
 discern.model = {}
 
@@ -274,12 +270,11 @@ discern.model = {}
 ---@return discern.Model
 function discern.model.init(config, opts) end
 
---- discern.model.load(dir, {dtype = "float32", device = "cpu"}) -> discern.Model
 --- Loads a Hugging Face model directory (config.json, model.safetensors or a sharded index, tokenizer.json).
---- Supported model_type: gpt2, llama, qwen2, mistral (no sliding window), bert.
----@param dir any
----@param opts? table
----@return any
+--- Supported model_type: gpt2, llama, qwen2, mistral, bert (mistral without sliding-window attention).
+---@param dir string
+---@param opts? discern.model.LoadOptions
+---@return discern.Model
 function discern.model.load(dir, opts) end
 
 --- Per parameter matrix of two same-shaped models: ‖A−B‖_F/‖A‖_F, the top-k singular values of A−B, its effective
@@ -832,58 +827,54 @@ function discern_Embedder:type() end
 ---@class discern.FeatureContexts
 local discern_FeatureContexts = {}
 
---- fc:active_count(layer, feature) -> the number of scored tokens where the feature is active.
----@param layer any
----@param feature any
----@return any
+--- The number of scored tokens where the feature is active.
+---@param layer integer
+---@param feature integer
+---@return integer
 function discern_FeatureContexts:active_count(layer, feature) end
 
---- fc:cached() -> whether the index was read from the store instead of computed.
----@return any
+--- Whether the index was read from the store instead of computed.
+---@return boolean
 function discern_FeatureContexts:cached() end
 
---- fc:density(layer, feature) -> the fraction of scored tokens where the feature is active (non-zero).
----@param layer any
----@param feature any
----@return any
+--- The fraction of scored tokens where the feature is active (non-zero).
+---@param layer integer
+---@param feature integer
+---@return number
 function discern_FeatureContexts:density(layer, feature) end
 
---- fc:describe(layer, feature, {tokens = 5, final_norm = false}) -> one line: density, max activation, the most frequent
---- activating tokens of the top contexts, and the tokens the feature promotes and suppresses (its logit lens).
----@param layer any
----@param feature any
----@param opts? table
----@return any
+--- One line: density, max activation, the most frequent activating tokens of the top contexts, and the tokens the
+--- feature promotes and suppresses (its logit lens).
+---@param layer integer
+---@param feature integer
+---@param opts? discern.circuit.DescribeOptions
+---@return string
 function discern_FeatureContexts:describe(layer, feature, opts) end
 
---- fc:info() -> {k, n_layers, d_transcoder = {per layer}, texts, scored_tokens, window, cached, key (the store key, when
---- stored), forward_passes (0 when read from the store)}
----@return any
+--- The index's sizes, window and store key.
+---@return discern.circuit.FeatureContextsInfo
 function discern_FeatureContexts:info() end
 
---- fc:max_activation(layer, feature) -> its largest activation over the corpus, or nil when never active.
----@param layer any
----@param feature any
----@return any
+--- Its largest activation over the corpus, or nil when never active.
+---@param layer integer
+---@param feature integer
+---@return number?
 function discern_FeatureContexts:max_activation(layer, feature) end
 
---- fc:mean_activation(layer, feature) -> its mean activation where active, or nil when never active.
----@param layer any
----@param feature any
----@return any
+--- Its mean activation where active, or nil when never active.
+---@param layer integer
+---@param feature integer
+---@return number?
 function discern_FeatureContexts:mean_activation(layer, feature) end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_FeatureContexts:release() end
 
---- fc:top(layer, feature, {window = (as built, 8)}) -> list of {text_index, position, activation, token, token_id, context,
---- left, right}, highest activation first (at most k; fewer when the feature is active less often).
---- text_index is 1-based into the corpus list; position is the 0-based token position; context is the window with
---- the activating token marked, left«token»right; left and right are the window's tokens on each side, joined.
----@param layer any
----@param feature any
----@param opts? table
----@return any
+--- The top contexts, highest activation first (at most k; fewer when the feature is active less often).
+---@param layer integer
+---@param feature integer
+---@param opts? discern.circuit.TopContextsOptions
+---@return discern.circuit.FeatureContext[]
 function discern_FeatureContexts:top(layer, feature, opts) end
 
 --- obj:type() -> string: the type name (discern.FeatureContexts).
@@ -893,64 +884,59 @@ function discern_FeatureContexts:type() end
 ---@class discern.Graph
 local discern_Graph = {}
 
---- graph:edges_from(id) -> list of {target = id, weight} sorted by |weight| (largest first).
----@param id any
----@return any
+--- The node's outgoing edges, sorted by |weight| (largest first).
+---@param id string
+---@return discern.circuit.EdgeOut[]
 function discern_Graph:edges_from(id) end
 
---- graph:edges_into(id) -> list of {source = id, weight} sorted by |weight| (largest first): the direct effects on the
---- node's pre-activation (features) or demeaned logit (logits).
----@param id any
----@return any
+--- The direct effects on the node's pre-activation (features) or demeaned logit (logits), sorted by |weight|
+--- (largest first).
+---@param id string
+---@return discern.circuit.EdgeIn[]
 function discern_Graph:edges_into(id) end
 
---- graph:export(dir, {slug = "graph", scan = "discern", node_threshold = 0.8, edge_threshold = 0.98,
---- labels = {[node id] = text}}) -> path of <dir>/<slug>.json
---- Writes circuit-tracer's frontend JSON (metadata, qParams, nodes, links) of the pruned graph and adds it to
---- <dir>/graph-metadata.json, so the directory opens in circuit-tracer's graph viewer. labels become node clerps.
----@param dir any
----@param opts? table
----@return any
+--- Writes circuit-tracer's frontend JSON (metadata, qParams, nodes, links) of the pruned graph to <dir>/<slug>.json
+--- (returned) and adds it to <dir>/graph-metadata.json, so the directory opens in circuit-tracer's graph viewer.
+--- labels become node clerps.
+---@param dir string
+---@param opts? discern.circuit.ExportOptions
+---@return string
 function discern_Graph:export(dir, opts) end
 
---- graph:info() -> {prompt, tokens = {ids}, token_strings, n_nodes, n_edges, n_features, n_errors, n_tokens, n_logits,
---- active_features, sum_check = max |value − (edges + constant)|, max_value, dropped_fraction, cached, metadata = {…}}
----@return any
+--- Counts, the sum check, the dropped fraction and the metadata.
+---@return discern.circuit.GraphInfo
 function discern_Graph:info() end
 
---- graph:node(id) -> the node table for id, or nil.
----@param id any
----@return any
+--- The node with this id, or nil.
+---@param id string
+---@return discern.circuit.Node?
 function discern_Graph:node(id) end
 
---- graph:nodes() -> list of {id, kind = "feature"|"error"|"token"|"logit", layer, position, feature, activation,
---- token_id, token, probability} in graph order (features, errors, tokens, logits); ids are layer_feature_pos.
----@return any
+--- The nodes in graph order (features, errors, tokens, logits); ids are layer_feature_pos.
+---@return discern.circuit.Node[]
 function discern_Graph:nodes() end
 
---- graph:prune({node_threshold = 0.8, edge_threshold = 0.98}) -> discern.Graph of the kept nodes and edges
---- (circuit-tracer's prune_graph; tokens and logits are always kept).
----@param opts? table
----@return any
+--- The graph of the kept nodes and edges (circuit-tracer's prune_graph; tokens and logits are always kept).
+---@param opts? discern.circuit.PruneOptions
+---@return discern.Graph
 function discern_Graph:prune(opts) end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_Graph:release() end
 
---- graph:save(path): writes the graph (safetensors; read it back with discern.circuit.load_graph).
----@param path any
+--- Writes the graph (safetensors; read it back with discern.circuit.load_graph).
+---@param path string
 function discern_Graph:save(path) end
 
---- graph:scores() -> {replacement =, completeness =}: circuit-tracer's graph scores (share of logit influence reaching
---- tokens rather than error nodes; influence-weighted share of non-error inputs).
----@return any
+--- circuit-tracer's graph scores.
+---@return discern.circuit.GraphScores
 function discern_Graph:scores() end
 
---- graph:top_nodes(k = 10, {kind = "feature"|"error"|"token"|nil}) -> the k nodes (logits excluded) with the largest
---- influence on the logits (circuit-tracer's node influence), each with its influence.
----@param k? any
----@param opts? table
----@return any
+--- The k (default 10) nodes (logits excluded) with the largest influence on the logits (circuit-tracer's node
+--- influence), each with its influence.
+---@param k? integer
+---@param opts? discern.circuit.TopNodesOptions
+---@return discern.circuit.Node[]
 function discern_Graph:top_nodes(k, opts) end
 
 --- obj:type() -> string: the type name (discern.Graph).
@@ -966,33 +952,30 @@ local discern_Model = {}
 ---@return string[]
 function discern_Model:add_lora(opts) end
 
---- model:fingerprint() -> 16 hex digits: a content fingerprint of the config, every weight and adapter (equal
---- fingerprints, same function). Transcoders Discern trains record it (model_fingerprint in config.yaml).
----@return any
+--- 16 hex digits: a content fingerprint of the config, every weight and adapter (equal fingerprints, same
+--- function). Transcoders Discern trains record it (model_fingerprint in config.yaml).
+---@return string
 function discern_Model:fingerprint() end
 
---- model:forward(input, {attention_mask = nil}) -> logits [batch, seq, d_vocab] (BERT: hidden states [batch, seq, d_model])
---- input: a string, a list of strings (right-padded, masked) or an int64 token tensor [batch, seq] or [seq].
----@param input any
----@param opts? table
----@return any
+--- Logits [batch, seq, d_vocab] (BERT: hidden states [batch, seq, d_model]). input: a string, a list of strings
+--- (right-padded, masked) or an int64 token tensor [batch, seq] or [seq].
+---@param input string|string[]|discern.Tensor
+---@param opts? discern.model.ForwardOptions
+---@return discern.Tensor
 function discern_Model:forward(input, opts) end
 
---- model:generate(prompts, {max_new_tokens = 32, temperature = 1, top_k = nil, top_p = nil, seed = 0, n = 1,
---- stop = nil, stop_at_eos = true, batch_size = 32, prepend_bos = nil, greedy = false, fwd_hooks = nil,
---- progress = (≥ 32 samples)}) -> list of {text =, tokens =, logprobs =, prompt_index =, sample_index =, stop_reason =}
---- prompts: a string or a list. Samples come prompt by prompt (n each); indices are 0-based.
---- temperature = 0 or greedy = true decodes greedily. A sample depends only on (seed, prompt text, its occurrence
---- among equal prompts, sample index), not on batching. logprobs are under the unmodified model (temperature 1).
---- text stops before a stop string and excludes a final EOS; stop_reason is "eos", "stop" or "length".
---- The progress bar goes to stderr and only when it is a terminal.
----@param prompts any
----@param opts? table
----@return any
+--- Samples come prompt by prompt (n each); indices are 0-based. temperature = 0 or greedy = true decodes
+--- greedily. A sample depends only on (seed, prompt text, its occurrence among equal prompts, sample index), not
+--- on batching. logprobs are under the unmodified model (temperature 1). text stops before a stop string and
+--- excludes a final EOS; stop_reason is "eos", "stop" or "length". The progress bar goes to stderr and only
+--- when it is a terminal.
+---@param prompts string|string[]
+---@param opts? discern.model.GenerateOptions
+---@return discern.model.Sample[]
 function discern_Model:generate(prompts, opts) end
 
---- model:hook_names() -> list of hook point names (TransformerLens names) in execution order.
----@return any
+--- The hook point names (TransformerLens names) in execution order.
+---@return string[]
 function discern_Model:hook_names() end
 
 --- The mean next-token cross-entropy over the scored targets of data (strings or {prompt =, completion =} pairs, as
@@ -1005,8 +988,8 @@ function discern_Model:loss(data, opts) end
 --- Folds the LoRA adapters into the weights and removes them.
 function discern_Model:merge_lora() end
 
---- model:parameters() -> table from Hugging Face weight name to tensor (shared, not copied).
----@return any
+--- A table from Hugging Face weight name to tensor (shared, not copied).
+---@return table<string, discern.Tensor>
 function discern_Model:parameters() end
 
 --- obj:release(): frees the underlying object now; later use is an error.
@@ -1015,52 +998,52 @@ function discern_Model:release() end
 --- Drops the LoRA adapters (the weights are as before add_lora).
 function discern_Model:remove_lora() end
 
---- model:run_with_cache(input, {names_filter = nil, retain_grad = false, stop_at_layer = nil}) -> logits, cache
---- cache is a table from hook name to activation (all hooks when names_filter is nil; a name, list or function(name)).
---- retain_grad = true records a graph: call logits:backward(...) then cache[name]:grad() for the gradient at that hook.
----@param input any
----@param opts? table
----@return any
+--- The logits and a cache: a table from hook name to activation (all hooks when names_filter is nil; a name,
+--- list or function(name)). retain_grad = true records a graph: call logits:backward(...) then cache[name]:grad()
+--- for the gradient at that hook.
+---@param input string|string[]|discern.Tensor
+---@param opts? discern.model.RunWithCacheOptions
+---@return discern.Tensor
+---@return table<string, discern.Tensor>
 function discern_Model:run_with_cache(input, opts) end
 
---- model:run_with_hooks(input, {fwd_hooks = {{name, fn}, …}, grad = false}) -> logits
---- fn(activation, hook_name) may return a replacement tensor of the same shape (or nil to keep it);
---- name may be a hook name or a function(name) -> boolean. Return act:detach() to freeze a value.
----@param input any
----@param opts? table
----@return any
+--- The logits with fwd_hooks = {{name, fn}, …} applied: fn(activation, hook_name) may return a replacement
+--- tensor of the same shape (or nil to keep it); name may be a hook name or a function(name) -> boolean.
+--- Return act:detach() to freeze a value.
+---@param input string|string[]|discern.Tensor
+---@param opts? discern.model.RunWithHooksOptions
+---@return discern.Tensor
 function discern_Model:run_with_hooks(input, opts) end
 
---- model:save(dir) writes config.json, generation_config.json, model.safetensors and tokenizer files; HF transformers loads it.
----@param dir any
+--- Writes config.json, generation_config.json, model.safetensors and tokenizer files; HF transformers loads it.
+---@param dir string
 function discern_Model:save(dir) end
 
---- model:score(prompts, continuations, {per_token = false, batch_size = 16, prepend_bos = nil}) -> list of numbers
---- Sum of log-probabilities of each continuation given its prompt (strings or lists of equal length).
---- With per_token = true: list of {sum =, logprobs = {…}, tokens = {…}}.
----@param prompts any
----@param continuations any
----@param opts? table
----@return any
+--- The sum of log-probabilities of each continuation given its prompt (strings or lists of equal length).
+--- With per_token = true: a list of {sum =, logprobs = {…}, tokens = {…}}.
+---@param prompts string|string[]
+---@param continuations string|string[]
+---@param opts? discern.model.ScoreOptions
+---@return number[]|discern.model.Score[]
 function discern_Model:score(prompts, continuations, opts) end
 
---- model:to_str_tokens(text) -> list of token strings (decoded one token at a time).
----@param text any
----@return any
+--- The token strings (decoded one token at a time).
+---@param text string
+---@return string[]
 function discern_Model:to_str_tokens(text) end
 
---- model:to_string(tokens) -> string (1-D tensor or list of ids) or list of strings (2-D tensor).
----@param tokens any
----@return any
+--- A string (1-D tensor or list of ids) or a list of strings (2-D tensor).
+---@param tokens discern.Tensor|integer[]
+---@return string|string[]
 function discern_Model:to_string(tokens) end
 
---- model:to_tokens(text_or_list, {prepend_bos = nil, padding_side = "right", return_mask = false}) -> int64 tensor [batch, seq]
---- BOS follows the tokenizer unless prepend_bos is true/false; lists are padded (pad id: pad, else EOS);
---- with return_mask = true a second result is the attention mask (1 = token, 0 = padding).
----@param text_or_list any
----@param opts? table
----@return any
-function discern_Model:to_tokens(text_or_list, opts) end
+--- An int64 tensor [batch, seq]. BOS follows the tokenizer unless prepend_bos is true/false; lists are padded
+--- (pad id: pad, else EOS); with return_mask = true a second result is the attention mask (1 = token, 0 = padding).
+---@param text string|string[]
+---@param opts? discern.model.ToTokensOptions
+---@return discern.Tensor
+---@return discern.Tensor?
+function discern_Model:to_tokens(text, opts) end
 
 --- Trains in place with AdamW (decoupled weight decay on weight matrices only), warmup + decay and gradient clipping.
 --- data: a list of strings (one example each, or packed into block_size blocks with pack = true) or of
@@ -1110,48 +1093,48 @@ function discern_OnlineFDR:type() end
 ---@class discern.ReplacementModel
 local discern_ReplacementModel = {}
 
---- rmodel:attribute(prompt, opts) -> discern.Graph: the same as discern.circuit.attribute(prompt, rmodel, opts).
----@param prompt any
----@param opts? any
----@return any
+--- The same as discern.circuit.attribute(prompt, rmodel, opts).
+---@param prompt string|integer[]
+---@param opts? discern.circuit.AttributeOptions
+---@return discern.Graph
 function discern_ReplacementModel:attribute(prompt, opts) end
 
---- rmodel:feature_intervention(prompt, {{layer, position, feature, value}, …}, {freeze_attention = true,
---- freeze_mlps = false}) -> logits [T, d_vocab], activations {per layer [T, d_tc]}
---- Sets features (0-based layer, position and index; position nil = every position after BOS) to values; the
+--- Sets features ({layer, position, feature, value}: 0-based layer, position and index; position nil = every
+--- position after BOS) to values and returns logits [T, d_vocab] and activations {per layer [T, d_tc]}; the
 --- change of each MLP output (value − activation)·W_dec propagates through the model. freeze_attention keeps the
 --- clean attention patterns; freeze_mlps keeps every MLP at its clean output (direct effects only).
----@param prompt any
----@param opts? table
----@param opts? table
----@return any
-function discern_ReplacementModel:feature_intervention(prompt, opts, opts) end
+---@param prompt string|integer[]
+---@param interventions {[1]: integer, [2]: integer?, [3]: integer, [4]: number}[]
+---@param opts? discern.circuit.InterventionOptions
+---@return discern.Tensor
+---@return discern.Tensor[]
+function discern_ReplacementModel:feature_intervention(prompt, interventions, opts) end
 
---- rmodel:forward(prompt or token ids, {errors = true}) -> logits discern.Tensor [T, d_vocab]
---- With errors (the default) equal to the model's own logits; errors = false splices the transcoders in.
----@param prompt any
----@param opts? table
----@return any
+--- The logits [T, d_vocab]: with errors (the default) equal to the model's own logits; errors = false splices the
+--- transcoders in.
+---@param prompt string|integer[]
+---@param opts? discern.circuit.ReplacementForwardOptions
+---@return discern.Tensor
 function discern_ReplacementModel:forward(prompt, opts) end
 
---- rmodel:model() -> discern.Model
----@return any
+--- The causal model.
+---@return discern.Model
 function discern_ReplacementModel:model() end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_ReplacementModel:release() end
 
---- rmodel:steer(prompt, {layer =, feature =, value =}, {freeze_attention = false}) -> logits, activations
---- Sets one feature to value at every position after BOS (steering).
----@param prompt any
----@param opts? table
----@param opts? table
----@return any
-function discern_ReplacementModel:steer(prompt, opts, opts) end
+--- Sets one feature to value at every position after BOS (steering); returns logits and activations.
+---@param prompt string|integer[]
+---@param intervention {layer: integer, feature: integer, value: number}
+---@param opts? discern.circuit.SteerOptions
+---@return discern.Tensor
+---@return discern.Tensor[]
+function discern_ReplacementModel:steer(prompt, intervention, opts) end
 
---- rmodel:tokens(prompt) -> list of token ids (BOS prepended when missing).
----@param prompt any
----@return any
+--- The prompt's token ids (BOS prepended when missing).
+---@param prompt string
+---@return integer[]
 function discern_ReplacementModel:tokens(prompt) end
 
 --- obj:type() -> string: the type name (discern.ReplacementModel).
@@ -1751,30 +1734,88 @@ function discern_Tokenizer:vocab_size() end
 ---@class discern.Transcoders
 local discern_Transcoders = {}
 
---- transcoders:encode(layer, x) -> discern.Tensor: feature activations of layer (0-based) for inputs x [..., d_model]
---- read at the feature input hook.
----@param layer any
----@param x any
----@return any
+--- Feature activations of layer (0-based) for inputs x [..., d_model] read at the feature input hook.
+---@param layer integer
+---@param x discern.Tensor
+---@return discern.Tensor
 function discern_Transcoders:encode(layer, x) end
 
---- transcoders:info() -> {kind = "transcoder_set"|"cross_layer_transcoder", n_layers, d_model, d_transcoder = {per layer},
---- activation = {per layer: "relu"|"jumprelu"|"topk"}, k = {per layer, TopK only}, feature_input_hook, feature_output_hook,
---- skip = {per layer booleans}, path}
----@return any
+--- The set's kind, sizes, activations and hooks.
+---@return discern.circuit.TranscodersInfo
 function discern_Transcoders:info() end
 
---- transcoders:release(): drops materialised weights of a file-backed set (they reload on use).
+--- Drops materialised weights of a file-backed set (they reload on use).
 function discern_Transcoders:release() end
 
---- transcoders:save(dir): writes the set in circuit-tracer's layout (config.yaml + one safetensors file per layer, or
---- the CLT's W_enc_i/W_dec_i files). The directory is created when missing.
----@param dir any
+--- Writes the set in circuit-tracer's layout (config.yaml + one safetensors file per layer, or the CLT's
+--- W_enc_i/W_dec_i files). The directory is created when missing.
+---@param dir string
 function discern_Transcoders:save(dir) end
 
 --- obj:type() -> string: the type name (discern.Transcoders).
 ---@return any
 function discern_Transcoders:type() end
+
+---@class discern.circuit.AttributeOptions
+---@field max_n_logits? integer at most this many logit targets (default 10)
+---@field desired_logit_prob? number the top logits up to this cumulative probability are targets (default 0.95)
+---@field batch_size? integer targets per reverse sweep (default 256)
+---@field max_feature_nodes? integer visit only the most influential features (default all)
+---@field update_interval? integer with max_feature_nodes, re-rank every this many batches (default 4)
+---@field targets? (integer|string)[] explicit logit targets: token ids or single-token strings (default the top logits)
+---@field sum_check? boolean compute the constant terms (max |value − (edges + constant)| in info) (default true)
+---@field progress? boolean show a progress bar (default true (on a terminal))
+---@field cache? boolean read and write the graph cache (false: recompute) (default true)
+---@field store? discern.Store the store graphs are cached in (default the default store)
+
+---@class discern.circuit.DescribeOptions
+---@field tokens? integer tokens listed per part (default 5)
+---@field final_norm? boolean apply the final norm's weight (centred for a LayerNorm) first (default false)
+
+---@class discern.circuit.ExportOptions
+---@field slug? string file name (<dir>/<slug>.json) (default "graph")
+---@field scan? string the scan (model) name the viewer shows (default "discern")
+---@field node_threshold? number cumulative node influence kept (default 0.8)
+---@field edge_threshold? number cumulative edge influence kept (default 0.98)
+---@field labels? table<string, string> {[node id] = text}: node clerps (default none)
+
+---@class discern.circuit.FeatureContextsOptions
+---@field k? integer contexts kept per feature (default 10)
+---@field window? integer tokens fc:top shows on each side by default (default 8)
+---@field batch_size? integer texts per forward pass (default 8)
+---@field max_tokens? integer tokens kept per text (BOS included) (default n_ctx)
+---@field prepend_bos? boolean prepend the model's BOS to texts that lack one (default true)
+---@field store? discern.Store|string|boolean|table where the index is cached: a discern.Store, a path, the discern.store module or true (the default store), false (none) (default the default store)
+---@field progress? boolean show a progress bar (default true (on a terminal))
+---@field n_texts? integer dialogues sampled from a discern.World corpus (default 256)
+---@field seed? integer seed of world:sample (default the world's)
+
+---@class discern.circuit.InterventionOptions
+---@field freeze_attention? boolean keep the clean attention patterns (default true)
+---@field freeze_mlps? boolean keep every MLP at its clean output (direct effects only) (default false)
+
+---@class discern.circuit.LogitLensOptions
+---@field k? integer promoted and suppressed tokens kept (at most d_vocab) (default 10)
+---@field final_norm? boolean apply the final norm's weight (centred for a LayerNorm) first (default false)
+
+---@class discern.circuit.PruneOptions
+---@field node_threshold? number cumulative node influence kept (default 0.8)
+---@field edge_threshold? number cumulative edge influence kept (default 0.98)
+
+---@class discern.circuit.ReplacementForwardOptions
+---@field errors? boolean add the error terms (false: splice the transcoders in) (default true)
+
+---@class discern.circuit.ReplacementModelOptions
+---@field zero_positions? integer leading positions (BOS) without features (default 1)
+
+---@class discern.circuit.SteerOptions
+---@field freeze_attention? boolean keep the clean attention patterns (default false)
+
+---@class discern.circuit.TopContextsOptions
+---@field window? integer tokens shown on each side (default as built (8))
+
+---@class discern.circuit.TopNodesOptions
+---@field kind? "feature"|"error"|"token" only nodes of this kind (default all but logits)
 
 ---@class discern.circuit.TrainTranscodersOptions
 ---@field steps integer optimizer steps
@@ -1814,6 +1855,24 @@ function discern_Transcoders:type() end
 ---@field progress? boolean show a progress bar (default true (on a terminal))
 ---@field on_progress? fun(p: table): boolean? called with progress; return false to stop
 
+---@class discern.model.ForwardOptions
+---@field attention_mask? discern.Tensor 1 = token, 0 = padding (default none (lists: their mask))
+
+---@class discern.model.GenerateOptions
+---@field max_new_tokens? integer tokens generated per sample at most (default 32)
+---@field temperature? number softmax temperature; 0 decodes greedily (default 1)
+---@field top_k? integer keep the k most likely tokens (default all)
+---@field top_p? number keep the smallest set of tokens whose probability reaches p (default all)
+---@field seed? integer base seed of every sample's stream (default 0)
+---@field n? integer samples per prompt (default 1)
+---@field stop? string|string[] strings that end a sample (text stops before them) (default none)
+---@field stop_at_eos? boolean stop at the model's EOS tokens (default true)
+---@field batch_size? integer rows per forward pass (default 32)
+---@field prepend_bos? boolean force (true) or suppress (false) BOS (default the tokenizer's default)
+---@field greedy? boolean decode greedily (as temperature = 0) (default false)
+---@field fwd_hooks? {[1]: string|string[]|fun(name: string): boolean, [2]: fun(x: discern.Tensor, name: string): discern.Tensor?}[] hooks applied at every step, as in run_with_hooks (default none)
+---@field progress? boolean show a progress bar (on stderr, only when it is a terminal) (default ≥ 32 samples)
+
 ---@class discern.model.InitOptions
 ---@field seed? integer initialisation seed (default 0)
 ---@field tokenizer? discern.Tokenizer the tokenizer the model keeps
@@ -1827,11 +1886,34 @@ function discern_Transcoders:type() end
 ---@field rslora? boolean scale alpha/√rank (rsLoRA) (default false)
 ---@field seed? integer initialisation seed (default 0)
 
+---@class discern.model.LoadOptions
+---@field dtype? string parameter dtype (a floating-point type) (default "float32")
+---@field device? string where the weights live (cpu, cuda, cuda:1, mps) (default "cpu")
+
 ---@class discern.model.LossOptions
 ---@field batch_size? integer examples per forward pass (default 8)
 ---@field block_size? integer tokens per example (default n_ctx)
 ---@field pack? boolean pack the examples into block_size blocks (default false)
 ---@field max_examples? integer examples scored (default all)
+
+---@class discern.model.RunWithCacheOptions
+---@field names_filter? string|string[]|fun(name: string): boolean the hooks cached: a name, a list or a function(name) (default all)
+---@field retain_grad? boolean record a graph so cache[name]:grad() works after logits:backward() (default false)
+---@field stop_at_layer? integer stop before this block (0-based) (default none)
+
+---@class discern.model.RunWithHooksOptions
+---@field fwd_hooks? {[1]: string|string[]|fun(name: string): boolean, [2]: fun(x: discern.Tensor, name: string): discern.Tensor?}[] {{name_or_filter, fn}, …}: fn(activation, hook_name) returns a replacement or nil (default none)
+---@field grad? boolean record a graph (for backward) (default false)
+
+---@class discern.model.ScoreOptions
+---@field per_token? boolean return {sum, logprobs, tokens} per continuation (default false)
+---@field batch_size? integer rows per forward pass (default 16)
+---@field prepend_bos? boolean force (true) or suppress (false) BOS (default the tokenizer's default)
+
+---@class discern.model.ToTokensOptions
+---@field prepend_bos? boolean force (true) or suppress (false) BOS (default the tokenizer's default)
+---@field padding_side? "right"|"left" which side lists are padded on (default "right")
+---@field return_mask? boolean also return the attention mask (default false)
 
 ---@class discern.model.TrainOptions
 ---@field steps integer optimizer steps
