@@ -140,6 +140,68 @@ enum StatsLua {
     }
     nonisolated(unsafe) static var methodsDefined = false
 
+    // MARK: options and results, declared once
+
+    /// The parameters of the distributions (each constructor declares the ones it takes).
+    struct DistArgs {
+        var mean = 0.0, sd = 1.0, df = 0.0, df1 = 0.0, df2 = 0.0, a = 0.0, b = 0.0, shape = 0.0, scale = 1.0, p = 0.0
+        var n = 0, population = 0, successes = 0, draws = 0
+    }
+    typealias D = LuaField<DistArgs>
+    static func dist(_ name: String, _ fields: [D]) -> LuaOptionSpec<DistArgs> {
+        LuaOptionSpec("discern.stats.\(name)", prototype: DistArgs(), fields)
+    }
+    nonisolated(unsafe) static let df = D.real("df", \.df, "degrees of freedom", required: true)
+
+    /// A gamma (or beta) sequence: a list of terms or a Lua function j ↦ term, and the function when it is one.
+    typealias GammaArg = (terms: GammaSequence, function: LuaSequenceFunction?)
+    /// The options of the online FDR procedures (each declares the subset it reads).
+    struct FDRArgs {
+        var alpha = 0.05
+        var w0: Double?
+        var lambda = 0.5, tau = 0.5
+        var gamma: GammaArg?
+        var dependent = false, original = true
+        var method = FDRMethod.bh
+        var fwer = FamilywiseError.Method.holm
+    }
+    enum FDRMethod: String, CaseIterable { case bh, by, storey }
+    typealias O = LuaField<FDRArgs>
+    nonisolated(unsafe) static let alpha = O.real("alpha", \.alpha, "the target level")
+    static func w0(_ dflt: String) -> O { O.real("w0", \.w0, "initial wealth", default: dflt) }
+    static func sequence(_ key: String, _ doc: String, default: String) -> O {
+        O.value(key, \.gamma, type: "number[]|fun(j: integer): number", doc, default: `default`) { c, i in
+            switch c.type(i) {
+            case LUA_TTABLE: return (.list(try c.numberList(i)), nil)
+            case LUA_TFUNCTION:
+                let f = LuaSequenceFunction(c, i, what: "\(key) function")
+                return (.custom({ j in f.value(j) }), f)
+            default:
+                throw LuaError(code: "arg", "\(c.name): option '\(key)' must be a list of numbers or a function(j) -> number, got \(c.typeName(i))")
+            }
+        }
+    }
+    nonisolated(unsafe) static let lordGamma = sequence("gamma", "the γ_j (j ≥ 1)", default: "γ_j = 0.07720838·log(max(j,2))/(j·e^√log j)")
+    nonisolated(unsafe) static let saffronGamma = sequence("gamma", "the γ_j (j ≥ 1)", default: "γ_j = 0.4374901658/j^1.6")
+    static func fdr(_ name: String, _ fields: [O], _ defaults: (inout FDRArgs) -> Void = { _ in }) -> LuaOptionSpec<FDRArgs> {
+        var proto = FDRArgs()
+        defaults(&proto)
+        return LuaOptionSpec("discern.stats.\(name)", prototype: proto, fields)
+    }
+
+    nonisolated(unsafe) static let decisions = LuaRecordSpec<(rejected: [Bool], adjusted: [Double])>("discern.stats.Decisions", [
+        .booleans("rejected", \.rejected, "per hypothesis, in input order"), .numbers("adjusted", \.adjusted, "adjusted p-values"),
+        .custom("n_rejected", type: "integer") { r, L in lua_pushinteger(L, lua_Integer(r.rejected.filter { $0 }.count)) },
+    ])
+    nonisolated(unsafe) static let tests = LuaRecordSpec<(rejected: [Bool], alpha: [Double])>("discern.stats.OnlineTests", [
+        .booleans("rejected", \.rejected), .numbers("alpha", \.alpha, "the level each test used"),
+    ])
+    nonisolated(unsafe) static let fdrState = LuaRecordSpec<(state: OnlineFDRState, procedure: String)>("discern.stats.OnlineFDRState", [
+        .integer("t", \.state.t, "tests so far"), .integer("rejections", \.state.rejections),
+        .number("wealth", \.state.wealth, "current alpha-wealth"), .number("fdp_estimate", \.state.fdpEstimate),
+        .number("alpha", \.state.alpha, "the last level used"), .string("procedure", \.procedure),
+    ])
+
     /// Registers the metatables of the stats handle types.
     static func register(_ state: LuaState) {
         defineMethods()
@@ -149,243 +211,143 @@ enum StatsLua {
 
     /// Builds the `discern.stats` table on top of the stack.
     static func open(_ state: LuaState) {
-        let L = state.L
         register(state)
-        lua_createtable(L, 0, 48)
-        let mod = lua_gettop(L)
-        defineDistributions(state, mod)
-        defineOnlineFDR(state, mod)
-        StatsTestsLua.define(state, mod)
-        state.setDoc(forValueAt: mod, """
+        let m = LuaModuleBuilder(state, "discern.stats", doc: """
             discern.stats: distributions (normal, t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
             (saffron, lord_plus_plus, addis, lond, alpha_investing, e_lond), batch FDR (fdr), tests, intervals, effect sizes,
             power and meta-analysis, family-wise error control (fwer). Results are plain tables.
-            """)
+            """, capacity: 48)
+        defineDistributions(m)
+        defineOnlineFDR(m)
+        StatsTestsLua.define(state, m.index)
     }
 
     // MARK: distributions
 
-    static func defineDistributions(_ state: LuaState, _ mod: Int32) {
-        func ctor(_ name: String, _ doc: String, _ keys: [String], _ make: @escaping (LuaOptions?, LuaCall) throws -> DistributionHandle) {
-            state.setFunction(in: mod, name, qualifiedName: "discern.stats.\(name)", doc: doc) { call in
-                let o = try call.options(1, allowed: keys)
-                distribution.push(call.L, try make(o, call))
-                return 1
-            }
-        }
-        func required(_ o: LuaOptions?, _ key: String, _ call: LuaCall) throws -> Double {
-            guard let v = try o?.number(key) else { throw LuaError(code: "arg", "\(call.name): option '\(key)' is required") }
-            return v
-        }
-        func requiredInt(_ o: LuaOptions?, _ key: String, _ call: LuaCall) throws -> Int {
-            guard let v = try o?.integer(key) else { throw LuaError(code: "arg", "\(call.name): option '\(key)' (an integer) is required") }
-            return v
+    static func defineDistributions(_ m: LuaModuleBuilder) {
+        func ctor(_ name: String, _ spec: LuaOptionSpec<DistArgs>, _ doc: String, _ make: @escaping (DistArgs) throws -> DistributionHandle) {
+            m.function(name, "(opts\(spec.fields.contains { $0.required } ? "" : "?"): \(spec.name)) -> discern.Distribution", doc,
+                       options: spec) { call in distribution.returning(call, try make(try spec.read(call, at: 1))) }
         }
         func g(_ v: Double) -> String { "\(v)" }
-        ctor("normal", "discern.stats.normal{mean = 0, sd = 1} -> discern.Distribution N(mean, sd²).", ["mean", "sd"]) { o, _ in
-            let d = try Normal(mean: try o?.number("mean") ?? 0, sd: try o?.number("sd") ?? 1)
+        ctor("normal", dist("NormalOptions", [D.real("mean", \.mean, "the mean"), D.real("sd", \.sd, "the standard deviation")]),
+             "N(mean, sd²).") { o in
+            let d = try Normal(mean: o.mean, sd: o.sd)
             return DistributionHandle(.continuous(d), "discern.Distribution(normal, mean \(g(d.mean)), sd \(g(d.sd)))")
         }
-        ctor("t", "discern.stats.t{df = } -> discern.Distribution: Student's t with df degrees of freedom (df may be math.huge).", ["df"]) { o, c in
-            let d = try StudentT(df: try required(o, "df", c))
+        ctor("t", dist("TOptions", [df]), "Student's t with df degrees of freedom (df may be math.huge).") { o in
+            let d = try StudentT(df: o.df)
             return DistributionHandle(.continuous(d), "discern.Distribution(t, df \(g(d.df)))")
         }
-        ctor("chi2", "discern.stats.chi2{df = } -> discern.Distribution: chi-square with df degrees of freedom.", ["df"]) { o, c in
-            let d = try ChiSquared(df: try required(o, "df", c))
+        ctor("chi2", dist("Chi2Options", [df]), "Chi-square with df degrees of freedom.") { o in
+            let d = try ChiSquared(df: o.df)
             return DistributionHandle(.continuous(d), "discern.Distribution(chi2, df \(g(d.df)))")
         }
-        ctor("f", "discern.stats.f{df1 = , df2 = } -> discern.Distribution: Fisher's F.", ["df1", "df2"]) { o, c in
-            let d = try FDistribution(df1: try required(o, "df1", c), df2: try required(o, "df2", c))
+        ctor("f", dist("FOptions", [D.real("df1", \.df1, "numerator degrees of freedom", required: true),
+                                    D.real("df2", \.df2, "denominator degrees of freedom", required: true)]), "Fisher's F.") { o in
+            let d = try FDistribution(df1: o.df1, df2: o.df2)
             return DistributionHandle(.continuous(d), "discern.Distribution(f, df1 \(g(d.df1)), df2 \(g(d.df2)))")
         }
-        ctor("beta", "discern.stats.beta{a = , b = } -> discern.Distribution Beta(a, b).", ["a", "b"]) { o, c in
-            let d = try BetaDistribution(a: try required(o, "a", c), b: try required(o, "b", c))
+        ctor("beta", dist("BetaOptions", [D.real("a", \.a, "shape α", required: true), D.real("b", \.b, "shape β", required: true)]),
+             "Beta(a, b).") { o in
+            let d = try BetaDistribution(a: o.a, b: o.b)
             return DistributionHandle(.continuous(d), "discern.Distribution(beta, a \(g(d.a)), b \(g(d.b)))")
         }
-        ctor("gamma", "discern.stats.gamma{shape = , scale = 1} -> discern.Distribution Gamma(shape, scale).", ["shape", "scale"]) { o, c in
-            let d = try GammaDistribution(shape: try required(o, "shape", c), scale: try o?.number("scale") ?? 1)
+        ctor("gamma", dist("GammaOptions", [D.real("shape", \.shape, "shape k", required: true), D.real("scale", \.scale, "scale θ")]),
+             "Gamma(shape, scale).") { o in
+            let d = try GammaDistribution(shape: o.shape, scale: o.scale)
             return DistributionHandle(.continuous(d), "discern.Distribution(gamma, shape \(g(d.shape)), scale \(g(d.scale)))")
         }
-        ctor("binomial", "discern.stats.binomial{n = , p = } -> discern.Distribution Binomial(n, p) (use pmf, not pdf).", ["n", "p"]) { o, c in
-            let d = try Binomial(n: try requiredInt(o, "n", c), p: try required(o, "p", c))
+        ctor("binomial", dist("BinomialOptions", [D.integer("n", \.n, "trials", required: true),
+                                                  D.real("p", \.p, "success probability", required: true)]),
+             "Binomial(n, p) (use pmf, not pdf).") { o in
+            let d = try Binomial(n: o.n, p: o.p)
             return DistributionHandle(.discrete(d), "discern.Distribution(binomial, n \(d.n), p \(g(d.p)))")
         }
-        ctor("hypergeometric", """
-            discern.stats.hypergeometric{population = , successes = , draws = } -> discern.Distribution: the number of
-            successes in `draws` draws without replacement from `population` items of which `successes` are successes.
-            """, ["population", "successes", "draws"]) { o, c in
-            let d = try Hypergeometric(population: try requiredInt(o, "population", c), successes: try requiredInt(o, "successes", c),
-                                       draws: try requiredInt(o, "draws", c))
+        ctor("hypergeometric", dist("HypergeometricOptions", [
+            D.integer("population", \.population, "items", required: true),
+            D.integer("successes", \.successes, "successes among them", required: true),
+            D.integer("draws", \.draws, "draws without replacement", required: true),
+        ]), "The number of successes in `draws` draws without replacement from `population` items of which `successes` are successes.") { o in
+            let d = try Hypergeometric(population: o.population, successes: o.successes, draws: o.draws)
             return DistributionHandle(.discrete(d), "discern.Distribution(hypergeometric, population \(d.population), successes \(d.successes), draws \(d.draws))")
         }
     }
 
     /// Evaluates `f` at argument 2 (a number or a list of numbers) and pushes a number or a list.
     static func vectorized(_ call: LuaCall, _ f: (Double) -> Double) throws -> Int32 {
-        if lua_type(call.L, 2) == LUA_TTABLE {
-            call.push(numbers: try call.numberList(2).map(f))
-        } else {
-            call.push(f(try call.number(2)))
-        }
-        return 1
+        call.type(2) == LUA_TTABLE ? call.returning(try call.numberList(2).map(f)) : call.returning(f(try call.number(2)))
     }
 
     // MARK: online FDR
 
-    /// A gamma (or beta) option: a list of terms or a Lua function j ↦ term.
-    static func sequenceOption(_ call: LuaCall, _ o: LuaOptions?, _ key: String) throws -> (GammaSequence?, LuaSequenceFunction?) {
-        guard let o, try o.has(key) else { return (nil, nil) }
-        let L = call.L
-        let t = try o.push(key)
-        defer { dlua_pop(L, 1) }
-        switch t {
-        case LUA_TTABLE:
-            let list = try call.numberList(lua_gettop(L))
-            return (.list(list), nil)
-        case LUA_TFUNCTION:
-            let f = LuaSequenceFunction(call, lua_gettop(L), what: "\(key) function")
-            return (.custom({ j in f.value(j) }), f)
-        default:
-            throw LuaError(code: "arg", "\(call.name): option '\(key)' must be a list of numbers or a function(j) -> number, got \(String(cString: lua_typename(L, t)))")
-        }
-    }
-
-    static func defineOnlineFDR(_ state: LuaState, _ mod: Int32) {
-        func ctor(_ name: String, _ doc: String, _ keys: [String],
-                  _ make: @escaping (LuaCall, LuaOptions?) throws -> OnlineFDRHandle) {
-            state.setFunction(in: mod, name, qualifiedName: "discern.stats.\(name)", doc: doc) { call in
-                let o = try call.options(1, allowed: keys)
-                onlineFDR.push(call.L, try make(call, o))
-                return 1
+    static func defineOnlineFDR(_ m: LuaModuleBuilder) {
+        func ctor(_ name: String, _ spec: LuaOptionSpec<FDRArgs>, _ doc: String,
+                  _ make: @escaping (FDRArgs) throws -> OnlineFDRHandle.Kind) {
+            m.function(name, "(opts?: \(spec.name)) -> discern.OnlineFDR", doc, options: spec) { call in
+                let o = try spec.read(call, at: 1)
+                return onlineFDR.returning(call, OnlineFDRHandle(try make(o), "\(name), alpha \(o.alpha)", o.gamma?.function))
             }
         }
-        ctor("saffron", """
-            discern.stats.saffron{alpha = 0.05, w0 = alpha/2, lambda = 0.5, gamma = γ_j = 0.4374901658/j^1.6} -> discern.OnlineFDR.
+        ctor("saffron", fdr("SaffronOptions", [alpha, w0("alpha/2"), O.real("lambda", \.lambda, "candidate threshold"), saffronGamma]), """
             SAFFRON (Ramdas et al. 2018) with R onlineFDR's defaults; gamma may be a list or a function(j) -> γ_j (j ≥ 1).
             FDR control for independent p-values.
-            """, ["alpha", "w0", "lambda", "gamma"]) { call, o in
-            let (seq, fn) = try sequenceOption(call, o, "gamma")
-            let alpha = try o?.number("alpha") ?? 0.05
-            let p = try Saffron(alpha: alpha, w0: try o?.number("w0"), lambda: try o?.number("lambda") ?? 0.5, gamma: seq ?? .saffronDefault)
-            return OnlineFDRHandle(.pvalues(p), "saffron, alpha \(alpha)", fn)
+            """) { o in
+            .pvalues(try Saffron(alpha: o.alpha, w0: o.w0, lambda: o.lambda, gamma: o.gamma?.terms ?? .saffronDefault))
         }
-        ctor("lord_plus_plus", """
-            discern.stats.lord_plus_plus{alpha = 0.05, w0 = alpha/10, gamma = LORD sequence} -> discern.OnlineFDR.
+        ctor("lord_plus_plus", fdr("LordPlusPlusOptions", [alpha, w0("alpha/10"), lordGamma]), """
             LORD++ (Ramdas et al. 2017); γ_j = 0.07720838·log(max(j,2))/(j·e^√log j) by default; gamma may be a list or a function(j).
-            """, ["alpha", "w0", "gamma"]) { call, o in
-            let (seq, fn) = try sequenceOption(call, o, "gamma")
-            let alpha = try o?.number("alpha") ?? 0.05
-            let p = try LordPlusPlus(alpha: alpha, w0: try o?.number("w0"), gamma: seq ?? .lordDefault)
-            return OnlineFDRHandle(.pvalues(p), "lord_plus_plus, alpha \(alpha)", fn)
-        }
-        ctor("addis", """
-            discern.stats.addis{alpha = 0.05, w0 = alpha/2, lambda = 0.25, tau = 0.5, gamma = SAFFRON's} -> discern.OnlineFDR.
+            """) { o in .pvalues(try LordPlusPlus(alpha: o.alpha, w0: o.w0, gamma: o.gamma?.terms ?? .lordDefault)) }
+        ctor("addis", fdr("AddisOptions", [alpha, w0("alpha/2"), O.real("lambda", \.lambda, "candidate threshold"),
+                                           O.real("tau", \.tau, "discarding threshold"), saffronGamma]) { $0.lambda = 0.25 }, """
             ADDIS (Tian & Ramdas 2019): p > tau are discarded. gamma is indexed from 0 internally; a list or function gives γ_1, γ_2, …
             and index k reads γ_{k+1}, as R onlineFDR.
-            """, ["alpha", "w0", "lambda", "tau", "gamma"]) { call, o in
-            let (seq, fn) = try sequenceOption(call, o, "gamma")
-            let alpha = try o?.number("alpha") ?? 0.05
-            let p = try Addis(alpha: alpha, w0: try o?.number("w0"), lambda: try o?.number("lambda") ?? 0.25,
-                              tau: try o?.number("tau") ?? 0.5, gamma: seq ?? .saffronDefault)
-            return OnlineFDRHandle(.pvalues(p), "addis, alpha \(alpha)", fn)
+            """) { o in
+            .pvalues(try Addis(alpha: o.alpha, w0: o.w0, lambda: o.lambda, tau: o.tau, gamma: o.gamma?.terms ?? .saffronDefault))
         }
-        ctor("lond", """
-            discern.stats.lond{alpha = 0.05, dependent = false, original = true, beta = alpha × LORD sequence} -> discern.OnlineFDR.
+        ctor("lond", fdr("LondOptions", [
+            alpha, O.boolean("dependent", \.dependent, "divide by H(t) (arbitrary dependence)"),
+            O.boolean("original", \.original, "β_t·(D+1) (else β_t·max(D,1))"),
+            sequence("beta", "the β_j, with Σβ ≤ alpha", default: "alpha × the LORD sequence"),
+        ]), """
             LOND (Javanmard & Montanari): alpha_t = β_t·(D+1) (original) or β_t·max(D,1); dependent = true divides by H(t)
             (arbitrary dependence). beta may be a list or a function(j) -> β_j with Σβ ≤ alpha.
-            """, ["alpha", "dependent", "original", "beta"]) { call, o in
-            let (seq, fn) = try sequenceOption(call, o, "beta")
-            let alpha = try o?.number("alpha") ?? 0.05
-            let p = try Lond(alpha: alpha, dependent: try o?.bool("dependent") ?? false, original: try o?.bool("original") ?? true, beta: seq)
-            return OnlineFDRHandle(.pvalues(p), "lond, alpha \(alpha)", fn)
-        }
-        ctor("alpha_investing", """
-            discern.stats.alpha_investing{alpha = 0.05, w0 = alpha/2, gamma = SAFFRON's} -> discern.OnlineFDR.
+            """) { o in .pvalues(try Lond(alpha: o.alpha, dependent: o.dependent, original: o.original, beta: o.gamma?.terms)) }
+        ctor("alpha_investing", fdr("AlphaInvestingOptions", [alpha, w0("alpha/2"), saffronGamma]), """
             The monotone alpha-investing rule of R onlineFDR / online-fdr (SAFFRON with λ_t = alpha_t, alpha_t = x/(1+x)).
-            """, ["alpha", "w0", "gamma"]) { call, o in
-            let (seq, fn) = try sequenceOption(call, o, "gamma")
-            let alpha = try o?.number("alpha") ?? 0.05
-            let p = try AlphaInvesting(alpha: alpha, w0: try o?.number("w0"), gamma: seq ?? .saffronDefault)
-            return OnlineFDRHandle(.pvalues(p), "alpha_investing, alpha \(alpha)", fn)
-        }
-        ctor("e_lond", """
-            discern.stats.e_lond{alpha = 0.05, gamma = LORD sequence} -> discern.OnlineFDR for e-values (Xu & Ramdas 2024):
-            :test_one(e) rejects iff e ≥ 1/alpha_t. Valid under arbitrary dependence.
-            """, ["alpha", "gamma"]) { call, o in
-            let (seq, fn) = try sequenceOption(call, o, "gamma")
-            let alpha = try o?.number("alpha") ?? 0.05
-            let p = try ELond(alpha: alpha, gamma: seq ?? .lordDefault)
-            return OnlineFDRHandle(.evalues(p), "e_lond, alpha \(alpha)", fn)
-        }
-        state.setFunction(in: mod, "fdr", qualifiedName: "discern.stats.fdr", doc: """
-            discern.stats.fdr(pvalues, {alpha = 0.05, method = "bh"|"by"|"storey", lambda = 0.5})
-              -> {rejected = {booleans}, adjusted = {numbers}, n_rejected = integer}
+            """) { o in .pvalues(try AlphaInvesting(alpha: o.alpha, w0: o.w0, gamma: o.gamma?.terms ?? .saffronDefault)) }
+        ctor("e_lond", fdr("ELondOptions", [alpha, lordGamma]), """
+            For e-values (Xu & Ramdas 2024): :test_one(e) rejects iff e ≥ 1/alpha_t. Valid under arbitrary dependence.
+            """) { o in .evalues(try ELond(alpha: o.alpha, gamma: o.gamma?.terms ?? .lordDefault)) }
+
+        let fdrSpec = fdr("FDROptions", [
+            alpha, O.choice("method", \.method, "Benjamini–Hochberg, Benjamini–Yekutieli or Storey-BH"),
+            O.real("lambda", \.lambda, "Storey's λ (method = \"storey\" only)"),
+        ])
+        m.function("fdr", "(pvalues: number[], opts?: discern.stats.FDROptions) -> discern.stats.Decisions", """
             Batch FDR: Benjamini–Hochberg, Benjamini–Yekutieli, or Storey-BH (π̂0 with the +1 finite-sample estimate, λ = lambda).
             Adjusted values equal scipy.stats.false_discovery_control for bh and by; results keep the input order.
-            """) { call in
+            """, options: fdrSpec) { call in
             let p = try call.numberList(1)
-            let o = try call.options(2, allowed: ["alpha", "method", "lambda"])
-            let name = try o?.string("method") ?? "bh"
-            let method: BatchFDR.Method
-            switch name {
-            case "bh": method = .bh
-            case "by": method = .by
-            case "storey": method = .storey(lambda: try o?.number("lambda") ?? 0.5)
-            default: throw LuaError(code: "arg", "\(call.name): method must be \"bh\", \"by\" or \"storey\", got \"\(name)\"")
-            }
-            if try o?.has("lambda") == true, name != "storey" {
+            var o = fdrSpec.prototype!
+            if try fdrSpec.decode(call, at: 2, into: &o)?.has("lambda") == true, o.method != .storey {
                 throw LuaError(code: "arg", "\(call.name): option 'lambda' only applies to method = \"storey\"")
             }
-            pushDecisions(call, try BatchFDR.adjust(p, method: method, alpha: try o?.number("alpha") ?? 0.05))
-            return 1
-        }
-        state.setFunction(in: mod, "fwer", qualifiedName: "discern.stats.fwer", doc: """
-            discern.stats.fwer(pvalues, {alpha = 0.05, method = "holm"|"bonferroni"}) -> {rejected, adjusted, n_rejected}
-            Family-wise error control (statsmodels multipletests): Holm's step-down or Bonferroni; input order kept.
-            """) { call in
-            let p = try call.numberList(1)
-            let o = try call.options(2, allowed: ["alpha", "method"])
-            let name = try o?.string("method") ?? "holm"
-            guard let method = FamilywiseError.Method(rawValue: name) else {
-                throw LuaError(code: "arg", "\(call.name): method must be \"holm\" or \"bonferroni\", got \"\(name)\"")
+            let method: BatchFDR.Method = switch o.method {
+            case .bh: .bh
+            case .by: .by
+            case .storey: .storey(lambda: o.lambda)
             }
-            pushDecisions(call, try FamilywiseError.adjust(p, method: method, alpha: try o?.number("alpha") ?? 0.05))
-            return 1
+            return try call.push(try BatchFDR.adjust(p, method: method, alpha: o.alpha), decisions)
         }
-    }
-
-    static func pushDecisions(_ call: LuaCall, _ r: (rejected: [Bool], adjusted: [Double])) {
-        lua_createtable(call.L, 0, 3)
-        call.push(booleans: r.rejected)
-        lua_setfield(call.L, -2, "rejected")
-        call.push(numbers: r.adjusted)
-        lua_setfield(call.L, -2, "adjusted")
-        call.push(r.rejected.filter { $0 }.count)
-        lua_setfield(call.L, -2, "n_rejected")
-    }
-
-    static func pushState(_ call: LuaCall, _ h: OnlineFDRHandle) {
-        let s = h.state
-        let L = call.L
-        lua_createtable(L, 0, 6)
-        call.push(s.t)
-        lua_setfield(L, -2, "t")
-        call.push(s.rejections)
-        lua_setfield(L, -2, "rejections")
-        if let w = s.wealth {
-            call.push(w)
-            lua_setfield(L, -2, "wealth")
+        let fwerSpec = fdr("FWEROptions", [alpha, O.choice("method", \.fwer, "Holm's step-down or Bonferroni")])
+        m.function("fwer", "(pvalues: number[], opts?: discern.stats.FWEROptions) -> discern.stats.Decisions", """
+            Family-wise error control (statsmodels multipletests): Holm's step-down or Bonferroni; input order kept.
+            """, options: fwerSpec) { call in
+            let p = try call.numberList(1)
+            let o = try fwerSpec.read(call, at: 2)
+            return try call.push(try FamilywiseError.adjust(p, method: o.fwer, alpha: o.alpha), decisions)
         }
-        if let f = s.fdpEstimate {
-            call.push(f)
-            lua_setfield(L, -2, "fdp_estimate")
-        }
-        if let a = s.alpha {
-            call.push(a)
-            lua_setfield(L, -2, "alpha")
-        }
-        call.push(h.label.split(separator: ",").first.map(String.init) ?? h.label)
-        lua_setfield(L, -2, "procedure")
     }
 
     static func defineMethods() {
@@ -401,8 +363,9 @@ enum StatsLua {
             ("ppf", "the quantile: x with P(X ≤ x) = q", { $0.ppf }, { $0.ppf }),
             ("isf", "the upper quantile: x with P(X > x) = q", { $0.isf }, { $0.isf }),
         ]
+        let vector = "(x: number|number[]) -> number|number[]"
         for (name, what, continuous, discrete) in fns {
-            distribution.method(name, doc: "dist:\(name)(x) -> \(what); x may be a number or a list (then a list is returned).") { call, h in
+            distribution.method(name, vector, "\(what); x may be a number or a list (then a list is returned).") { call, h in
                 switch h.kind {
                 case .continuous(let d): return try vectorized(call, continuous(d))
                 case .discrete(let d): return try vectorized(call, discrete(d))
@@ -410,7 +373,7 @@ enum StatsLua {
             }
         }
         for name in ["pdf", "logpdf"] {
-            distribution.method(name, doc: "dist:\(name)(x) -> the \(name == "pdf" ? "density" : "log-density") at x (continuous distributions; number or list).") { call, h in
+            distribution.method(name, vector, "The \(name == "pdf" ? "density" : "log-density") at x (continuous distributions; number or list).") { call, h in
                 guard case .continuous(let d) = h.kind else {
                     throw LuaError(code: "arg", "\(call.name): \(h.label) is discrete; use :\(name == "pdf" ? "pmf" : "logpmf")")
                 }
@@ -418,31 +381,26 @@ enum StatsLua {
             }
         }
         for name in ["pmf", "logpmf"] {
-            distribution.method(name, doc: "dist:\(name)(k) -> the probability\(name == "pmf" ? "" : " (log)") of k (discrete distributions; number or list).") { call, h in
+            distribution.method(name, "(k: number|number[]) -> number|number[]",
+                                "The probability\(name == "pmf" ? "" : " (log)") of k (discrete distributions; number or list).") { call, h in
                 guard case .discrete(let d) = h.kind else {
                     throw LuaError(code: "arg", "\(call.name): \(h.label) is continuous; use :\(name == "pmf" ? "pdf" : "logpdf")")
                 }
                 return try vectorized(call, name == "pmf" ? d.pmf : d.logpmf)
             }
         }
-        distribution.method("mean", doc: "dist:mean() -> the mean (math.huge when it diverges, nan when undefined).") { call, h in
-            switch h.kind {
-            case .continuous(let d): call.push(d.mean)
-            case .discrete(let d): call.push(d.mean)
+        for name in ["mean", "variance"] {
+            distribution.method(name, "() -> number", "The \(name) (math.huge when it diverges, nan when undefined).") { call, h in
+                switch h.kind {
+                case .continuous(let d): return call.returning(name == "mean" ? d.mean : d.variance)
+                case .discrete(let d): return call.returning(name == "mean" ? d.mean : d.variance)
+                }
             }
-            return 1
-        }
-        distribution.method("variance", doc: "dist:variance() -> the variance (math.huge when it diverges, nan when undefined).") { call, h in
-            switch h.kind {
-            case .continuous(let d): call.push(d.variance)
-            case .discrete(let d): call.push(d.variance)
-            }
-            return 1
         }
 
-        onlineFDR.method("test_one", doc: """
-            proc:test_one(p) -> rejected (boolean), alpha_t: tests the next hypothesis (reject iff p ≤ alpha_t; for e_lond the
-            argument is an e-value, rejected iff e ≥ 1/alpha_t). A bad value raises and leaves the procedure unchanged.
+        onlineFDR.method("test_one", "(p: number) -> boolean, number", """
+            rejected, alpha_t: tests the next hypothesis (reject iff p ≤ alpha_t; for e_lond the argument is an e-value,
+            rejected iff e ≥ 1/alpha_t). A bad value raises and leaves the procedure unchanged.
             """) { call, h in
             let v = try call.number(2)
             let r = try h.run(call) { try h.test(v) }
@@ -450,9 +408,8 @@ enum StatsLua {
             call.push(r.alpha)
             return 2
         }
-        onlineFDR.method("test_many", doc: """
-            proc:test_many(values) -> {rejected = {booleans}, alpha = {alpha_t …}}: test_one on each value in order.
-            On a bad value, raises; the values before it stay tested.
+        onlineFDR.method("test_many", "(values: number[]) -> discern.stats.OnlineTests", """
+            test_one on each value in order. On a bad value, raises; the values before it stay tested.
             """) { call, h in
             let vs = try call.numberList(2)
             var rejected: [Bool] = []
@@ -470,23 +427,14 @@ enum StatsLua {
                     }
                 }
             }
-            lua_createtable(call.L, 0, 2)
-            call.push(booleans: rejected)
-            lua_setfield(call.L, -2, "rejected")
-            call.push(numbers: alphas)
-            lua_setfield(call.L, -2, "alpha")
-            return 1
+            return try call.push((rejected, alphas), tests)
         }
-        onlineFDR.method("next_alpha", doc: "proc:next_alpha() -> the level the next test will use (the procedure is unchanged).") { call, h in
-            call.push(try h.run(call) { try h.nextAlpha() })
-            return 1
+        onlineFDR.method("next_alpha", "() -> number", "The level the next test will use (the procedure is unchanged).") { call, h in
+            call.returning(try h.run(call) { try h.nextAlpha() })
         }
-        onlineFDR.method("state", doc: """
-            proc:state() -> {t, rejections, wealth, fdp_estimate, alpha, procedure}: tests so far, rejections, current
-            alpha-wealth and FDP estimate (absent where a procedure does not define them), and the last level used.
-            """) { call, h in
-            pushState(call, h)
-            return 1
-        }
+        onlineFDR.method("state", "() -> discern.stats.OnlineFDRState", """
+            Tests so far, rejections, current alpha-wealth and FDP estimate (absent where a procedure does not define them),
+            and the last level used.
+            """) { call, h in try call.push((h.state, h.label.split(separator: ",").first.map(String.init) ?? h.label), fdrState) }
     }
 }

