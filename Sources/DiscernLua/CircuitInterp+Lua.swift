@@ -317,7 +317,7 @@ extension CircuitLua {
             let (layer, feature) = try coordinates(call, box)
             let o = try describeOptions.read(call, at: 4)
             var lens: FeatureLogitLens?
-            if box.model.config.architecture != .bert {
+            if box.model.isCausal {
                 lens = try FeatureLogitLens.compute(model: box.model, transcoders: box.transcoders, layer: layer, features: [feature],
                                                     k: Swift.min(o.tokens, box.model.config.dVocab), finalNorm: o.finalNorm).first
             }
