@@ -3,20 +3,6 @@ import CLua
 // Small generic helpers that fold the glue bindings repeat around the declaration layer
 // (`LuaModuleBuilder`, `LuaOptionSpec`, `LuaRecordSpec`, `LuaClass`).
 
-extension LuaOptions {
-    /// The call these options belong to (custom fields read values with its checks and name).
-    public var caller: LuaCall { call }
-
-    /// Reads the value of `key` with `read`, given its stack index (it is popped afterwards);
-    /// nil when the key is absent. The value is fetched under protection.
-    public func read<T>(_ key: String, _ read: (Int32) throws -> T) throws -> T? {
-        let L = call.L
-        let t = try push(key)
-        defer { dlua_pop(L, 1) }
-        return t == LUA_TNIL ? nil : try read(lua_gettop(L))
-    }
-}
-
 extension LuaField {
     /// A number option that lets infinities and NaN through (for values the domain validates,
     /// such as `df = math.huge`).
@@ -47,10 +33,8 @@ extension LuaField {
                                 default: String? = nil, required: Bool = false,
                                 read: @escaping (LuaCall, Int32) throws -> V?) -> LuaField {
         makeOptional(key, type, doc, path, default: `default`, required: required) { o, k in
-            try o.read(k) { i in
-                guard let v = try read(o.call, i) else {
-                    throw LuaError(code: "arg", "\(o.call.name): option '\(k)' must be \(type), got \(o.call.typeName(i))")
-                }
+            try o.withValue(k) { i, _ in
+                guard let v = try read(o.call, i) else { throw o.typeError(k, type, at: i) }
                 return v
             }
         }
