@@ -216,7 +216,18 @@ struct TranscoderTrainingTests {
         #expect(resumed.resumedFrom == 6 && resumed.completed)
         #expect(resumed.fvuHistory == full.fvuHistory)
         #expect(resumed.l0History == full.l0History)
-        #expect(resumed.metrics == full.metrics)
+        // The weights below are compared bit for bit. The held-out metrics are computed from them by BLAS
+        // reductions whose summation order can vary with memory placement between runs (seen once in ~10
+        // fresh-clone runs as a 1e-10 relative difference), so they are compared to 1e-9.
+        func close(_ a: Double, _ b: Double) -> Bool { Swift.abs(a - b) <= 1e-9 * Swift.max(1, Swift.abs(a)) }
+        #expect(resumed.metrics.tokens == full.metrics.tokens && resumed.metrics.layers.count == full.metrics.layers.count)
+        for (a, b) in zip(resumed.metrics.layers, full.metrics.layers) {
+            #expect(a.layer == b.layer && close(a.fvu, b.fvu) && close(a.l0, b.l0) && close(a.inactiveFraction, b.inactiveFraction)
+                    && a.deadFraction == b.deadFraction, "\(a) vs \(b)")
+        }
+        let (rs, fs) = (resumed.metrics.spliced, full.metrics.spliced)
+        #expect(close(rs.cleanLoss, fs.cleanLoss) && close(rs.splicedLoss, fs.splicedLoss)
+                && close(rs.zeroAblationLoss, fs.zeroAblationLoss) && rs.targets == fs.targets, "\(rs) vs \(fs)")
         for (a, b) in zip(full.transcoders, resumed.transcoders) {
             for (ta, tb) in [(try a.wEnc, try b.wEnc), (try a.bEnc, try b.bEnc), (try a.wDec, try b.wDec), (try a.bDec, try b.bDec),
                              (try a.threshold!, try b.threshold!)] {
