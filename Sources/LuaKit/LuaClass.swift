@@ -83,14 +83,14 @@ public final class LuaClass<T: AnyObject> {
 
         lua_createtable(L, 0, Int32(methods.count + 2))
         let methodsTable = lua_gettop(L)
-        state.setFunction(in: methodsTable, "type", qualifiedName: "\(name):type",
-                          doc: "obj:type() -> string: the type name (\(name)).") { call in
+        let typeDecl = LuaAPI.declare("\(name):type", "() -> string", "The type name (\(name)).", options: nil)
+        let releaseDecl = LuaAPI.declare("\(name):release", "()", "Frees the underlying object now; later use is an error.",
+                                         options: nil)
+        state.setFunction(in: methodsTable, "type", qualifiedName: "\(name):type", doc: typeDecl.help) { call in
             call.push(typeName)
             return 1
         }
-        state.setFunction(in: methodsTable, "release", qualifiedName: "\(name):release",
-                          doc: "obj:release(): frees the underlying object now; later use is an error.",
-                          releaseBody)
+        state.setFunction(in: methodsTable, "release", qualifiedName: "\(name):release", doc: releaseDecl.help, releaseBody)
         for m in methods {
             let body = m.body
             let qualified = "\(name):\(m.name)"

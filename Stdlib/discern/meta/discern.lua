@@ -719,7 +719,7 @@ function discern_Bandit:done() end
 ---@return string[]
 function discern_Bandit:eliminated_arms() end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Bandit:release() end
 
 --- The name of the arm to pull next.
@@ -746,8 +746,8 @@ function discern_Bandit:top_k() end
 ---@return integer
 function discern_Bandit:total_pulls() end
 
---- obj:type() -> string: the type name (discern.Bandit).
----@return any
+--- The type name (discern.Bandit).
+---@return string
 function discern_Bandit:type() end
 
 --- Records a reward (finite; in [0, 1] for kl_ucb, Beta thompson and the identifiers).
@@ -807,7 +807,7 @@ function discern_Distribution:pmf(k) end
 ---@return number|number[]
 function discern_Distribution:ppf(x) end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Distribution:release() end
 
 --- P(X > x), computed directly (accurate in the upper tail); x may be a number or a list (then a list is returned).
@@ -815,8 +815,8 @@ function discern_Distribution:release() end
 ---@return number|number[]
 function discern_Distribution:sf(x) end
 
---- obj:type() -> string: the type name (discern.Distribution).
----@return any
+--- The type name (discern.Distribution).
+---@return string
 function discern_Distribution:type() end
 
 --- The variance (math.huge when it diverges, nan when undefined).
@@ -832,11 +832,11 @@ local discern_Embedder = {}
 ---@return discern.Tensor
 function discern_Embedder:encode(texts, opts) end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Embedder:release() end
 
---- obj:type() -> string: the type name (discern.Embedder).
----@return any
+--- The type name (discern.Embedder).
+---@return string
 function discern_Embedder:type() end
 
 ---@class discern.FeatureContexts
@@ -882,7 +882,7 @@ function discern_FeatureContexts:max_activation(layer, feature) end
 ---@return number?
 function discern_FeatureContexts:mean_activation(layer, feature) end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_FeatureContexts:release() end
 
 --- The top contexts, highest activation first (at most k; fewer when the feature is active less often).
@@ -892,8 +892,8 @@ function discern_FeatureContexts:release() end
 ---@return discern.circuit.FeatureContext[]
 function discern_FeatureContexts:top(layer, feature, opts) end
 
---- obj:type() -> string: the type name (discern.FeatureContexts).
----@return any
+--- The type name (discern.FeatureContexts).
+---@return string
 function discern_FeatureContexts:type() end
 
 ---@class discern.Graph
@@ -936,7 +936,7 @@ function discern_Graph:nodes() end
 ---@return discern.Graph
 function discern_Graph:prune(opts) end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Graph:release() end
 
 --- Writes the graph (safetensors; read it back with discern.circuit.load_graph).
@@ -954,8 +954,8 @@ function discern_Graph:scores() end
 ---@return discern.circuit.Node[]
 function discern_Graph:top_nodes(k, opts) end
 
---- obj:type() -> string: the type name (discern.Graph).
----@return any
+--- The type name (discern.Graph).
+---@return string
 function discern_Graph:type() end
 
 ---@class discern.Model
@@ -1007,7 +1007,7 @@ function discern_Model:merge_lora() end
 ---@return table<string, discern.Tensor>
 function discern_Model:parameters() end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Model:release() end
 
 --- Drops the LoRA adapters (the weights are as before add_lora).
@@ -1070,8 +1070,8 @@ function discern_Model:to_tokens(text, opts) end
 ---@return discern.model.TrainResult
 function discern_Model:train(data, opts) end
 
---- obj:type() -> string: the type name (discern.Model).
----@return any
+--- The type name (discern.Model).
+---@return string
 function discern_Model:type() end
 
 ---@class discern.OnlineFDR
@@ -1081,7 +1081,7 @@ local discern_OnlineFDR = {}
 ---@return number
 function discern_OnlineFDR:next_alpha() end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_OnlineFDR:release() end
 
 --- Tests so far, rejections, current alpha-wealth and FDP estimate (absent where a procedure does not define them),
@@ -1101,8 +1101,8 @@ function discern_OnlineFDR:test_many(values) end
 ---@return number
 function discern_OnlineFDR:test_one(p) end
 
---- obj:type() -> string: the type name (discern.OnlineFDR).
----@return any
+--- The type name (discern.OnlineFDR).
+---@return string
 function discern_OnlineFDR:type() end
 
 ---@class discern.ReplacementModel
@@ -1136,7 +1136,7 @@ function discern_ReplacementModel:forward(prompt, opts) end
 ---@return discern.Model
 function discern_ReplacementModel:model() end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_ReplacementModel:release() end
 
 --- Sets one feature to value at every position after BOS (steering); returns logits and activations.
@@ -1152,8 +1152,8 @@ function discern_ReplacementModel:steer(prompt, intervention, opts) end
 ---@return integer[]
 function discern_ReplacementModel:tokens(prompt) end
 
---- obj:type() -> string: the type name (discern.ReplacementModel).
----@return any
+--- The type name (discern.ReplacementModel).
+---@return string
 function discern_ReplacementModel:type() end
 
 ---@class discern.Store
@@ -1182,7 +1182,7 @@ function discern_Store:integrity_check() end
 ---@return string
 function discern_Store:path() end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Store:release() end
 
 --- Whether an entry was removed.
@@ -1206,8 +1206,8 @@ function discern_Store:set(key, value) end
 ---@return any
 function discern_Store:transaction(fn) end
 
---- obj:type() -> string: the type name (discern.Store).
----@return any
+--- The type name (discern.Store).
+---@return string
 function discern_Store:type() end
 
 ---@class discern.Tensor
@@ -1526,7 +1526,7 @@ function discern_Tensor:prod(dim) end
 ---@return discern.Tensor
 function discern_Tensor:reciprocal() end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Tensor:release() end
 
 --- max(x, 0), elementwise.
@@ -1682,8 +1682,8 @@ function discern_Tensor:tril(diagonal) end
 ---@return discern.Tensor
 function discern_Tensor:triu(diagonal) end
 
---- obj:type() -> string: the type name (discern.Tensor).
----@return any
+--- The type name (discern.Tensor).
+---@return string
 function discern_Tensor:type() end
 
 --- A size-1 dim inserted at dim.
@@ -1729,7 +1729,7 @@ function discern_Tokenizer:encode_batch(texts, opts) end
 ---@return string?
 function discern_Tokenizer:id_to_token(id) end
 
---- obj:release(): frees the underlying object now; later use is an error.
+--- Frees the underlying object now; later use is an error.
 function discern_Tokenizer:release() end
 
 --- Writes tokenizer.json (path: a file, or a directory to write tokenizer.json into).
@@ -1741,8 +1741,8 @@ function discern_Tokenizer:save(path) end
 ---@return integer?
 function discern_Tokenizer:token_to_id(token) end
 
---- obj:type() -> string: the type name (discern.Tokenizer).
----@return any
+--- The type name (discern.Tokenizer).
+---@return string
 function discern_Tokenizer:type() end
 
 --- Number of ids (added tokens included).
@@ -1762,7 +1762,7 @@ function discern_Transcoders:encode(layer, x) end
 ---@return discern.circuit.TranscodersInfo
 function discern_Transcoders:info() end
 
---- Drops materialised weights of a file-backed set (they reload on use).
+--- Frees the underlying object now; later use is an error.
 function discern_Transcoders:release() end
 
 --- Writes the set in circuit-tracer's layout (config.yaml + one safetensors file per layer, or the CLT's
@@ -1770,8 +1770,8 @@ function discern_Transcoders:release() end
 ---@param dir string
 function discern_Transcoders:save(dir) end
 
---- obj:type() -> string: the type name (discern.Transcoders).
----@return any
+--- The type name (discern.Transcoders).
+---@return string
 function discern_Transcoders:type() end
 
 ---@class discern.Embedder.EncodeOptions
