@@ -84,7 +84,7 @@ enum BanditLua {
             m.function(name, "(opts: \(spec.name)) -> discern.Bandit", doc, options: spec) { call in
                 var a = spec.prototype!
                 let o = try spec.decode(call, at: 1, into: &a)
-                return cls.returning(call, Handle(try make(call, a, o), name))
+                return call.push(Handle(try make(call, a, o), name), cls)
             }
         }
         ctor("ucb1", ucb1Spec, """

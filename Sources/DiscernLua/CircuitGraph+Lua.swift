@@ -289,7 +289,7 @@ extension CircuitLua {
     static func defineReplacementMethods() {
         let cls = replacementClass
         cls.method("tokens", "(prompt: string) -> integer[]", "The prompt's token ids (BOS prepended when missing).") { call, b in
-            call.result(list: try b.tokens(for: try call.string(2)))
+            call.returning(try b.tokens(for: try call.string(2)))
         }
         cls.method("forward", "(prompt: string|integer[], opts?: discern.circuit.ReplacementForwardOptions) -> discern.Tensor", """
             The logits [T, d_vocab]: with errors (the default) equal to the model's own logits; errors = false splices the
@@ -357,7 +357,7 @@ extension CircuitLua {
             return try call.push(order.map { NodeRow(g, $0, influence: infl[$0]) }, node)
         }
         cls.method("node", "(id: string) -> discern.circuit.Node?", "The node with this id, or nil.") { call, g in
-            guard let i = g.node(id: try call.string(2)) else { return call.result(nil as String?) }
+            guard let i = g.node(id: try call.string(2)) else { return call.returning(nil as String?) }
             return try call.push(NodeRow(g, i), node)
         }
         cls.method("edges_into", "(id: string) -> discern.circuit.EdgeIn[]", """
@@ -390,7 +390,7 @@ extension CircuitLua {
             """, options: exportOptions) { call, g in
             let dir = try call.string(2)
             let o = try exportOptions.read(call, at: 3)
-            return call.result(try g.exportFrontend(to: dir, slug: o.slug, scan: o.scan, nodeThreshold: o.nodeThreshold,
+            return call.returning(try g.exportFrontend(to: dir, slug: o.slug, scan: o.scan, nodeThreshold: o.nodeThreshold,
                                                     edgeThreshold: o.edgeThreshold, labels: o.labels))
         }
     }

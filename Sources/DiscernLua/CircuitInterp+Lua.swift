@@ -296,19 +296,19 @@ extension CircuitLua {
         }
         cls.method("density", "(\(at)) -> number", "The fraction of scored tokens where the feature is active (non-zero).") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            return call.result(try box.value.density(layer: layer, feature: feature))
+            return call.returning(try box.value.density(layer: layer, feature: feature))
         }
         cls.method("active_count", "(\(at)) -> integer", "The number of scored tokens where the feature is active.") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            return call.result(try box.value.activeCount(layer: layer, feature: feature))
+            return call.returning(try box.value.activeCount(layer: layer, feature: feature))
         }
         cls.method("max_activation", "(\(at)) -> number?", "Its largest activation over the corpus, or nil when never active.") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            return call.result(try box.value.maxActivation(layer: layer, feature: feature).map(Double.init))
+            return call.returning(try box.value.maxActivation(layer: layer, feature: feature).map(Double.init))
         }
         cls.method("mean_activation", "(\(at)) -> number?", "Its mean activation where active, or nil when never active.") { call, box in
             let (layer, feature) = try coordinates(call, box)
-            return call.result(try box.value.meanActivation(layer: layer, feature: feature))
+            return call.returning(try box.value.meanActivation(layer: layer, feature: feature))
         }
         cls.method("describe", "(\(at), opts?: discern.circuit.DescribeOptions) -> string", """
             One line: density, max activation, the most frequent activating tokens of the top contexts, and the tokens the
@@ -321,10 +321,10 @@ extension CircuitLua {
                 lens = try FeatureLogitLens.compute(model: box.model, transcoders: box.transcoders, layer: layer, features: [feature],
                                                     k: Swift.min(o.tokens, box.model.config.dVocab), finalNorm: o.finalNorm).first
             }
-            return call.result(try box.value.describe(layer: layer, feature: feature, lens: lens, tokens: o.tokens))
+            return call.returning(try box.value.describe(layer: layer, feature: feature, lens: lens, tokens: o.tokens))
         }
         cls.method("cached", "() -> boolean", "Whether the index was read from the store instead of computed.") { call, box in
-            call.result(box.value.isFromCache)
+            call.returning(box.value.isFromCache)
         }
         cls.method("info", "() -> discern.circuit.FeatureContextsInfo", "The index's sizes, window and store key.") { call, box in
             try call.push(box, contextsInfo)

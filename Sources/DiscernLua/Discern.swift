@@ -70,7 +70,7 @@ public enum DiscernLua {
             try Torch.setNumThreads(try call.integer(1))
             return 0
         }
-        m.function("num_threads", "() -> integer", "The ATen intra-op thread count.") { call in call.result(try Torch.numThreads()) }
+        m.function("num_threads", "() -> integer", "The ATen intra-op thread count.") { call in call.returning(try Torch.numThreads()) }
         m.function("manual_seed", "(seed: integer)", "Seeds the global generator (used when no seed option is given).") { call in
             let s = try call.integer(1)
             guard s >= 0 else { throw call.argError(1, "non-negative integer") }
@@ -78,13 +78,13 @@ public enum DiscernLua {
             return 0
         }
         m.function("live_tensors", "() -> integer", "The number of backend tensor handles alive (for leak checks).") { call in
-            call.result(try Torch.liveTensors())
+            call.returning(try Torch.liveTensors())
         }
         m.function("help", "(value: any) -> string?", """
             The doc string of a discern function or type (for a function written in Lua, the --- comment above its
             definition), or nil.
             """) { call in
-            call.result(LuaState(borrowing: call.L).doc(forValueAt: 1) ?? LuaSourceDoc.doc(call.L, 1))
+            call.returning(DiscernLua.help(LuaState(borrowing: call.L), at: 1))
         }
         m.function("error", "(code: string, message: string) -> discern.Error", "A discern.Error value (raise it with error()).") { call in
             LuaState(borrowing: call.L).pushError(LuaError(code: try call.string(1), try call.string(2)))
@@ -93,7 +93,7 @@ public enum DiscernLua {
         m.function("clock", "() -> number", "Monotonic wall time in seconds (for timing).") { call in
             var ts = timespec()
             clock_gettime(CLOCK_MONOTONIC, &ts)
-            return call.result(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
+            return call.returning(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9)
         }
 
         // Lazy submodules: Swift ones by name, anything else from the Stdlib as discern.<name>.

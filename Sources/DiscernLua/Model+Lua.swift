@@ -293,13 +293,13 @@ enum ModelLua {
         cls.property("cfg") { call, m in try call.push(m, config) }
         cls.property("tokenizer") { call, m in call.push(m.tokenizer, TokenizerLua.cls) }
         cls.method("hook_names", "() -> string[]", "The hook point names (TransformerLens names) in execution order.") { call, m in
-            call.result(strings: m.hookNames())
+            call.returning(m.hookNames())
         }
         cls.method("fingerprint", "() -> string", """
             16 hex digits: a content fingerprint of the config, every weight and adapter (equal fingerprints, same
             function). Transcoders Discern trains record it (model_fingerprint in config.yaml).
             """) { call, m in
-            call.result(try m.fingerprintHex())
+            call.returning(try m.fingerprintHex())
         }
         cls.method("to_tokens", "(text: string|string[], opts?: discern.model.ToTokensOptions) -> discern.Tensor, discern.Tensor?", """
             An int64 tensor [batch, seq]. BOS follows the tokenizer unless prepend_bos is true/false; lists are padded
@@ -312,14 +312,14 @@ enum ModelLua {
         }
         cls.method("to_string", "(tokens: discern.Tensor|integer[]) -> string|string[]",
                    "A string (1-D tensor or list of ids) or a list of strings (2-D tensor).") { call, m in
-            guard let t = TensorLua.cls.test(call.L, 2) else { return call.result(try m.decode(try call.integerList(2))) }
+            guard let t = TensorLua.cls.test(call.L, 2) else { return call.returning(try m.decode(try call.integerList(2))) }
             let ids = try t.to(.cpu).to(.int64).toArray(Int64.self).map(Int.init)
-            guard t.ndim == 2 else { return call.result(try m.decode(ids)) }
+            guard t.ndim == 2 else { return call.returning(try m.decode(ids)) }
             let w = t.shape[1]
-            return call.result(strings: try (0..<t.shape[0]).map { try m.decode(Array(ids[$0 * w..<($0 + 1) * w])) })
+            return call.returning(try (0..<t.shape[0]).map { try m.decode(Array(ids[$0 * w..<($0 + 1) * w])) })
         }
         cls.method("to_str_tokens", "(text: string) -> string[]", "The token strings (decoded one token at a time).") { call, m in
-            call.result(strings: try m.encode(try call.string(2)).map { try m.decode([$0]) })
+            call.returning(try m.encode(try call.string(2)).map { try m.decode([$0]) })
         }
         let input = "input: string|string[]|discern.Tensor"
         cls.method("forward", "(\(input), opts?: discern.model.ForwardOptions) -> discern.Tensor", """

@@ -227,7 +227,7 @@ enum StatsLua {
     static func defineDistributions(_ m: LuaModuleBuilder) {
         func ctor(_ name: String, _ spec: LuaOptionSpec<DistArgs>, _ doc: String, _ make: @escaping (DistArgs) throws -> DistributionHandle) {
             m.function(name, "(opts\(spec.fields.contains { $0.required } ? "" : "?"): \(spec.name)) -> discern.Distribution", doc,
-                       options: spec) { call in distribution.returning(call, try make(try spec.read(call, at: 1))) }
+                       options: spec) { call in call.push(try make(try spec.read(call, at: 1)), distribution) }
         }
         func g(_ v: Double) -> String { "\(v)" }
         ctor("normal", dist("NormalOptions", [D.real("mean", \.mean, "the mean"), D.real("sd", \.sd, "the standard deviation")]),
@@ -286,7 +286,7 @@ enum StatsLua {
                   _ make: @escaping (FDRArgs) throws -> OnlineFDRHandle.Kind) {
             m.function(name, "(opts?: \(spec.name)) -> discern.OnlineFDR", doc, options: spec) { call in
                 let o = try spec.read(call, at: 1)
-                return onlineFDR.returning(call, OnlineFDRHandle(try make(o), "\(name), alpha \(o.alpha)", o.gamma?.function))
+                return call.push(OnlineFDRHandle(try make(o), "\(name), alpha \(o.alpha)", o.gamma?.function), onlineFDR)
             }
         }
         ctor("saffron", fdr("SaffronOptions", [alpha, w0("alpha/2"), O.real("lambda", \.lambda, "candidate threshold"), saffronGamma]), """

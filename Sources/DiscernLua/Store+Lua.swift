@@ -45,7 +45,7 @@ enum StoreLua {
         let m = LuaModuleBuilder(state, "discern.store", doc: "discern.store: a SQLite cache of blobs, JSON values and tensors, and the run records; see discern.Store methods.")
         m.function("open", "(path?: string) -> discern.Store", """
             path defaults to $DISCERN_HOME/store.sqlite or ./.discern/store.sqlite.
-            """) { call in cls.returning(call, try Store(path: try call.optString(1) ?? Store.defaultPath())) }
+            """) { call in call.push(try Store(path: try call.optString(1) ?? Store.defaultPath()), cls) }
         m.function("key", "(description: table|string|number|boolean) -> string", """
             Hex SHA-256 of the canonical JSON of a plain value (table, string, number, boolean).
             """) { call in call.returning(try Store.key(for: try canonical(call, 1))) }
@@ -56,7 +56,7 @@ enum StoreLua {
             }
         }
         m.function("default", "() -> discern.Store", "The default discern.Store (opened on first use).") { call in
-            cls.returning(call, try shared())
+            call.push(try shared(), cls)
         }
     }
 

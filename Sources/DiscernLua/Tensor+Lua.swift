@@ -184,7 +184,7 @@ enum TensorLua {
         return r
     }
 
-    static func push(_ call: LuaCall, _ t: Tensor) -> Int32 { cls.returning(call, t) }
+    static func push(_ call: LuaCall, _ t: Tensor) -> Int32 { call.push(t, cls) }
 
     static func pushPair(_ call: LuaCall, _ r: (values: Tensor, indices: Tensor)) -> Int32 {
         cls.push(call.L, r.values)

@@ -43,14 +43,14 @@ enum TokenizerLua {
         m.function("load", "(path: string) -> discern.Tokenizer", """
             A tokenizer from a Hugging Face tokenizer.json (or a directory holding one).
             Supports byte-level BPE (GPT-2, Llama-3, Qwen2) and WordPiece (BERT).
-            """) { call in cls.returning(call, try Tokenizer.load(try call.string(1))) }
+            """) { call in call.push(try Tokenizer.load(try call.string(1)), cls) }
         m.function("train", "(texts: string[], opts?: discern.tokenizer.TrainOptions) -> discern.Tokenizer",
                    "A byte-level BPE trained on a list of strings.", options: trainSpec) { call in
             let texts = try call.stringList(1)
             let o = try trainSpec.read(call, at: 2)
             let trainer = BPETrainer(vocabSize: o.vocabSize, minFrequency: o.minFrequency, specialTokens: o.specialTokens ?? [],
                                      preTokenizer: BPETrainer.PreTokenizer(rawValue: o.preTokenizer.rawValue)!)
-            return cls.returning(call, try trainer.train(texts))
+            return call.push(try trainer.train(texts), cls)
         }
     }
 
@@ -126,7 +126,7 @@ enum EmbedLua {
                     let bar = ProgressBar(label: "embed")
                     progress = { bar.update($0, $1) }
                 }
-                return TensorLua.cls.returning(call, try e.encode(texts, batchSize: o.batchSize, progress: progress))
+                return call.push(try e.encode(texts, batchSize: o.batchSize, progress: progress), TensorLua.cls)
             }
             cls.property("dim") { call, e in call.returning(e.dimension) }
             cls.property("max_seq_length") { call, e in call.returning(e.maxSeqLength) }
@@ -140,7 +140,7 @@ enum EmbedLua {
             """, options: loadSpec) { call in
             let dir = call.type(1) == LUA_TTABLE ? nil : try call.optString(1)
             let o = try loadSpec.read(call, at: call.type(1) == LUA_TTABLE ? 1 : 2)
-            return cls.returning(call, try Embedder(directory: dir, device: o.device))
+            return call.push(try Embedder(directory: dir, device: o.device), cls)
         }
     }
 }

@@ -103,12 +103,6 @@ extension LuaCall {
 }
 
 extension LuaClass {
-    /// Pushes `object` and returns 1 (the number of results).
-    public func returning(_ call: LuaCall, _ object: T) -> Int32 {
-        push(call.L, object)
-        return 1
-    }
-
     /// Pushes `objects` as a 1-based list (nil entries become `false`, keeping the list a sequence).
     public func pushList(_ L: OpaquePointer, _ objects: [T?]) {
         lua_createtable(L, Int32(clamping: objects.count), 0)

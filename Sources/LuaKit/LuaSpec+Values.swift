@@ -132,19 +132,6 @@ extension LuaCall {
         return 1
     }
 
-    /// Pushes one result (nil pushes nil) and returns 1, the number of results.
-    public func result(_ v: Double?) -> Int32 { if let v { push(v) } else { pushNil() }; return 1 }
-    /// Pushes one integer result (nil pushes nil); returns 1.
-    public func result(_ v: Int?) -> Int32 { if let v { push(v) } else { pushNil() }; return 1 }
-    /// Pushes one string result (nil pushes nil); returns 1.
-    public func result(_ v: String?) -> Int32 { if let v { push(v) } else { pushNil() }; return 1 }
-    /// Pushes one boolean result; returns 1.
-    public func result(_ v: Bool) -> Int32 { push(v); return 1 }
-    /// Pushes a list of strings; returns 1.
-    public func result(strings: [String]) -> Int32 { push(strings: strings); return 1 }
-    /// Pushes a list of integers; returns 1.
-    public func result(list: [Int]) -> Int32 { push(list: list); return 1 }
-
     /// Argument `i` as a list of strings, a lone string counting as a list of one.
     public func stringOrList(_ i: Int32) throws -> [String] {
         lua_type(L, i) == LUA_TSTRING ? [try string(i)] : try stringList(i)

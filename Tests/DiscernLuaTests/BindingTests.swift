@@ -17,11 +17,27 @@ struct BindingTests {
 
     static let snapshot = Support.repoRoot.appendingPathComponent("Tests/DiscernLuaTests/no-arguments.snapshot")
 
-    @Test func everyBindingRejectsMissingArgumentsByNameWithABalancedStack() throws {
+    /// A state with `discern` installed and the default store in a temporary home.
+    static func state() throws -> LuaState {
         let home = try Support.tempDir("bindings-home")
         setenv("DISCERN_HOME", home.path, 1)
         let st = try LuaState()
         DiscernLua.install(in: st)
+        return st
+    }
+
+    /// Compares the result lines with a committed snapshot (rewritten under DISCERN_UPDATE_SNAPSHOTS=1).
+    static func compare(_ lines: [String], _ snapshot: URL) throws {
+        let text = lines.joined(separator: "\n") + "\n"
+        if ProcessInfo.processInfo.environment["DISCERN_UPDATE_SNAPSHOTS"] == "1" {
+            try Data(text.utf8).write(to: snapshot)
+        }
+        let expected = (try? String(contentsOf: snapshot, encoding: .utf8)) ?? ""
+        #expect(text == expected, "snapshot \(snapshot.lastPathComponent) differs; rerun with DISCERN_UPDATE_SNAPSHOTS=1 and review the diff")
+    }
+
+    @Test func everyBindingRejectsMissingArgumentsByNameWithABalancedStack() throws {
+        let st = try Self.state()
         let L = st.L
         let names = DiscernLua.submodules.map { "'\($0)'" }.joined(separator: ", ")
         try st.execute("discern = require 'discern'; for _, n in ipairs({\(names)}) do local _ = discern[n] end")
@@ -56,12 +72,7 @@ struct BindingTests {
             }
             #expect(lua_gettop(L) == 1 && lua_tointegerx(L, 1, nil) == 7, "\(f.name) left the stack unbalanced")
         }
-        let text = lines.joined(separator: "\n") + "\n"
-        if ProcessInfo.processInfo.environment["DISCERN_UPDATE_SNAPSHOTS"] == "1" {
-            try Data(text.utf8).write(to: Self.snapshot)
-        }
-        let expected = (try? String(contentsOf: Self.snapshot, encoding: .utf8)) ?? ""
-        #expect(text == expected, "snapshot differs; rerun with DISCERN_UPDATE_SNAPSHOTS=1 and review the diff")
+        try Self.compare(lines, Self.snapshot)
         #expect(lines.count > 80)
     }
 
@@ -73,10 +84,7 @@ struct BindingTests {
                                               "retain_grad", "requires_grad_", "select", "reset", "save"]
 
     @Test func everyMethodRejectsMissingArgumentsByNameWithABalancedStack() throws {
-        let home = try Support.tempDir("bindings-home")
-        setenv("DISCERN_HOME", home.path, 1)
-        let st = try LuaState()
-        DiscernLua.install(in: st)
+        let st = try Self.state()
         let L = st.L
         // One live object of each class, built as the specs build them.
         try st.execute("""
@@ -126,12 +134,7 @@ struct BindingTests {
             }
             #expect(lua_gettop(L) == 2 && lua_tointegerx(L, 2, nil) == 7, "\(f.name) left the stack unbalanced")
         }
-        let text = lines.joined(separator: "\n") + "\n"
-        if ProcessInfo.processInfo.environment["DISCERN_UPDATE_SNAPSHOTS"] == "1" {
-            try Data(text.utf8).write(to: Self.methodSnapshot)
-        }
-        let expected = (try? String(contentsOf: Self.methodSnapshot, encoding: .utf8)) ?? ""
-        #expect(text == expected, "snapshot differs; rerun with DISCERN_UPDATE_SNAPSHOTS=1 and review the diff")
+        try Self.compare(lines, Self.methodSnapshot)
         #expect(classesSeen.count == 10, "\(classesSeen.sorted())")
     }
 }
