@@ -256,27 +256,18 @@ extension CircuitLua {
         return docs
     }
 
+    nonisolated(unsafe) static let progressRecord = LuaRecordSpec<TranscoderTrainingProgress>(
+        "discern.circuit.TrainTranscodersProgress", [
+            .choice("event", \.event), .integer("step", \.step), .integer("total_steps", \.totalSteps),
+            .integers("layers", \.layers, "0-based layers being trained"), .numbers("fvu", \.fvu, "per layer"),
+            .numbers("l0", \.l0, "per layer"), .numbers("dead_fraction", \.deadFraction, "per layer"),
+            .numbers("aux_loss", \.auxLoss, "per layer"), .number("lr", \.lr), .integer("tokens_seen", \.tokensSeen),
+            .number("tokens_per_second", \.tokensPerSecond), .number("elapsed", \.elapsed),
+            .string("checkpoint", \.checkpoint, "the checkpoint just written"),
+        ])
+
     private static func pushProgress(_ call: LuaCall, _ p: TranscoderTrainingProgress) {
-        let L = call.L
-        let t = StatsTestsLua.Table(call, 12)
-        t.set("event", p.event.rawValue)
-        t.set("step", p.step)
-        t.set("total_steps", p.totalSteps)
-        call.push(list: p.layers)
-        lua_setfield(L, -2, "layers")
-        call.push(numbers: p.fvu)
-        lua_setfield(L, -2, "fvu")
-        call.push(numbers: p.l0)
-        lua_setfield(L, -2, "l0")
-        call.push(numbers: p.deadFraction)
-        lua_setfield(L, -2, "dead_fraction")
-        call.push(numbers: p.auxLoss)
-        lua_setfield(L, -2, "aux_loss")
-        t.set("lr", p.lr)
-        t.set("tokens_seen", p.tokensSeen)
-        t.set("tokens_per_second", p.tokensPerSecond)
-        t.set("elapsed", p.elapsed)
-        if let c = p.checkpoint { t.set("checkpoint", c) }
+        try? progressRecord.push(p, call.L)
     }
 
     private static func pushMetrics(_ call: LuaCall, _ r: TranscoderTrainingResult, path: String?) throws {

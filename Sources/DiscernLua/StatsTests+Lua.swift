@@ -56,35 +56,6 @@ enum StatsTestsLua {
         return lua_tonumberx(L, -1, nil)
     }
 
-    /// Builds a result table field by field (for results not declared as records).
-    struct Table {
-        let call: LuaCall
-        init(_ call: LuaCall, _ size: Int32 = 8) {
-            self.call = call
-            lua_createtable(call.L, 0, size)
-        }
-        func set(_ key: String, _ v: Double) {
-            call.push(v)
-            lua_setfield(call.L, -2, key)
-        }
-        func set(_ key: String, _ v: Int) {
-            call.push(v)
-            lua_setfield(call.L, -2, key)
-        }
-        func set(_ key: String, _ v: String) {
-            call.push(v)
-            lua_setfield(call.L, -2, key)
-        }
-        func set(_ key: String, _ v: Bool) {
-            call.push(v)
-            lua_setfield(call.L, -2, key)
-        }
-        func set(_ key: String, _ v: Interval) {
-            try? StatsTestsLua.interval.push(v, call.L)
-            lua_setfield(call.L, -2, key)
-        }
-    }
-
     // MARK: options and results, declared once
 
     /// The options of the tests and intervals (each function declares the subset it reads).
