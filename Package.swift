@@ -56,12 +56,14 @@ let package = Package(
         .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib", "Store", .product(name: "Yams", package: "Yams")]),
         // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).
         .target(name: "Stats"),
+        // The behavioural core (issue 14): sampler + ledger, clustering, labels, classifier tests. No Lua.
+        .target(name: "Behavior", dependencies: ["Stats", "Store", "Models", "Tensor", "JSON", "COpenBLAS"]),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaBridge"]),
         .executableTarget(name: "EmbedStdlib"),
         .plugin(name: "EmbedStdlibPlugin", capability: .buildTool(), dependencies: ["EmbedStdlib"],
                 path: "Sources/EmbedStdlibPlugin"),
-        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "Models", "Tokenizers", "Stats", "JSON", "Circuits", "CLua"],
+        .target(name: "DiscernLua", dependencies: ["LuaKit", "Tensor", "Store", "Models", "Tokenizers", "Stats", "JSON", "Circuits", "Behavior", "CLua"],
                 plugins: ["EmbedStdlibPlugin"]),
         .executableTarget(
             name: "DiscernCLI",
@@ -82,6 +84,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "TestSupport"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Models", "Tensor", "Store", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "TestSupport"]),
+        .testTarget(name: "BehaviorTests", dependencies: ["Behavior", "Stats", "Store", "Models", "Tensor", "TestSupport"]),
 
         // Fuzzing (issue 13): the parsers fed raw bytes, shared by the libFuzzer harness and the
         // corpus replay in FuzzTests. The harness itself exists only under DISCERN_FUZZ=1 (Scripts/fuzz).
