@@ -30,6 +30,8 @@ public struct GenerationOptions {
     public var hooks: HookContext?
     /// Called after each finished sample with (done, total).
     public var progress: ((Int, Int) -> Void)?
+    /// Called after every forward pass with (rows, positions per row) — for honest compute ledgers.
+    public var onForward: ((Int, Int) -> Void)?
 
     /// Default options.
     public init() {}
@@ -97,7 +99,10 @@ extension Transformer {
     }
 
     /// Generates from prompts given as token ids; `keys` (default: the ids) seed each sample.
-    public func generate(tokenPrompts: [[Int]], keys: [String]? = nil, _ opts: GenerationOptions = GenerationOptions()) throws -> [GeneratedSample] {
+    /// `occurrences` (default: counted within this call) gives each prompt's occurrence number among
+    /// equal keys, so a caller generating in chunks reproduces one whole call's streams.
+    public func generate(tokenPrompts: [[Int]], keys: [String]? = nil, occurrences: [Int]? = nil,
+                         _ opts: GenerationOptions = GenerationOptions()) throws -> [GeneratedSample] {
         guard isCausal else { throw ModelError("generate: \(config.architectureName) is an encoder; it cannot generate") }
         guard opts.maxNewTokens >= 0 else { throw ModelError("generate: max_new_tokens must be ≥ 0") }
         guard opts.n >= 1 else { throw ModelError("generate: n must be ≥ 1") }
@@ -116,8 +121,8 @@ extension Transformer {
                 throw ModelError("generate: prompt \(i + 1) has \(p.count) tokens; with max_new_tokens \(opts.maxNewTokens) it exceeds the context of \(config.nCtx)")
             }
             let key = keys?[i] ?? p.map(String.init).joined(separator: ",")
-            let occurrence = seen[key, default: 0]
-            seen[key] = occurrence + 1
+            let occurrence = occurrences?[i] ?? seen[key, default: 0]
+            seen[key] = seen[key, default: 0] + 1
             let base = SplitMix64.fnv1a(key) ^ (opts.seed &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(occurrence) &* 0xD1B5_4A32_D192_ED03)
             for j in 0..<opts.n {
                 var mix = SplitMix64(state: base ^ (UInt64(j) &* 0x8CB9_2BA7_2F3D_8DD7))
@@ -190,6 +195,7 @@ extension Transformer {
             try Tensor(ids, shape: [b0, p]).to(device),
             ForwardOptions(attentionMask: try maskTensor(p), positions: try Tensor(pos, shape: [b0, p]).to(device),
                            hooks: opts.hooks, cache: cache, lastPositionOnly: true))
+        opts.onForward?(b0, p)
         var filled = p
         for step in 0..<opts.maxNewTokens {
             var us: [Double] = []
@@ -234,6 +240,7 @@ extension Transformer {
                 try Tensor(nextIds, shape: [live.count, 1]).to(device),
                 ForwardOptions(attentionMask: try maskTensor(filled), positions: try Tensor(posNow, shape: [live.count, 1]).to(device),
                                hooks: opts.hooks, cache: cache, lastPositionOnly: true))
+            opts.onForward?(live.count, 1)
         }
         var out: [(String, [Int], [Double], String)] = []
         for s in states {
