@@ -25,10 +25,20 @@ public enum DiscernLua {
 
     /// The submodules `discern.<name>` loads on first use: Swift ones, then the Stdlib's.
     public static let submodules = ["tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs",
-                                    "circuit", "sampling", "strategy", "organisms", "random", "spec", "pp"]
+                                    "circuit", "sampling", "strategy", "organisms", "random", "spec", "pp",
+                                    "prompts", "measure", "behavior", "diff", "pipelines"]
 
     /// Doc strings of Stdlib values that are functions (a Lua function has no other place for one).
     static let stdlibDocs = [
+        "diff": """
+            discern.diff{base =, model =, prompts =, method = "exhaustive", alpha = 0.05, budget = {generated_tokens =},
+            seed = 1, …} -> discern.Run
+            Compares an intervened model with its base model: runs the pipeline's steps (see
+            discern.pipelines.<method>.order), tests each hypothesis on fresh samples under minimum-effect nulls
+            through one online FDR stream (SAFFRON by default), and returns the run: run:findings(), run:tests(),
+            run:step(name), run:ledger(), run:fdr(), run:summary(), run:save_json(path). Samples are cached in the
+            store, so rerunning the same call after a kill regenerates nothing and gives the same findings.
+            """,
         "pp": """
             discern.pp(value, {depth = 4, max_items = 20}) -> string
             Renders a value readably: tables with sorted keys (list part first), nested tables indented when one line

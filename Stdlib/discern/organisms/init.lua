@@ -136,6 +136,37 @@ function World:sample(n, opts)
   return out
 end
 
+--- Prompts as the models see them ("<|user|> … <|assistant|>"), without topics: what a pipeline may use.
+--- With opts.n: a list of n prompts drawn reproducibly from opts.seed (default the world's seed). Without n: a
+--- prompt source function(rng, n) -> prompts for discern.prompts.source / discern.diff. opts.topics restricts
+--- the topics (a pipeline passes none: it must not know where the ground truths are).
+---@param opts? {n?: integer, seed?: integer, topics?: string[]}
+---@return string[]|function
+function World:prompts(opts)
+  opts = opts or {}
+  for k in pairs(opts) do
+    if k ~= "n" and k ~= "seed" and k ~= "topics" then
+      fail("discern.World:prompts", "unknown option '" .. tostring(k) .. "' (expected n, seed, topics)")
+    end
+  end
+  if opts.n ~= nil and (math.type(opts.n) ~= "integer" or opts.n < 1) then
+    fail("discern.World:prompts", "option 'n' must be a positive integer, got " .. tostring(opts.n))
+  end
+  if opts.seed ~= nil and math.type(opts.seed) ~= "integer" then fail("discern.World:prompts", "option 'seed' must be an integer") end
+  if opts.topics ~= nil then
+    if type(opts.topics) ~= "table" or #opts.topics == 0 then fail("discern.World:prompts", "option 'topics' must be a non-empty list of topic names") end
+    for _, t in ipairs(opts.topics) do self:topic(t) end
+  end
+  local topics = opts.topics
+  local function draw(seed, n)
+    local out = {}
+    for i, d in ipairs(self:sample(n, {seed = seed, topics = topics})) do out[i] = self:prompt_text(d.prompt) end
+    return out
+  end
+  if opts.n then return draw(opts.seed or self.seed, opts.n) end
+  return function(rng, n) return draw(rng:int(0, (1 << 40)), n) end
+end
+
 --- Returns a copy of this world (facts deep-copied, topics shared), e.g. for an intervention to edit.
 ---@return table
 function World:copy()
