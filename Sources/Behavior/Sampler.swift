@@ -16,6 +16,8 @@ public struct SamplingSettings: Sendable, Equatable {
     public var topK: Int?
     /// Strings that end a completion (the text stops before them).
     public var stop: [String] = []
+    /// Stop at the model's EOS tokens.
+    public var stopAtEOS = true
     /// Base seed of every completion's random stream.
     public var seed: UInt64 = 0
     /// Rows per forward pass.
@@ -32,7 +34,7 @@ public struct SamplingSettings: Sendable, Equatable {
         .object([
             "max_new_tokens": .int(Int64(maxNewTokens)), "temperature": .double(temperature),
             "top_p": topP.map { .double($0) } ?? .null, "top_k": topK.map { .int(Int64($0)) } ?? .null,
-            "stop": .array(stop.map { .string($0) }),
+            "stop": .array(stop.map { .string($0) }), "stop_at_eos": .bool(stopAtEOS),
         ])
     }
 }
@@ -156,6 +158,7 @@ public final class Sampler {
         opts.topK = settings.topK
         opts.stop = settings.stop
         opts.seed = settings.seed
+        opts.stopAtEOS = settings.stopAtEOS
         opts.n = settings.n
         opts.batchSize = settings.batchSize
         var cursor = 0

@@ -76,6 +76,7 @@ enum SamplingLua {
         .integer("batch_size", \.s.batchSize, "rows per forward pass", in: 1...65536),
         .integer("chunk", \.s.chunkPrompts, "prompts generated and cached per chunk (the most a kill loses)", in: 1...1_000_000),
         .stringOrList("stop", \.s.stop, "strings that end a completion", default: "none"),
+        .boolean("stop_at_eos", \.s.stopAtEOS, "stop at the model's EOS tokens"),
         .object("ledger", \.ledger, ledgerCls, "the run's ledger (counts and budget)", default: "a fresh one, unlimited"),
         .string("step", \.step, "the ledger step the counts go to"),
         .custom("store", type: "discern.Store|false", "the cache; false disables caching", default: "the default store") { root, o in

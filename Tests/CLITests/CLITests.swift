@@ -9,6 +9,8 @@ import TestSupport
 @Suite("discern CLI", .serialized)
 struct CLITests {
     let discern = Support.buildDir.appendingPathComponent("discern")
+    /// A DISCERN_HOME shared by the tests that need the tiny organisms (built once per test process).
+    nonisolated(unsafe) static let sharedHome = try! Support.tempDir("shared-home")
 
     func run(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> Support.ProcessResult {
         #expect(FileManager.default.fileExists(atPath: discern.path), "build the package first: \(discern.path)")
@@ -28,9 +30,17 @@ struct CLITests {
         let dir = Support.repoRoot.appendingPathComponent("Scripts/examples")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".lua") }.sorted()
         #expect(!files.isEmpty)
+        // One DISCERN_HOME for all examples, as a user has: the tiny organisms build once and are reused.
+        let home = Self.sharedHome
         for f in files {
-            let r = try run(["run", "Scripts/examples/\(f)"])
+            let r = try run(["run", "Scripts/examples/\(f)"], env: ["DISCERN_HOME": home.path])
             #expect(r.status == 0, "\(f) failed:\n\(r.stdout)\n\(r.stderr)")
+            if f == "diff_exhaustive.lua" {
+                // multi plants three changes; the exhaustive pipeline must validate at least one of them.
+                #expect(r.stdout.contains("multi vs base (tiny preset, seed 1)"), "\(r.stdout)")
+                #expect(!r.stdout.contains(" 0 findings"), "\(r.stdout)")
+                #expect(r.stdout.contains("ledger:"))
+            }
             if f == "trace.lua" {
                 // The traced prompt is one where the knowledge edit changes the top prediction.
                 #expect(r.stdout.contains("\n== divergence: after "), "\(r.stdout)")

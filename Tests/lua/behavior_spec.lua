@@ -52,7 +52,7 @@ describe("discern.sampling", function()
     local store = tmpstore()
     local L = discern.sampling.ledger{budget = {generated_tokens = 10}}
     local ok, e = pcall(discern.sampling.sample, m, {"a", "b", "c", "d", "e", "f"},
-      {max_new_tokens = 8, stop_at_eos = nil, seed = 1, store = store, ledger = L, chunk = 2})
+      {max_new_tokens = 8, stop_at_eos = false, seed = 1, store = store, ledger = L, chunk = 2})
     assert.equal(ok, false)
     assert.equal(e.code, "budget")
     assert.truthy(tostring(e):find("cached", 1, true))

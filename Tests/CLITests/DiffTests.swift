@@ -1,0 +1,75 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import TestSupport
+
+extension CLITests {
+    /// `kill -9` in the middle of a diff, then the same command again: the rerun ends with the same findings as an
+    /// uninterrupted run, and every completion made before the kill comes from the store instead of the model.
+    @Test func diffResumesAfterKillWithTheSameFindings() throws {
+        let dir = try Support.tempDir("diff-kill")
+        let script = dir.appendingPathComponent("diff.lua")
+        try """
+            local discern = require "discern"
+            local store_path = arg[1]
+            local m = discern.organisms.build{preset = "tiny", quiet = true}
+            local base = discern.model.load(m.dir .. "/base")
+            local model = discern.model.load(m.dir .. "/multi")
+            local world = discern.organisms.world{seed = m.seed}
+            local store = discern.store.open(store_path)
+            io.write("BEFORE ", store:count(), "\\n")
+            local run = discern.diff{base = base, model = model, prompts = world:prompts(), seed = 2, store = store,
+                                     n_prompts = 120}
+            for _, f in ipairs(run:findings()) do io.write(string.format("FINDING %s p=%.12g\\n", f.statement, f.pvalue)) end
+            local t = run:ledger().total
+            io.write("TOTAL ", t.samples, " CACHED ", t.cached_samples, " TESTS ", #run:tests(), "\\n")
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let env = ["DISCERN_HOME": Self.sharedHome.path]
+        func lines(_ s: String, _ prefix: String) -> [String] { s.split(separator: "\\n").map(String.init).filter { $0.hasPrefix(prefix) } }
+
+        // Uninterrupted reference run.
+        let clean = try run(["run", script.path, dir.appendingPathComponent("clean.sqlite").path], env: env)
+        #expect(clean.status == 0, "\\(clean.stdout)\\n\\(clean.stderr)")
+        let findings = lines(clean.stdout, "FINDING")
+        #expect(!findings.isEmpty, "multi has three planted changes: \\(clean.stdout)\\n\\(clean.stderr)")
+
+        // Killed once validation has begun (exploration cached, some validation cached).
+        let killedStore = dir.appendingPathComponent("killed.sqlite").path
+        let p = Process()
+        p.executableURL = discern
+        p.arguments = ["run", script.path, killedStore]
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.currentDirectoryURL = Support.repoRoot
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(600)
+        while !seen.contains("validate: label") && Date() < deadline {
+            let d = err.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            seen += String(decoding: d, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(seen.contains("validate: label"), "the run never reached validation: \\(seen)")
+
+        let rerun = try run(["run", script.path, killedStore], env: env)
+        #expect(rerun.status == 0, "\\(rerun.stdout)\\n\\(rerun.stderr)")
+        #expect(lines(rerun.stdout, "FINDING") == findings)
+        let before = Int(lines(rerun.stdout, "BEFORE ").first?.dropFirst(7) ?? "") ?? 0
+        let total = lines(rerun.stdout, "TOTAL ").first?.split(separator: " ") ?? []
+        let cached = total.count >= 4 ? Int(total[3]) ?? -1 : -1
+        // Every completion cached before the kill (all exploration samples: 120 prompts × 2 × 2 models) is reused.
+        #expect(before >= 480, "store had \\(before) entries after the kill")
+        #expect(cached >= 480, "the rerun regenerated cached completions: \\(rerun.stdout)")
+        // The same work was done: as many completions used and tests run as without the kill.
+        let cleanTotal = lines(clean.stdout, "TOTAL ").first?.split(separator: " ") ?? []
+        #expect(total.count == 6 && cleanTotal.count == 6 && total[1] == cleanTotal[1] && total[5] == cleanTotal[5],
+                "\(total) vs \(cleanTotal)")
+        #expect(Int(cleanTotal.count >= 4 ? cleanTotal[3] : "") == 0, "the clean run started from an empty store")
+    }
+}
