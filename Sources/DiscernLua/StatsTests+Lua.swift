@@ -181,6 +181,7 @@ enum StatsTestsLua {
     static func define(_ state: LuaState, _ mod: Int32) {
         let m = LuaModuleBuilder(state, "discern.stats", at: mod)
         defineTests(m)
+        StatsPairedLua.define(m)
         defineIntervals(m)
         definePowerAndMeta(m)
     }

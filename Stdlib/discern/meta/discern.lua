@@ -453,6 +453,31 @@ function discern.stats.lord_plus_plus(opts) end
 ---@return discern.stats.MannWhitneyResult
 function discern.stats.mann_whitney(x, y, opts) end
 
+--- Exact McNemar test on the discordant pairs: b = pairs base 0 -> model 1, c = pairs 1 -> 0; b given b + c is
+--- Binomial(b + c, 1/2) (statsmodels mcnemar(exact=True)). "greater": the model's rate is higher (b > c).
+---@param b integer
+---@param c integer
+---@param opts? discern.stats.McNemarOptions
+---@return discern.stats.McNemarResult
+function discern.stats.mcnemar(b, c, opts) end
+
+--- Samples per model (pairs when paired) for the one-sided min_effect_test to reach power when the true effect is
+--- expected_effect (normal approximation; a decrease of e from rate r is an increase of e from 1 - r).
+---@param opts discern.stats.MinEffectNOptions
+---@return discern.stats.MinEffectNResult
+function discern.stats.min_effect_n(opts) end
+
+--- Tests H0 "the effect of model over base is at most min_effect" (increase), "at least -min_effect" (decrease),
+--- or both with p = min(1, 2 min(p_inc, p_dec)) (either). rate: difference of proportions, Miettinen-Nurminen score
+--- test (unpaired) or Tango's score test (paired; exact McNemar when min_effect = 0). mean: Cohen's d (pooled SD) or
+--- d_z (paired), exact noncentral t test. ci inverts the same test; p_zero is the no-difference p (Fisher exact,
+--- exact McNemar, Welch t, paired t), for reporting only.
+---@param base number[]
+---@param model number[]
+---@param opts? discern.stats.MinEffectTestOptions
+---@return discern.stats.MinEffectTestResult
+function discern.stats.min_effect_test(base, model, opts) end
+
 --- N(mean, sd²).
 ---@param opts? discern.stats.NormalOptions
 ---@return discern.Distribution
@@ -498,6 +523,13 @@ function discern.stats.rank_biserial(x, y) end
 ---@return discern.OnlineFDR
 function discern.stats.saffron(opts) end
 
+--- Sign test of paired differences: those equal to mu are dropped, the count above mu is exact binomial at 1/2
+--- (scipy binomtest; statsmodels sign_test). p = 1 when every difference equals mu.
+---@param d number[]
+---@param opts? discern.stats.SignTestOptions
+---@return discern.stats.SignTestResult
+function discern.stats.sign_test(d, opts) end
+
 --- Student's pooled-variance t-test (scipy ttest_ind(equal_var=True)).
 ---@param x number[]
 ---@param y number[]
@@ -525,6 +557,15 @@ function discern.stats.two_proportion_z(k1, n1, k2, n2, opts) end
 ---@param opts? discern.stats.AlternativeOptions
 ---@return discern.stats.TTestResult
 function discern.stats.welch_t(x, y, opts) end
+
+--- Wilcoxon signed-rank test of x - y (or of x when y is nil), as scipy.stats.wilcoxon: exact distribution without
+--- ties, exact sign-flip distribution with ties or zeros up to 13 values, normal approximation with the tie
+--- correction above 50 values ("auto"). Pass options as the third argument: wilcoxon(d, nil, opts).
+---@param x number[]
+---@param y? number[]
+---@param opts? discern.stats.WilcoxonOptions
+---@return discern.stats.WilcoxonResult
+function discern.stats.wilcoxon(x, y, opts) end
 
 --- The Wilson score interval for k/n (statsmodels proportion_confint(method="wilson")).
 ---@param k integer
@@ -2148,6 +2189,26 @@ function discern_Transcoders:type() end
 ---@field method? "auto"|"exact"|"asymptotic" exact or normal p (auto: scipy's rule) (default "auto")
 ---@field use_continuity? boolean continuity correction of the normal p (default true)
 
+---@class discern.stats.McNemarOptions
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+
+---@class discern.stats.MinEffectNOptions
+---@field kind "rate"|"mean" what is compared
+---@field expected_effect number the true effect (rate difference, or d / d_z), > min_effect
+---@field min_effect? number the margin of the test (default 0.05 for rate, 0.2 for mean)
+---@field power? number target power (default 0.8)
+---@field alpha? number one-sided significance level (default 0.05)
+---@field paired? boolean paired design (n pairs) (default false)
+---@field base_rate? number the base proportion (rate only) (default 0.5)
+---@field correlation? number phi correlation of paired 0/1 outcomes (paired rate only) (default 0)
+
+---@class discern.stats.MinEffectTestOptions
+---@field paired? boolean pair base[i] with model[i] (equal lengths) (default false)
+---@field kind? "rate"|"mean" rate (0/1 values) or mean (default "rate" when every value is 0 or 1, else "mean")
+---@field min_effect? number the margin: H0 is effect <= min_effect in the direction (default 0.05 for rate, 0.2 for mean)
+---@field direction? "increase"|"decrease"|"either" increase (model > base), decrease or either (default "either")
+---@field level? number confidence level of ci (default 0.95)
+
 ---@class discern.stats.NormalOptions
 ---@field mean? number the mean (default 0)
 ---@field sd? number the standard deviation (default 1)
@@ -2185,8 +2246,18 @@ function discern_Transcoders:type() end
 ---@field lambda? number candidate threshold (default 0.5)
 ---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.4374901658/j^1.6)
 
+---@class discern.stats.SignTestOptions
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field mu? number the median difference under H0 (default 0)
+
 ---@class discern.stats.TOptions
 ---@field df number degrees of freedom
+
+---@class discern.stats.WilcoxonOptions
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field method? "auto"|"exact"|"asymptotic"|"permutation" exact, normal or sign-flip p (auto: scipy's rule) (default "auto")
+---@field zero_method? "wilcox"|"pratt"|"zsplit" zero differences: dropped (wilcox), ranked then dropped (pratt) or split (zsplit) (default "wilcox")
+---@field correction? boolean continuity correction of the normal p (default false)
 
 ---@class discern.tensor.ArangeOptions
 ---@field step? number spacing (default 1)
