@@ -25,7 +25,7 @@ public enum DiscernLua {
 
     /// The submodules `discern.<name>` loads on first use: Swift ones, then the Stdlib's.
     public static let submodules = ["tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs",
-                                    "circuit", "sampling", "strategy", "organisms", "random", "spec", "pp",
+                                    "circuit", "sampling", "cluster", "text", "strategy", "organisms", "random", "spec", "pp",
                                     "prompts", "measure", "behavior", "diff", "pipelines"]
 
     /// Doc strings of Stdlib values that are functions (a Lua function has no other place for one).
@@ -124,6 +124,8 @@ public enum DiscernLua {
             case "fs": FsLua.open(st)
             case "circuit": CircuitLua.open(st)
             case "sampling": SamplingLua.open(st)
+            case "cluster": BehaviorLua.openCluster(st)
+            case "text": BehaviorLua.openText(st)
             default:
                 guard embeddedStdlib["discern." + key] != nil || stdlibPath("discern." + key) != nil else {
                     call.pushNil()

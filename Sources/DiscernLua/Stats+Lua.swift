@@ -215,11 +215,12 @@ enum StatsLua {
         let m = LuaModuleBuilder(state, "discern.stats", doc: """
             discern.stats: distributions (normal, t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
             (saffron, lord_plus_plus, addis, lond, alpha_investing, e_lond), batch FDR (fdr), tests, intervals, effect sizes,
-            power and meta-analysis, family-wise error control (fwer). Results are plain tables.
+            power and meta-analysis, family-wise error control (fwer), the classifier two-sample test (classifier_test). Results are plain tables.
             """, capacity: 48)
         defineDistributions(m)
         defineOnlineFDR(m)
         StatsTestsLua.define(state, m.index)
+        BehaviorLua.defineStats(state, m.index)
     }
 
     // MARK: distributions
