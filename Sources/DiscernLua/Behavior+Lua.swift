@@ -6,7 +6,7 @@ import Tensor
 
 extension BehaviorError: LuaCodedError {
     public var luaCode: String { "arg" }
-    public var luaMessage: String { message }
+    public var luaMessage: String { LuaMessage.droppingSwiftName(message) }
 }
 
 /// Lua bindings of the behavioural core: `discern.cluster` (k-means, matching, silhouette),

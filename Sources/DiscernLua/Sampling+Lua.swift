@@ -5,11 +5,6 @@ import LuaKit
 import Models
 import Store
 
-extension BehaviorError: LuaCodedError {
-    public var luaCode: String { "arg" }
-    public var luaMessage: String { LuaMessage.droppingSwiftName(message) }
-}
-
 extension BudgetExceeded: LuaCodedError {
     public var luaCode: String { "budget" }
     public var luaMessage: String { description + " (completions made so far are cached)" }

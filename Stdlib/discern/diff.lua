@@ -19,6 +19,8 @@ diff.methods = {exhaustive = "discern.pipelines.exhaustive"}
 local Run = {}
 Run.__index = Run
 Run.__name = "discern.Run"
+--- The methods of a run (discern.Run).
+diff.Run = Run
 
 function Run:__tostring()
   return string.format("discern.Run(%s, %s, %d tests, %d findings)", self.method, self.status, #self.tests_list, #self.findings_list)
@@ -50,16 +52,23 @@ end
 ---@return table
 function Run:fdr() return {procedure = self.stream.procedure, alpha = self.alpha, tests = self.stream.trace} end
 
+--- Writes a progress line to stderr ("[diff] …") unless the run is quiet.
+---@param msg string
 function Run:log(msg)
   if self.quiet then return end
   io.stderr:write("[diff] " .. msg .. "\n")
 end
 
+--- Records a test that reached a decision (pipelines call this in the order tests ran).
+---@param t table a behavior.test result
 function Run:record_test(t)
   self.tests_list[#self.tests_list + 1] = t
   if t.rejected then self.findings_list[#self.findings_list + 1] = t end
 end
 
+--- Stops the run (no further steps run); status is e.g. "budget".
+---@param status string
+---@param reason string
 function Run:stop(status, reason)
   self.status, self.stopped = status, reason
   self:log("stopped: " .. reason)

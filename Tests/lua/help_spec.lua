@@ -29,7 +29,8 @@ end
 describe("discern.help", function()
   it("documents every public function of every submodule and class", function()
     for _, name in ipairs({"tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs", "circuit",
-                           "strategy", "organisms", "random", "spec", "pp"}) do
+                           "strategy", "organisms", "random", "spec", "pp", "sampling", "prompts", "measure", "behavior",
+                           "diff", "pipelines", "cluster", "text"}) do
       local _ = discern[name]
     end
     local missing, count = {}, 0
@@ -51,6 +52,9 @@ describe("discern.help", function()
       if m then walk(m, k, visit, seen, 0) end
     end
     walk(methods_of(getmetatable(discern.organisms.world())), "discern.World", visit, seen, 0)
+    walk(methods_of(getmetatable(discern.behavior.stream())), "discern.FDRStream", visit, seen, 0)
+    walk(methods_of(getmetatable(discern.prompts.list{"a"})), "discern.PromptSource", visit, seen, 0)
+    walk(discern.diff.Run, "discern.Run", visit, seen, 0)
     assert.truthy(count > 300, "walked " .. count .. " functions")
     assert.equal(missing, {})
   end)
