@@ -47,7 +47,7 @@ for _, s in ipairs(L.steps) do
   print(string.format("  %-10s %8d %8d %10d %10d %8d %8.1f", s.step, c.prompts, c.samples, c.generated_tokens, c.prefill_tokens,
     c.forward_passes, c.seconds))
 end
-local t = L.total
+local t = L
 print(string.format("  %-10s %8d %8d %10d %10d %8d %8.1f  (%d samples from the cache)", "total", t.prompts, t.samples,
   t.generated_tokens, t.prefill_tokens, t.forward_passes, t.seconds, t.cached_samples))
 

@@ -3,7 +3,7 @@
 ---     local run = discern.diff{base = base, model = ft, method = "exhaustive", prompts = world:prompts(),
 ---                              alpha = 0.05, budget = {generated_tokens = 3e5}, seed = 1}
 ---     for _, f in ipairs(run:findings()) do print(f.statement, f.effect, f.ci.lower, f.pvalue) end
----     print(run:ledger().total.generated_tokens)
+---     print(run:ledger().generated_tokens)
 ---
 --- A run samples through the store's cache, so rerunning the same call after a kill regenerates nothing and ends
 --- with the same findings. Every step's output is a plain Lua value (`run:step("clusters")`).
@@ -42,10 +42,14 @@ function Run:step(name)
   return self.steps[name]
 end
 
---- The ledger: {total = counts, steps = {{step =, counts =}, …}, budget = …, exceeded = reason or nil}.
+--- The ledger: the run's total counts (prompts, samples, cached_samples, prefill_tokens, generated_tokens,
+--- compute_tokens, forward_passes, seconds) with steps = {{step =, counts =}, …}, budget and exceeded (a reason
+--- or nil). The discern.Ledger object itself is run.meter.
 ---@return table
 function Run:ledger()
-  return {total = self.ledger:counts(), steps = self.ledger:steps(), budget = self.ledger:budget(), exceeded = self.ledger:exceeded()}
+  local t = self.meter:counts()
+  t.steps, t.budget, t.exceeded = self.meter:steps(), self.meter:budget(), self.meter:exceeded()
+  return t
 end
 
 --- The online FDR trace: {procedure, alpha, tests = {{t, statement, pvalue, alpha_t, rejected, wealth}, …}}.
@@ -182,7 +186,7 @@ function diff.run(opts)
   if not ok then fail(tostring(ledger):gsub("^discern%.sampling%.ledger: ", "")) end
   local base, model = load_model(opts.base, "base"), load_model(opts.model, "model")
   local run = setmetatable({method = method, opts = po, seed = seed, alpha = alpha, source = source, base = base, model = model,
-    ledger = ledger, stream = behavior.stream{alpha = alpha, procedure = opts.procedure}, steps = {}, tests_list = {},
+    meter = ledger, stream = behavior.stream{alpha = alpha, procedure = opts.procedure}, steps = {}, tests_list = {},
     findings_list = {}, status = "running", quiet = opts.quiet, store = opts.store, labeller = opts.labeller,
     embedder = opts.embedder or discern.embed.load()}, Run)
   -- The prompt source must give prompts, and both models must tokenize them alike.

@@ -23,7 +23,7 @@ extension CLITests {
             local run = discern.diff{base = base, model = model, prompts = world:prompts(), seed = 2, store = store,
                                      n_prompts = 120}
             for _, f in ipairs(run:findings()) do io.write(string.format("FINDING %s p=%.12g\\n", f.statement, f.pvalue)) end
-            local t = run:ledger().total
+            local t = run:ledger()
             io.write("TOTAL ", t.samples, " CACHED ", t.cached_samples, " TESTS ", #run:tests(), "\\n")
             """.write(to: script, atomically: true, encoding: .utf8)
         let env = ["DISCERN_HOME": Self.sharedHome.path]

@@ -23,12 +23,12 @@ local M = {}
 M.defaults = {
   n_prompts = 200,        -- exploration prompts
   samples_per_prompt = 2, -- completions per prompt and model
-  clusters = "auto",      -- k for k-means, or "auto" (silhouette over a grid)
+  clusters = "sqrt",      -- k for k-means; "sqrt": √(texts/2) within [2, 64]; "auto": best silhouette over a grid
   match = "union",        -- "union": cluster both models' texts together; "hungarian": cluster apart, match centroids
   label_fraction = 0.5,   -- share of a region's prompts whose texts the labeller sees (the rest is held out)
   min_region = 6,         -- regions with fewer exploration prompts are not labelled
   max_regions = 24,       -- regions labelled at most (largest model-mix difference first)
-  ngram_max = 2, top_ngrams = 4, min_docs = 3, min_z = 2.5,
+  ngram_max = 2, top_ngrams = 4, min_docs = 3, min_z = 1.5,
   screen_p = 0.05,        -- discriminative screen: labels with a held-out Mann–Whitney p above this are not validated
   classifier_permutations = 100,
   duplicate_jaccard = 0.5, -- labels this close (n-gram sets) to an earlier one are tested once
@@ -57,7 +57,7 @@ end
 --- samples_per_prompt completions of every exploration prompt from both models (cached in the store).
 function M.steps.sample(run)
   local ps = run.steps.prompts
-  local o = {n = run.opts.samples_per_prompt, seed = run.seed, ledger = run.ledger, step = "explore", store = run.store}
+  local o = {n = run.opts.samples_per_prompt, seed = run.seed, ledger = run.meter, step = "explore", store = run.store}
   for k, v in pairs(run.opts.sampling) do o[k] = v end
   local function side(m)
     local out = {}
@@ -80,14 +80,19 @@ function M.steps.embed(run)
   local nb = #s.base
   local out = {base = all:narrow(0, 0, nb), model = all:narrow(0, nb, #s.model), all = all,
     prompts = run.embedder:encode(run.steps.prompts)}
-  run.ledger:add("embed", {seconds = discern.clock() - t0})
+  run.meter:add("embed", {seconds = discern.clock() - t0})
   return out
 end
 
 --- k-means over the union of both models' completions (match = "union"), or over each model apart.
 function M.steps.cluster(run)
   local e = run.steps.embed
-  local o = {k = run.opts.clusters, metric = "cosine", seed = run.seed, n_init = 3}
+  local k = run.opts.clusters
+  if k == "sqrt" then
+    local n = run.opts.match == "hungarian" and e.base:shape()[1] or e.all:shape()[1]
+    k = math.max(2, math.min(64, math.floor(math.sqrt(n / 2))))
+  end
+  local o = {k = k, metric = "cosine", seed = run.seed, n_init = 3}
   if run.opts.match == "hungarian" then
     return {base = discern.cluster.kmeans(e.base, o), model = discern.cluster.kmeans(e.model, o)}
   end
@@ -359,7 +364,7 @@ function M.steps.validate(run)
         expected_effect = nil, origin = {pipeline = "exhaustive", step = "label", label = l.id, region = l.region,
           ngrams = l.ngrams, discriminative = d}}
       local seed = random.new(run.seed):fork("validate-" .. l.id):int(0, 1 << 40)
-      local ok, t = pcall(behavior.test, h, run.base, run.model, {stream = run.stream, ledger = run.ledger, seed = seed,
+      local ok, t = pcall(behavior.test, h, run.base, run.model, {stream = run.stream, ledger = run.meter, seed = seed,
         n_min = run.opts.validation.n_min, n_max = run.opts.validation.n_max, sampling = run.opts.sampling, avoid = avoid,
         store = run.store})
       if not ok then
