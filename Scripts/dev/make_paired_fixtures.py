@@ -402,7 +402,7 @@ def nct_tail(t, df, nc, upper):
 def invert_t(t, df, c, direction, level):
     alpha, want_lower, want_upper = sides(direction, level)
     lower, upper = -math.inf, math.inf
-    span = 50 + 2 * abs(t)
+    span = 8 + 0.5 * abs(t)
     if want_lower:
         lower = optimize.brentq(lambda nc: stats.nct.sf(t, df, nc) - alpha, t - span, t + span, xtol=1e-13) / c
     if want_upper:

@@ -60,13 +60,15 @@ extension MinimumEffect {
         let (alpha, wantLower, wantUpper) = sides(direction, level)
         let critical = SpecialFunctions.normalUpperQuantile(alpha)
         var lower = -1.0, upper = 1.0
+        // z(Δ̂) = 0, also where every outcome is equal (variance 0 at δ = Δ̂, where `z` gives −∞).
+        func score(_ delta: Double) -> Double { delta == estimate ? 0 : z(delta) }
         if wantLower, estimate > -1 {
             lower = (try? RootFinding.brent(lower: -1, upper: estimate, absoluteTolerance: 1e-15,
-                                            function: "minimumEffectTest") { z($0) - critical }) ?? -1
+                                            function: "minimumEffectTest") { score($0) - critical }) ?? -1
         }
         if wantUpper, estimate < 1 {
             upper = (try? RootFinding.brent(lower: estimate, upper: 1, absoluteTolerance: 1e-15,
-                                            function: "minimumEffectTest") { z($0) + critical }) ?? 1
+                                            function: "minimumEffectTest") { score($0) + critical }) ?? 1
         }
         return Interval(lower: lower, upper: upper, level: level)
     }
