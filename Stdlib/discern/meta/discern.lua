@@ -541,7 +541,14 @@ discern.store = {}
 ---@return discern.Store
 function discern.store.default() end
 
---- As store:get(…) on the default store: value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+--- Evicts cache entries not accessed for older_than, then the least recently accessed ones while the cache is over
+--- max_size, in one transaction, then compacts the file (VACUUM) unless dry_run. Never evicts the run records nor
+--- entries whose kind starts with "run" (run, run.findings, run.step, …): pipelines keep their results there.
+---@param opts? discern.store.GCOptions
+---@return discern.store.GCResult
+function discern.store.gc(opts) end
+
+--- As store:get(…) on the default store: value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor (kinds tensor and embedding).
 ---@param key string
 ---@return any
 ---@return string
@@ -576,6 +583,12 @@ function discern.store.remove(key) end
 ---@param value string|table|number|boolean|discern.Tensor
 ---@return string
 function discern.store.set(key, value) end
+
+--- What the store holds: entries, bytes and write times per kind, totals, the file's size and free pages, the runs.
+--- path (an existing store) defaults to the default store.
+---@param path? string
+---@return discern.store.Stats
+function discern.store.stats(path) end
 
 --- As store:transaction(…) on the default store: The results of fn(); every write inside commits together or not at all.
 ---@param fn function
@@ -826,7 +839,7 @@ function discern_Distribution:variance() end
 ---@class discern.Embedder
 local discern_Embedder = {}
 
---- A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
+--- A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list). Each text's vector is cached in the default store (kind "embedding", keyed by the model's weights, pooling, normalisation, max length and the text's tokens), so a second call embeds only new texts; cached vectors come back bit for bit. Each batch is cached as it finishes, so Ctrl-C or an error keeps the work done.
 ---@param texts string|string[]
 ---@param opts? discern.Embedder.EncodeOptions
 ---@return discern.Tensor
@@ -1163,7 +1176,7 @@ local discern_Store = {}
 ---@return integer
 function discern_Store:count() end
 
---- value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+--- value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor (kinds tensor and embedding).
 ---@param key string
 ---@return any
 ---@return string
@@ -1775,8 +1788,14 @@ function discern_Transcoders:save(dir) end
 function discern_Transcoders:type() end
 
 ---@class discern.Embedder.EncodeOptions
----@field batch_size? integer texts per forward pass (default 32)
----@field progress? boolean show a progress bar (default ≥ 256 texts, on a terminal)
+---@field batch_size? integer texts per forward pass (default 64)
+---@field progress? boolean|fun(p: discern.Embedder.EncodeProgress): boolean? true/false: show/hide a progress bar on stderr; a function: called once the cache was read and after each batch, returning false (or raising) stops the call, finished batches staying cached (default a bar for ≥ 256 texts, on a terminal)
+---@field cache? boolean|discern.Store reuse and fill the per-text cache (kind "embedding") in the default store, or in this discern.Store; false: neither read nor write it (default true)
+
+---@class discern.Embedder.EncodeProgress
+---@field done integer texts whose vectors are ready
+---@field total integer texts in the call
+---@field cached integer texts found in the cache
 
 ---@class discern.Tensor.BackwardOptions
 ---@field retain_graph? boolean keep the graph for another backward pass (default false)
@@ -2187,6 +2206,52 @@ function discern_Transcoders:type() end
 
 ---@class discern.stats.TOptions
 ---@field df number degrees of freedom
+
+---@class discern.store.GCKind
+---@field kind string 
+---@field entries integer entries evicted
+---@field bytes integer their value plus metadata bytes
+
+---@class discern.store.GCOptions
+---@field older_than? number|string evict entries not accessed for this long: seconds, or "90s", "30m", "12h", "7d", "2w" (default no age limit)
+---@field max_size? integer|string then evict the least recently accessed entries until the cache fits: bytes, or "500K", "200M", "10G" (powers of 1024) (default no size limit)
+---@field dry_run? boolean report what would be evicted, change nothing (default false)
+---@field path? string the store file (it must exist) (default the default store)
+
+---@class discern.store.GCResult
+---@field dry_run boolean true: nothing was deleted, this is what would be
+---@field kinds discern.store.GCKind[] evictions per kind, sorted by kind
+---@field entries integer entries evicted
+---@field bytes integer their size
+---@field remaining_bytes integer the cache's size afterwards
+---@field file_bytes_before integer 
+---@field file_bytes_after integer after the vacuum (a dry run: unchanged)
+
+---@class discern.store.KindStats
+---@field kind string 
+---@field entries integer 
+---@field bytes integer value bytes plus metadata bytes
+---@field oldest number earliest write, seconds since 1970
+---@field newest number latest write, seconds since 1970
+---@field least_recently_accessed number earliest last access (within a minute), seconds since 1970: the first to go under max_size
+
+---@class discern.store.Run
+---@field id integer 
+---@field script string 
+---@field args string[] 
+---@field started_at number seconds since 1970
+---@field ended_at? number nil while running
+---@field status string "running", "ok", "error", "interrupted" or free text
+
+---@class discern.store.Stats
+---@field path string the SQLite file
+---@field kinds discern.store.KindStats[] one per kind, sorted by kind
+---@field entries integer cache entries
+---@field bytes integer the cache's size: value plus metadata bytes
+---@field file_bytes integer page_count × page_size (WAL not included)
+---@field page_size integer 
+---@field free_pages integer pages gc's vacuum returns to the file system
+---@field runs integer recorded runs
 
 ---@class discern.tensor.ArangeOptions
 ---@field step? number spacing (default 1)
