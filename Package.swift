@@ -51,7 +51,7 @@ let package = Package(
         // Strict, order-preserving JSON for untrusted files (tokenizer.json, config.json, safetensors headers).
         .target(name: "JSON"),
         .target(name: "Tokenizers", dependencies: ["JSON"]),
-        .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Models", dependencies: ["Tensor", "Tokenizers", "JSON", "Store", .product(name: "Crypto", package: "swift-crypto")]),
         // Transcoders and circuit tracing (issue 6): formats, replacement model, attribution. No Lua.
         .target(name: "Circuits", dependencies: ["Tensor", "Models", "JSON", "CZlib", "Store", .product(name: "Yams", package: "Yams")]),
         // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).
@@ -78,10 +78,10 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "DiscernLuaTests", dependencies: ["DiscernLua", "LuaKit", "CLua", "TestSupport"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tensor", "Tokenizers", "Store", "TestSupport"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Models", "Tensor", "Store", "TestSupport"]),
         .testTarget(name: "StatsTests", dependencies: ["Stats", "TestSupport"]),
         .testTarget(name: "BehaviorTests", dependencies: ["Behavior", "Stats", "Store", "Models", "Tensor", "TestSupport"]),

@@ -12,14 +12,14 @@ final class LuaProgressControl {
     /// Whether Ctrl-C was seen.
     private(set) var interrupted = false
 
-    /// Reads `on_progress` from `options` (absent: no callback).
+    /// Reads the callback under `key` (`on_progress` by default) from `options` (absent: no callback).
     /// - Throws: `LuaError` (`arg`) when the option is not a function.
-    init(_ call: LuaCall, _ options: LuaOptions?) throws {
+    init(_ call: LuaCall, _ options: LuaOptions?, key: String = "on_progress") throws {
         self.call = call
-        if let o = options, try o.has("on_progress") {
-            guard try o.push("on_progress") == LUA_TFUNCTION else {
+        if let o = options, try o.has(key) {
+            guard try o.push(key) == LUA_TFUNCTION else {
                 dlua_pop(call.L, 1)
-                throw LuaError(code: "arg", "\(call.name): option 'on_progress' must be a function(progress) -> false to stop")
+                throw LuaError(code: "arg", "\(call.name): option '\(key)' must be a function(progress) -> false to stop")
             }
             ref = luaL_ref(call.L, dlua_registryindex())
         }

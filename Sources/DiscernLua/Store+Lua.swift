@@ -25,10 +25,90 @@ enum StoreLua {
         .string("status", \.status, "\"running\", \"ok\", \"error\", \"interrupted\" or free text"),
     ])
 
+    nonisolated(unsafe) static let kindStats = LuaRecordSpec<StoreStats.Kind>("discern.store.KindStats", [
+        .string("kind", \.kind), .integer("entries", \.entries),
+        .custom("bytes", type: "integer", "value bytes plus metadata bytes") { r, L in lua_pushinteger(L, lua_Integer(r.bytes)) },
+        .number("oldest", \.oldest.timeIntervalSince1970, "earliest write, seconds since 1970"),
+        .number("newest", \.newest.timeIntervalSince1970, "latest write, seconds since 1970"),
+        .number("least_recently_accessed", \.leastRecentlyAccessed.timeIntervalSince1970,
+                "earliest last access (within a minute), seconds since 1970: the first to go under max_size"),
+    ])
+    nonisolated(unsafe) static let stats = LuaRecordSpec<StoreStats>("discern.store.Stats", [
+        .string("path", \.path, "the SQLite file"),
+        .records("kinds", \.kinds, kindStats, "one per kind, sorted by kind"),
+        .integer("entries", \.entries, "cache entries"),
+        .custom("bytes", type: "integer", "the cache's size: value plus metadata bytes") { r, L in lua_pushinteger(L, lua_Integer(r.bytes)) },
+        .custom("file_bytes", type: "integer", "page_count × page_size (WAL not included)") { r, L in lua_pushinteger(L, lua_Integer(r.fileBytes)) },
+        .custom("page_size", type: "integer") { r, L in lua_pushinteger(L, lua_Integer(r.pageSize)) },
+        .custom("free_pages", type: "integer", "pages gc's vacuum returns to the file system") { r, L in lua_pushinteger(L, lua_Integer(r.freePages)) },
+        .integer("runs", \.runs, "recorded runs"),
+    ])
+    nonisolated(unsafe) static let gcKind = LuaRecordSpec<GCReport.Kind>("discern.store.GCKind", [
+        .string("kind", \.kind), .integer("entries", \.entries, "entries evicted"),
+        .custom("bytes", type: "integer", "their value plus metadata bytes") { r, L in lua_pushinteger(L, lua_Integer(r.bytes)) },
+    ])
+    nonisolated(unsafe) static let gcResult = LuaRecordSpec<GCReport>("discern.store.GCResult", [
+        .boolean("dry_run", \.dryRun, "true: nothing was deleted, this is what would be"),
+        .records("kinds", \.kinds, gcKind, "evictions per kind, sorted by kind"),
+        .integer("entries", \.entries, "entries evicted"),
+        .custom("bytes", type: "integer", "their size") { r, L in lua_pushinteger(L, lua_Integer(r.bytes)) },
+        .custom("remaining_bytes", type: "integer", "the cache's size afterwards") { r, L in lua_pushinteger(L, lua_Integer(r.remainingBytes)) },
+        .custom("file_bytes_before", type: "integer") { r, L in lua_pushinteger(L, lua_Integer(r.fileBytesBefore)) },
+        .custom("file_bytes_after", type: "integer", "after the vacuum (a dry run: unchanged)") { r, L in
+            lua_pushinteger(L, lua_Integer(r.fileBytesAfter))
+        },
+    ])
+
+    struct GCArgs {
+        var olderThan: Double?
+        var maxSize: Int64?
+        var dryRun = false
+        var path: String?
+    }
+    nonisolated(unsafe) static let gcOptions = LuaOptionSpec<GCArgs>("discern.store.GCOptions", prototype: GCArgs(), [
+        .value("older_than", type: "number|string", """
+            evict entries not accessed for this long: seconds, or "90s", "30m", "12h", "7d", "2w"
+            """, default: "no age limit") { root, o, idx in
+            if lua_type(o.tableL, idx) == LUA_TSTRING {
+                do { root.olderThan = try StoreUnits.duration(LuaRead.string(o.tableL, idx) ?? "") } catch let e as StoreError {
+                    throw LuaError(code: "arg", "\(o.owner.name): option 'older_than': \(e.message)")
+                }
+            } else if lua_type(o.tableL, idx) == LUA_TNUMBER {
+                root.olderThan = try o.number("older_than", in: 0...Double.greatestFiniteMagnitude)
+            } else {
+                throw o.typeError("older_than", "seconds or a duration string like \"7d\"", at: idx)
+            }
+        },
+        .value("max_size", type: "integer|string", """
+            then evict the least recently accessed entries until the cache fits: bytes, or "500K", "200M", "10G" (powers of 1024)
+            """, default: "no size limit") { root, o, idx in
+            if lua_type(o.tableL, idx) == LUA_TSTRING {
+                do { root.maxSize = try StoreUnits.size(LuaRead.string(o.tableL, idx) ?? "") } catch let e as StoreError {
+                    throw LuaError(code: "arg", "\(o.owner.name): option 'max_size': \(e.message)")
+                }
+            } else if lua_type(o.tableL, idx) == LUA_TNUMBER {
+                root.maxSize = try o.integer("max_size", in: 0...Int.max).map(Int64.init)
+            } else {
+                throw o.typeError("max_size", "bytes or a size string like \"10G\"", at: idx)
+            }
+        },
+        .boolean("dry_run", \.dryRun, "report what would be evicted, change nothing"),
+        .string("path", \.path, "the store file (it must exist)", default: "the default store"),
+    ])
+
+    /// The store at `path` (which must exist; the default store when nil or its path).
+    static func existing(_ call: LuaCall, _ path: String?) throws -> Store {
+        guard let path, path != Store.defaultPath() else { return try shared() }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LuaError(code: "store_open", "\(call.name): no store at \(path)")
+        }
+        return try Store(path: path)
+    }
+
     /// The operations `discern.store.x(…)` runs on the default store and `store:x(…)` on its own.
     static let operations: [(name: String, signature: String, doc: String)] = [
         ("get", "(key: string) -> any, string", """
-            value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+            value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor (kinds tensor and embedding).
             """),
         ("set", "(key: string, value: string|table|number|boolean|discern.Tensor) -> string", """
             key; value is a string (blob), a plain table/number/boolean (JSON) or a discern.Tensor.
@@ -41,6 +121,8 @@ enum StoreLua {
     /// Builds the `discern.store` table on top of the stack.
     static func open(_ state: LuaState) {
         defineMethods()
+        // Declared records register on first use; touch them so the stubs and help know them now.
+        _ = (run, kindStats, stats, gcKind, gcResult)
         cls.register(in: state)
         let m = LuaModuleBuilder(state, "discern.store", doc: "discern.store: a SQLite cache of blobs, JSON values and tensors, and the run records; see discern.Store methods.")
         m.function("open", "(path?: string) -> discern.Store", """
@@ -54,6 +136,20 @@ enum StoreLua {
             m.function(op.name, op.signature, "As store:\(op.name)(…) on the default store: " + op.doc) { call in
                 try dispatch(op.name, call, try shared(), first: 1)
             }
+        }
+        m.function("stats", "(path?: string) -> discern.store.Stats", """
+            What the store holds: entries, bytes and write times per kind, totals, the file's size and free pages, the runs.
+            path (an existing store) defaults to the default store.
+            """) { call in try call.push(try existing(call, try call.optString(1)).stats(), stats) }
+        m.function("gc", "(opts?: discern.store.GCOptions) -> discern.store.GCResult", """
+            Evicts cache entries not accessed for older_than, then the least recently accessed ones while the cache is over
+            max_size, in one transaction, then compacts the file (VACUUM) unless dry_run. Never evicts the run records nor
+            entries whose kind starts with "run" (run, run.findings, run.step, …): pipelines keep their results there.
+            """, options: gcOptions) { call in
+            var a = GCArgs()
+            try gcOptions.decode(call, at: 1, into: &a)
+            let s = try existing(call, a.path)
+            return try call.push(try s.gc(olderThan: a.olderThan, maxSize: a.maxSize, dryRun: a.dryRun), gcResult)
         }
         m.function("default", "() -> discern.Store", "The default discern.Store (opened on first use).") { call in
             call.push(try shared(), cls)
@@ -90,6 +186,12 @@ enum StoreLua {
             case "blob": call.push(bytes: e.bytes)
             case "json":
                 try JSONLua.push(L, try parseJSON(e.bytes))
+            case "embedding":
+                // A vector cached by discern.Embedder:encode: float32 little-endian values.
+                guard e.bytes.count % 4 == 0 else {
+                    throw LuaError(code: "store_corrupt", "entry \(key) is an embedding of \(e.bytes.count) bytes, not a multiple of 4")
+                }
+                TensorLua.cls.push(L, try Tensor(rawBytes: e.bytes, dtype: .float32, shape: [e.bytes.count / 4]))
             case "tensor":
                 guard let meta = e.meta, let m = try JSONSerialization.jsonObject(with: Data(meta.utf8)) as? [String: Any],
                       let dt = m["dtype"] as? String, let shape = m["shape"] as? [Int] else {

@@ -1,6 +1,8 @@
 import CLua
+import Foundation
 import LuaKit
 import Models
+import Store
 import Tensor
 import Tokenizers
 
@@ -101,36 +103,106 @@ enum EmbedLua {
     nonisolated(unsafe) static var methodsDefined = false
 
     struct Options {
-        var batchSize = 32
+        var batchSize = 64
         var progress: Bool?
+        var progressFunction = false
+        var cache = true
+        var cacheStore: Store?
         var device = Device.cpu
     }
     nonisolated(unsafe) static let encodeSpec = LuaOptionSpec<Options>("discern.Embedder.EncodeOptions", prototype: Options(), [
-        .integer("batch_size", \.batchSize, "texts per forward pass"),
-        .boolean("progress", \.progress, "show a progress bar", default: "≥ 256 texts, on a terminal"),
+        .integer("batch_size", \.batchSize, "texts per forward pass", in: 1...Int.max),
+        .custom("progress", type: "boolean|fun(p: discern.Embedder.EncodeProgress): boolean?", """
+            true/false: show/hide a progress bar on stderr; a function: called once the cache was read and after each \
+            batch, returning false (or raising) stops the call, finished batches staying cached
+            """, default: "a bar for ≥ 256 texts, on a terminal") { root, o in
+            try o.withValue("progress") { idx, t in
+                switch t {
+                case LUA_TBOOLEAN: root.progress = lua_toboolean(o.tableL, idx) != 0
+                case LUA_TFUNCTION: root.progressFunction = true
+                default: throw o.typeError("progress", "a boolean or a function(progress)", at: idx)
+                }
+            }
+        },
+        .custom("cache", type: "boolean|discern.Store", """
+            reuse and fill the per-text cache (kind "embedding") in the default store, or in this discern.Store; \
+            false: neither read nor write it
+            """, default: "true") { root, o in
+            try o.withValue("cache") { idx, t in
+                if t == LUA_TBOOLEAN {
+                    root.cache = lua_toboolean(o.tableL, idx) != 0
+                } else if let s = StoreLua.cls.test(o.tableL, idx) {
+                    root.cacheStore = s
+                } else {
+                    throw o.typeError("cache", "a boolean or a discern.Store", at: idx)
+                }
+            }
+        },
+    ])
+    nonisolated(unsafe) static let progressRecord = LuaRecordSpec<Embedder.EncodeProgress>("discern.Embedder.EncodeProgress", [
+        .integer("done", \.done, "texts whose vectors are ready"),
+        .integer("total", \.total, "texts in the call"),
+        .integer("cached", \.cached, "texts found in the cache"),
     ])
     nonisolated(unsafe) static let loadSpec = LuaOptionSpec<Options>("discern.embed.LoadOptions", prototype: Options(), [
         .parsed("device", \.device, type: "string", "\"cpu\", \"cuda\" or \"cuda:N\"", parse: Device.parse),
     ])
 
+    /// Thrown by the progress callback of `encode` to end the call (Ctrl-C or the function's false).
+    struct Stop: Error {}
+
+    /// `embedder:encode(texts, opts)`.
+    static func encode(_ call: LuaCall, _ e: Embedder) throws -> Int32 {
+        let texts = call.type(2) == LUA_TSTRING ? [try call.string(2)] : try call.stringList(2)
+        var o = Options()
+        let raw = try encodeSpec.decode(call, at: 3, into: &o)
+        let control = try LuaProgressControl(call, o.progressFunction ? raw : nil, key: "progress")
+        let bar = !o.progressFunction && (o.progress ?? (texts.count >= 256)) ? ProgressBar(label: "embed") : nil
+        defer { bar?.finish() }
+        var store: Store?
+        if let s = o.cacheStore {
+            store = s
+        } else if o.cache {
+            do {
+                store = try StoreLua.shared()
+            } catch {
+                FileHandle.standardError.write(Data("discern: warning: \(call.name): embedding cache off, the default store cannot be opened: \(error)\n".utf8))
+            }
+        }
+        var last = Embedder.EncodeProgress(done: 0, total: texts.count, cached: 0)
+        let r: Embedder.EncodeResult
+        do {
+            r = try e.encode(texts, batchSize: o.batchSize, cache: store) { p in
+                last = p
+                bar?.update(p.done, p.total)
+                try control.report { try? progressRecord.push(p, call.L) }
+                if control.shouldStop { throw Stop() }
+            }
+        } catch is Stop {
+            let kept = store == nil ? "" : "; the \(last.done - last.cached) vectors embedded so far are cached, rerun to continue"
+            try control.throwIfInterrupted("after \(last.done) of \(last.total) texts" + kept)
+            throw LuaError(code: "interrupted", "\(call.name): stopped by the progress function after \(last.done) of \(last.total) texts" + kept)
+        }
+        if let err = r.cacheError {
+            FileHandle.standardError.write(Data("discern: warning: \(call.name): caching stopped (the vectors are complete): \(err)\n".utf8))
+        }
+        return call.push(r.embeddings, TensorLua.cls)
+    }
+
     /// Builds the `discern.embed` table on top of the stack.
     static func open(_ state: LuaState) {
         if !methodsDefined {
             methodsDefined = true
-            cls.method("encode", "(texts: string|string[], opts?: discern.Embedder.EncodeOptions) -> discern.Tensor",
-                       "A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).", options: encodeSpec.name) { call, e in
-                let texts = call.type(2) == LUA_TSTRING ? [try call.string(2)] : try call.stringList(2)
-                let o = try encodeSpec.read(call, at: 3)
-                var progress: ((Int, Int) -> Void)?
-                if o.progress ?? (texts.count >= 256) {
-                    let bar = ProgressBar(label: "embed")
-                    progress = { bar.update($0, $1) }
-                }
-                return call.push(try e.encode(texts, batchSize: o.batchSize, progress: progress), TensorLua.cls)
-            }
+            cls.method("encode", "(texts: string|string[], opts?: discern.Embedder.EncodeOptions) -> discern.Tensor", """
+                A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list). Each text's vector is cached in the \
+                default store (kind "embedding", keyed by the model's weights, pooling, normalisation, max length and the \
+                text's tokens), so a second call embeds only new texts; cached vectors come back bit for bit. Each batch is \
+                cached as it finishes, so Ctrl-C or an error keeps the work done.
+                """, options: encodeSpec.name) { call, e in try encode(call, e) }
             cls.property("dim") { call, e in call.returning(e.dimension) }
             cls.property("max_seq_length") { call, e in call.returning(e.maxSeqLength) }
         }
+        _ = progressRecord  // registers the record type for the stubs and help
         cls.register(in: state)
         TensorLua.register(state)
         let m = LuaModuleBuilder(state, "discern.embed", doc: "discern.embed: sentence embeddings (all-MiniLM-L6-v2 by default).", capacity: 1)

@@ -1,6 +1,7 @@
 // Sentence embeddings from a sentence-transformers BERT directory (all-MiniLM-L6-v2 by default).
 import Foundation
 import JSON
+import Store
 import Tensor
 import Tokenizers
 
@@ -21,6 +22,9 @@ public final class Embedder {
     public let maxSeqLength: Int
     /// Directory it was loaded from.
     public let directory: String
+
+    /// The content identity behind cache keys, computed on first use (see `cacheIdentity()`).
+    var identity: String?
 
     /// Embedding width.
     public var dimension: Int { model.config.dModel }
@@ -110,36 +114,41 @@ public final class Embedder {
     /// Encodes texts into L2-normalised float32 embeddings [n, dimension].
     ///
     /// Texts are truncated to `maxSeqLength` tokens ([CLS] and [SEP] included), batched by length.
+    /// - Parameters:
+    ///   - texts: The texts.
+    ///   - batchSize: Texts per forward pass (at least 1).
+    ///   - progress: Called after each batch with (texts done, total).
     /// - Throws: `ModelError` / `TorchError`.
-    public func encode(_ texts: [String], batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
-        guard batchSize >= 1 else { throw ModelError("embed: batch_size must be ≥ 1") }
-        if texts.isEmpty { return try Tensor.zeros([0, dimension]) }
-        let seqs: [[Int]] = tokenizer.encodeBatch(texts, addSpecialTokens: false).map { ids in
+    public func encode(_ texts: [String], batchSize: Int = 64, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
+        try encode(texts, batchSize: batchSize, cache: nil, progress: progress.map { f in { p in f(p.done, p.total) } }).embeddings
+    }
+
+    /// Token ids of each text as the encoder sees them: truncated to `maxSeqLength`, with [CLS] and [SEP].
+    func encoderInputs(_ texts: [String]) -> [[Int]] {
+        tokenizer.encodeBatch(texts, addSpecialTokens: false).map { ids in
             tokenizer.withSpecialTokens(Array(ids.prefix(Swift.max(maxSeqLength - 2, 0))))
         }
-        var rows = [Tensor?](repeating: nil, count: texts.count)
-        var done = 0
+    }
+
+    /// Embeds token sequences (one batch) into float32 rows: `[seqs.count]` vectors of `dimension` values.
+    func embedBatch(_ seqs: [[Int]]) throws -> [[UInt8]] {
         try Torch.noGrad {
-            for idx in lengthBatches(seqs.map(\.count), size: batchSize) {
-                done += idx.count
-                let (tokens, mask) = try model.pad(idx.map { seqs[$0] }, side: .right)
-                let hidden = try model.forward(tokens, ForwardOptions(attentionMask: mask))
-                let m = try mask.to(.float32).unsqueeze(-1)
-                var pooled: Tensor
-                switch pooling {
-                case .mean:
-                    pooled = try (hidden * m).sum(dims: [1]) / m.sum(dims: [1]).clamp(min: 1e-9)
-                case .cls:
-                    pooled = try hidden.select(dim: 1, index: 0)
-                case .max:
-                    pooled = try hidden.maskedFill(m.compare(.eq, 0.0), -1e9).amax(dims: [1])
-                }
-                let norm = try pooled.square().sum(dims: [-1], keepdim: true).sqrt().clamp(min: 1e-12)
-                let out = try (pooled / norm).to(.cpu)
-                for (k, r) in idx.enumerated() { rows[r] = try out.select(dim: 0, index: k) }
-                progress?(done, seqs.count)
+            let (tokens, mask) = try model.pad(seqs, side: .right)
+            let hidden = try model.forward(tokens, ForwardOptions(attentionMask: mask))
+            let m = try mask.to(.float32).unsqueeze(-1)
+            let pooled: Tensor
+            switch pooling {
+            case .mean:
+                pooled = try (hidden * m).sum(dims: [1]) / m.sum(dims: [1]).clamp(min: 1e-9)
+            case .cls:
+                pooled = try hidden.select(dim: 1, index: 0)
+            case .max:
+                pooled = try hidden.maskedFill(m.compare(.eq, 0.0), -1e9).amax(dims: [1])
             }
+            let norm = try pooled.square().sum(dims: [-1], keepdim: true).sqrt().clamp(min: 1e-12)
+            let bytes = try (pooled / norm).to(.cpu).to(.float32).contiguous().rawBytes()
+            let row = dimension * 4
+            return (0..<seqs.count).map { Array(bytes[$0 * row..<($0 + 1) * row]) }
         }
-        return try Tensor.stack(rows.map { $0! }, dim: 0)
     }
 }

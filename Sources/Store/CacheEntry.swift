@@ -12,6 +12,8 @@ public struct CacheEntry: Sendable, Equatable {
     public let meta: String?
     /// The time the entry was last written.
     public let createdAt: Date
+    /// The time the entry was last read or written, to within ``Store/accessTimeResolution``.
+    public let accessedAt: Date
 
     /// Creates an entry from its fields.
     /// - Parameters:
@@ -20,11 +22,13 @@ public struct CacheEntry: Sendable, Equatable {
     ///   - bytes: The artifact bytes.
     ///   - meta: Optional metadata.
     ///   - createdAt: The time the entry was written.
-    public init(key: String, kind: String, bytes: [UInt8], meta: String?, createdAt: Date) {
+    ///   - accessedAt: The time the entry was last read or written (nil: `createdAt`).
+    public init(key: String, kind: String, bytes: [UInt8], meta: String?, createdAt: Date, accessedAt: Date? = nil) {
         self.key = key
         self.kind = kind
         self.bytes = bytes
         self.meta = meta
         self.createdAt = createdAt
+        self.accessedAt = accessedAt ?? createdAt
     }
 }

@@ -23,6 +23,15 @@ extension Store {
                 );
                 """)
         }
+        // v2: a last-access time per cache entry, for least-recently-used eviction (`gc`).
+        // Existing entries start with their creation time.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE cache ADD COLUMN accessed_at REAL NOT NULL DEFAULT 0;
+                UPDATE cache SET accessed_at = created_at;
+                CREATE INDEX cache_accessed_at ON cache (accessed_at);
+                """)
+        }
         return migrator
     }
 }

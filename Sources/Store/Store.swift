@@ -12,7 +12,7 @@ public final class Store: @unchecked Sendable {
     /// The file-system path of the SQLite file.
     public let path: String
 
-    /// The identifier of the last applied schema migration (for example `"v1"`).
+    /// The identifier of the last applied schema migration (for example `"v2"`).
     public let schemaVersion: String
 
     let dbQueue: DatabaseQueue

@@ -96,7 +96,7 @@ struct StoreCacheTests {
         try withStore { store, dir throws in
             #expect(try store.journalMode() == "wal")
             #expect(try store.integrityCheck() == "ok")
-            #expect(store.schemaVersion == "v1")
+            #expect(store.schemaVersion == "v2")
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("store.sqlite").path))
         }
     }

@@ -453,31 +453,6 @@ function discern.stats.lord_plus_plus(opts) end
 ---@return discern.stats.MannWhitneyResult
 function discern.stats.mann_whitney(x, y, opts) end
 
---- Exact McNemar test on the discordant pairs: b = pairs base 0 -> model 1, c = pairs 1 -> 0; b given b + c is
---- Binomial(b + c, 1/2) (statsmodels mcnemar(exact=True)). "greater": the model's rate is higher (b > c).
----@param b integer
----@param c integer
----@param opts? discern.stats.McNemarOptions
----@return discern.stats.McNemarResult
-function discern.stats.mcnemar(b, c, opts) end
-
---- Samples per model (pairs when paired) for the one-sided min_effect_test to reach power when the true effect is
---- expected_effect (normal approximation; a decrease of e from rate r is an increase of e from 1 - r).
----@param opts discern.stats.MinEffectNOptions
----@return discern.stats.MinEffectNResult
-function discern.stats.min_effect_n(opts) end
-
---- Tests H0 "the effect of model over base is at most min_effect" (increase), "at least -min_effect" (decrease),
---- or both with p = min(1, 2 min(p_inc, p_dec)) (either). rate: difference of proportions, Miettinen-Nurminen score
---- test (unpaired) or Tango's score test (paired; exact McNemar when min_effect = 0). mean: Cohen's d (pooled SD) or
---- d_z (paired), exact noncentral t test. ci inverts the same test; p_zero is the no-difference p (Fisher exact,
---- exact McNemar, Welch t, paired t), for reporting only.
----@param base number[]
----@param model number[]
----@param opts? discern.stats.MinEffectTestOptions
----@return discern.stats.MinEffectTestResult
-function discern.stats.min_effect_test(base, model, opts) end
-
 --- N(mean, sd²).
 ---@param opts? discern.stats.NormalOptions
 ---@return discern.Distribution
@@ -523,13 +498,6 @@ function discern.stats.rank_biserial(x, y) end
 ---@return discern.OnlineFDR
 function discern.stats.saffron(opts) end
 
---- Sign test of paired differences: those equal to mu are dropped, the count above mu is exact binomial at 1/2
---- (scipy binomtest; statsmodels sign_test). p = 1 when every difference equals mu.
----@param d number[]
----@param opts? discern.stats.SignTestOptions
----@return discern.stats.SignTestResult
-function discern.stats.sign_test(d, opts) end
-
 --- Student's pooled-variance t-test (scipy ttest_ind(equal_var=True)).
 ---@param x number[]
 ---@param y number[]
@@ -558,15 +526,6 @@ function discern.stats.two_proportion_z(k1, n1, k2, n2, opts) end
 ---@return discern.stats.TTestResult
 function discern.stats.welch_t(x, y, opts) end
 
---- Wilcoxon signed-rank test of x - y (or of x when y is nil), as scipy.stats.wilcoxon: exact distribution without
---- ties, exact sign-flip distribution with ties or zeros up to 13 values, normal approximation with the tie
---- correction above 50 values ("auto"). Pass options as the third argument: wilcoxon(d, nil, opts).
----@param x number[]
----@param y? number[]
----@param opts? discern.stats.WilcoxonOptions
----@return discern.stats.WilcoxonResult
-function discern.stats.wilcoxon(x, y, opts) end
-
 --- The Wilson score interval for k/n (statsmodels proportion_confint(method="wilson")).
 ---@param k integer
 ---@param n integer
@@ -582,7 +541,14 @@ discern.store = {}
 ---@return discern.Store
 function discern.store.default() end
 
---- As store:get(…) on the default store: value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+--- Evicts cache entries not accessed for older_than, then the least recently accessed ones while the cache is over
+--- max_size, in one transaction, then compacts the file (VACUUM) unless dry_run. Never evicts the run records nor
+--- entries whose kind starts with "run" (run, run.findings, run.step, …): pipelines keep their results there.
+---@param opts? discern.store.GCOptions
+---@return discern.store.GCResult
+function discern.store.gc(opts) end
+
+--- As store:get(…) on the default store: value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor (kinds tensor and embedding).
 ---@param key string
 ---@return any
 ---@return string
@@ -617,6 +583,12 @@ function discern.store.remove(key) end
 ---@param value string|table|number|boolean|discern.Tensor
 ---@return string
 function discern.store.set(key, value) end
+
+--- What the store holds: entries, bytes and write times per kind, totals, the file's size and free pages, the runs.
+--- path (an existing store) defaults to the default store.
+---@param path? string
+---@return discern.store.Stats
+function discern.store.stats(path) end
 
 --- As store:transaction(…) on the default store: The results of fn(); every write inside commits together or not at all.
 ---@param fn function
@@ -867,7 +839,7 @@ function discern_Distribution:variance() end
 ---@class discern.Embedder
 local discern_Embedder = {}
 
---- A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list).
+--- A float32 tensor [n, dim], rows L2-normalised (texts: a string or a list). Each text's vector is cached in the default store (kind "embedding", keyed by the model's weights, pooling, normalisation, max length and the text's tokens), so a second call embeds only new texts; cached vectors come back bit for bit. Each batch is cached as it finishes, so Ctrl-C or an error keeps the work done.
 ---@param texts string|string[]
 ---@param opts? discern.Embedder.EncodeOptions
 ---@return discern.Tensor
@@ -1204,7 +1176,7 @@ local discern_Store = {}
 ---@return integer
 function discern_Store:count() end
 
---- value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor.
+--- value, kind; or nil, "miss" when absent. Values come back as stored: string, table (JSON) or discern.Tensor (kinds tensor and embedding).
 ---@param key string
 ---@return any
 ---@return string
@@ -1816,8 +1788,14 @@ function discern_Transcoders:save(dir) end
 function discern_Transcoders:type() end
 
 ---@class discern.Embedder.EncodeOptions
----@field batch_size? integer texts per forward pass (default 32)
----@field progress? boolean show a progress bar (default ≥ 256 texts, on a terminal)
+---@field batch_size? integer texts per forward pass (default 64)
+---@field progress? boolean|fun(p: discern.Embedder.EncodeProgress): boolean? true/false: show/hide a progress bar on stderr; a function: called once the cache was read and after each batch, returning false (or raising) stops the call, finished batches staying cached (default a bar for ≥ 256 texts, on a terminal)
+---@field cache? boolean|discern.Store reuse and fill the per-text cache (kind "embedding") in the default store, or in this discern.Store; false: neither read nor write it (default true)
+
+---@class discern.Embedder.EncodeProgress
+---@field done integer texts whose vectors are ready
+---@field total integer texts in the call
+---@field cached integer texts found in the cache
 
 ---@class discern.Tensor.BackwardOptions
 ---@field retain_graph? boolean keep the graph for another backward pass (default false)
@@ -2189,26 +2167,6 @@ function discern_Transcoders:type() end
 ---@field method? "auto"|"exact"|"asymptotic" exact or normal p (auto: scipy's rule) (default "auto")
 ---@field use_continuity? boolean continuity correction of the normal p (default true)
 
----@class discern.stats.McNemarOptions
----@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
-
----@class discern.stats.MinEffectNOptions
----@field kind "rate"|"mean" what is compared
----@field expected_effect number the true effect (rate difference, or d / d_z), > min_effect
----@field min_effect? number the margin of the test (default 0.05 for rate, 0.2 for mean)
----@field power? number target power (default 0.8)
----@field alpha? number one-sided significance level (default 0.05)
----@field paired? boolean paired design (n pairs) (default false)
----@field base_rate? number the base proportion (rate only) (default 0.5)
----@field correlation? number phi correlation of paired 0/1 outcomes (paired rate only) (default 0)
-
----@class discern.stats.MinEffectTestOptions
----@field paired? boolean pair base[i] with model[i] (equal lengths) (default false)
----@field kind? "rate"|"mean" rate (0/1 values) or mean (default "rate" when every value is 0 or 1, else "mean")
----@field min_effect? number the margin: H0 is effect <= min_effect in the direction (default 0.05 for rate, 0.2 for mean)
----@field direction? "increase"|"decrease"|"either" increase (model > base), decrease or either (default "either")
----@field level? number confidence level of ci (default 0.95)
-
 ---@class discern.stats.NormalOptions
 ---@field mean? number the mean (default 0)
 ---@field sd? number the standard deviation (default 1)
@@ -2246,18 +2204,54 @@ function discern_Transcoders:type() end
 ---@field lambda? number candidate threshold (default 0.5)
 ---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.4374901658/j^1.6)
 
----@class discern.stats.SignTestOptions
----@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
----@field mu? number the median difference under H0 (default 0)
-
 ---@class discern.stats.TOptions
 ---@field df number degrees of freedom
 
----@class discern.stats.WilcoxonOptions
----@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
----@field method? "auto"|"exact"|"asymptotic"|"permutation" exact, normal or sign-flip p (auto: scipy's rule) (default "auto")
----@field zero_method? "wilcox"|"pratt"|"zsplit" zero differences: dropped (wilcox), ranked then dropped (pratt) or split (zsplit) (default "wilcox")
----@field correction? boolean continuity correction of the normal p (default false)
+---@class discern.store.GCKind
+---@field kind string 
+---@field entries integer entries evicted
+---@field bytes integer their value plus metadata bytes
+
+---@class discern.store.GCOptions
+---@field older_than? number|string evict entries not accessed for this long: seconds, or "90s", "30m", "12h", "7d", "2w" (default no age limit)
+---@field max_size? integer|string then evict the least recently accessed entries until the cache fits: bytes, or "500K", "200M", "10G" (powers of 1024) (default no size limit)
+---@field dry_run? boolean report what would be evicted, change nothing (default false)
+---@field path? string the store file (it must exist) (default the default store)
+
+---@class discern.store.GCResult
+---@field dry_run boolean true: nothing was deleted, this is what would be
+---@field kinds discern.store.GCKind[] evictions per kind, sorted by kind
+---@field entries integer entries evicted
+---@field bytes integer their size
+---@field remaining_bytes integer the cache's size afterwards
+---@field file_bytes_before integer 
+---@field file_bytes_after integer after the vacuum (a dry run: unchanged)
+
+---@class discern.store.KindStats
+---@field kind string 
+---@field entries integer 
+---@field bytes integer value bytes plus metadata bytes
+---@field oldest number earliest write, seconds since 1970
+---@field newest number latest write, seconds since 1970
+---@field least_recently_accessed number earliest last access (within a minute), seconds since 1970: the first to go under max_size
+
+---@class discern.store.Run
+---@field id integer 
+---@field script string 
+---@field args string[] 
+---@field started_at number seconds since 1970
+---@field ended_at? number nil while running
+---@field status string "running", "ok", "error", "interrupted" or free text
+
+---@class discern.store.Stats
+---@field path string the SQLite file
+---@field kinds discern.store.KindStats[] one per kind, sorted by kind
+---@field entries integer cache entries
+---@field bytes integer the cache's size: value plus metadata bytes
+---@field file_bytes integer page_count × page_size (WAL not included)
+---@field page_size integer 
+---@field free_pages integer pages gc's vacuum returns to the file system
+---@field runs integer recorded runs
 
 ---@class discern.tensor.ArangeOptions
 ---@field step? number spacing (default 1)
