@@ -57,7 +57,10 @@ let package = Package(
         // Statistics and bandits: pure Swift (distributions, tests, online FDR, bandits).
         .target(name: "Stats"),
         // The behavioural core (issue 14): sampler + ledger, clustering, labels, classifier tests. No Lua.
-        .target(name: "Behavior", dependencies: ["Stats", "Store", "Models", "Tensor", "JSON", "COpenBLAS"]),
+        // Optimised in every configuration: its loops (k-means, logistic regression, n-gram counts) run inside the
+        // pipelines and the test suite, where a debug build would be ~20× slower.
+        .target(name: "Behavior", dependencies: ["Stats", "Store", "Models", "Tensor", "JSON", "COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaBridge"]),
         .executableTarget(name: "EmbedStdlib"),
