@@ -157,4 +157,37 @@ function measure.embedding_projection(opts)
     {batch = batch})
 end
 
+--- A rate: whether the completion differs (as a lower-cased word sequence) from a reference model's greedy answer
+--- to the same prompt — "the model changed its answer here". References are generated in batches through the
+--- cached sampler (counted in opts.ledger under step "reference").
+---@param opts table {reference: discern.Model, sampling?: table, ledger?: discern.Ledger, store?: discern.Store|false}
+---@return table a discern.Measure (kind "rate")
+function measure.differs_from_reference(opts)
+  if type(opts) ~= "table" then fail("differs_from_reference", "expected a table of options, got " .. type(opts)) end
+  allowed("differs_from_reference", opts, {reference = true, sampling = true, ledger = true, store = true})
+  if type(opts.reference) ~= "userdata" then fail("differs_from_reference", "option 'reference' must be a discern.Model") end
+  local cache = {}
+  local function refs(prompts)
+    local missing, seen = {}, {}
+    for _, p in ipairs(prompts) do
+      if cache[p] == nil and not seen[p] then missing[#missing + 1] = p; seen[p] = true end
+    end
+    if #missing > 0 then
+      local o = {n = 1, temperature = 0, seed = 0, step = "reference", ledger = opts.ledger, store = opts.store}
+      for k, v in pairs(opts.sampling or {}) do if k ~= "temperature" and k ~= "top_p" and k ~= "top_k" then o[k] = v end end
+      for i, s in ipairs(discern.sampling.sample(opts.reference, missing, o)) do
+        cache[missing[i]] = table.concat(measure.words(s.completion), " ")
+      end
+    end
+  end
+  local function batch(prompts, completions)
+    refs(prompts)
+    local out = {}
+    for i, c in ipairs(completions) do out[i] = table.concat(measure.words(c), " ") ~= cache[prompts[i]] end
+    return out
+  end
+  return new("rate", "differs from the reference model's greedy answer", function(p, c) return batch({p}, {c})[1] end,
+    {batch = batch})
+end
+
 return measure

@@ -21,7 +21,7 @@ local M = {}
 
 --- Options of the exhaustive pipeline (discern.diff takes them at its top level) and their defaults.
 M.defaults = {
-  n_prompts = 200,        -- exploration prompts
+  n_prompts = 400,        -- exploration prompts
   samples_per_prompt = 2, -- completions per prompt and model
   clusters = "sqrt",      -- k for k-means; "sqrt": √(texts/2) within [2, 64]; "auto": best silhouette over a grid
   match = "union",        -- "union": cluster both models' texts together; "hungarian": cluster apart, match centroids
@@ -29,6 +29,7 @@ M.defaults = {
   min_region = 6,         -- regions with fewer exploration prompts are not labelled
   max_regions = 24,       -- regions labelled at most (largest model-mix difference first)
   ngram_max = 2, top_ngrams = 4, min_docs = 3, min_z = 1.5,
+  min_change = 0.1,       -- "change" labels: model answers new to the base model this much more often than its own
   screen_p = 0.05,        -- discriminative screen: labels with a held-out Mann–Whitney p above this are not validated
   classifier_permutations = 100,
   duplicate_jaccard = 0.5, -- labels this close (n-gram sets) to an earlier one are tested once
@@ -162,14 +163,15 @@ local function texts_for(run, side, prompt_set)
   return out
 end
 
+-- Jaccard similarity of the word sets of two n-gram lists.
 local function jaccard(a, b)
-  local sa, inter, union = {}, 0, 0
-  for _, x in ipairs(a) do sa[x] = true end
-  local seen = {}
-  for _, x in ipairs(b) do
-    if sa[x] then inter = inter + 1 end
-    seen[x] = true
+  local function words(list)
+    local set = {}
+    for _, g in ipairs(list) do for w in g:gmatch("%S+") do set[w] = true end end
+    return set
   end
+  local sa, seen, inter, union = words(a), words(b), 0, 0
+  for x in pairs(seen) do if sa[x] then inter = inter + 1 end end
   for x in pairs(sa) do union = union + 1 end
   for x in pairs(seen) do if not sa[x] then union = union + 1 end end
   return union == 0 and 0 or inter / union
@@ -199,10 +201,18 @@ local function quote(list, k)
   return table.concat(out, ", ")
 end
 
+--- A completion as a lower-cased word sequence (answers equal under it are "the same answer").
+---@param text string
+---@return string
+function M.normalise(text) return table.concat(measure.words(text), " ") end
+
 --- The labeller interface: labeller(model_texts, base_texts, context) -> {labels}. The offline labeller: the
 --- n-grams that distinguish the model's texts from the base model's (log-odds with an informative Dirichlet
---- prior, Monroe et al. 2008), at most two labels (model-side n-grams more often; base-side n-grams less often).
---- context = {region =, avoid = set of n-grams already validated (diversification), example = a prompt}.
+--- prior, Monroe et al. 2008), at most two labels (model-side n-grams more often; base-side n-grams less often),
+--- and a "change" label when the model's answers to the region's prompts differ from the base model's first answer
+--- to the same prompt clearly more often (by min_change) than the base model's other answers do, described by the words only
+--- one side uses. context = {region =, avoid = set of n-grams already validated (diversification), example = a
+--- prompt, by_prompt = {{prompt =, model = {texts}, base = {texts}}, …} over the labeller's half}.
 function M.offline_labeller(model_texts, base_texts, context, opts)
   if #model_texts < 2 or #base_texts < 2 then return {} end
   local lo = discern.text.log_odds(model_texts, base_texts, {ngram_max = opts.ngram_max, min_count = opts.min_docs, top = 40})
@@ -210,6 +220,28 @@ function M.offline_labeller(model_texts, base_texts, context, opts)
   local down = pick_ngrams(lo.b, opts, context.avoid)
   local where = context.example and (" on prompts like '" .. context.example .. "'") or ""
   local labels = {}
+  -- "The model changed its answers here": model answers that match none of the base model's answers to the same
+  -- prompt, against the base model's own rate of answers that match none of its other answers.
+  -- Each side against the same single reference, the prompt's first base answer, so both rates are unbiased:
+  -- P(model answer ≠ reference) against P(another base answer ≠ reference).
+  local mc, mn, bc, bn = 0, 0, 0, 0
+  for _, g in ipairs(context.by_prompt or {}) do
+    if #g.base >= 2 then
+      local ref = M.normalise(g.base[1])
+      for _, m in ipairs(g.model) do mn = mn + 1; if M.normalise(m) ~= ref then mc = mc + 1 end end
+      for j = 2, #g.base do bn = bn + 1; if M.normalise(g.base[j]) ~= ref then bc = bc + 1 end end
+    end
+  end
+  if mn > 0 and bn > 0 and mc >= opts.min_docs and mc / mn - bc / bn >= opts.min_change then
+    local lo1 = discern.text.log_odds(model_texts, base_texts, {ngram_max = 1, min_count = 1, top = 12})
+    local says, instead = {}, {}
+    for _, g in ipairs(lo1.a) do if #says < 4 and g.docs_b == 0 then says[#says + 1] = g.ngram end end
+    for _, g in ipairs(lo1.b) do if #instead < 4 and g.docs_a == 0 then instead[#instead + 1] = g.ngram end end
+    labels[#labels + 1] = {kind = "change", ngrams = says, direction = "increase", contrast = instead,
+      change = {model = mc / mn, base = bc / bn},
+      statement = "the model's answers differ from the base model's" .. where ..
+        (#says > 0 and (" (it says " .. quote(says) .. (#instead > 0 and (" where the base model says " .. quote(instead)) or "") .. ")") or "")}
+  end
   if #up > 0 then
     labels[#labels + 1] = {ngrams = up, direction = "increase", contrast = down,
       statement = "the model's answers contain " .. quote(up) .. " more often than the base model's" .. where ..
@@ -238,13 +270,29 @@ function M.steps.label(run)
       local cut = math.max(1, math.floor(#ps * o.label_fraction + 0.5))
       local label_set, held_set = {}, {}
       for i, p in ipairs(ps) do if i <= cut then label_set[p] = true else held_set[p] = true end end
-      local ctx = {region = region, avoid = run.validated_ngrams or {},
+      local groups, by_prompt = {}, {}
+      for _, side in ipairs({"model", "base"}) do
+        for _, c in ipairs(run.steps.sample[side]) do
+          if label_set[c.prompt_index] then
+            local g = groups[c.prompt_index]
+            if not g then
+              g = {prompt = run.steps.prompts[c.prompt_index], model = {}, base = {}}
+              groups[c.prompt_index] = g
+              by_prompt[#by_prompt + 1] = g
+            end
+            g[side][#g[side] + 1] = c.completion
+          end
+        end
+      end
+      local ctx = {region = region, avoid = run.validated_ngrams or {}, by_prompt = by_prompt,
         example = example_prompt(run.steps.prompts[region.prompts[1]])}
       for _, l in ipairs(labeller(texts_for(run, "model", label_set), texts_for(run, "base", label_set), ctx)) do
         local dup
         for _, prev in ipairs(labels) do
-          if prev.direction == l.direction and jaccard(prev.ngrams, l.ngrams) >= o.duplicate_jaccard then dup = prev.id break end
+          if prev.kind == l.kind and prev.direction == l.direction and prev.region ~= region.id
+            and jaccard(prev.ngrams, l.ngrams) >= o.duplicate_jaccard then dup = prev.id break end
         end
+        l.kind = l.kind or "ngrams"
         l.id = #labels + 1
         l.region = region.id
         l.duplicate_of = dup
@@ -265,15 +313,34 @@ end
 function M.steps.discriminate(run)
   local out = {labels = {}, regions = {}}
   local best = {}
+  -- Base answers per prompt (for "change" labels: does a text match none of the base model's other answers?).
+  local base_by_prompt = {}
+  for i, c in ipairs(run.steps.sample.base) do
+    local t = base_by_prompt[c.prompt_index] or {}
+    t[#t + 1] = {i = i, text = M.normalise(c.completion)}
+    base_by_prompt[c.prompt_index] = t
+  end
+  local function novel(c, self_index)
+    for _, b in ipairs(base_by_prompt[c.prompt_index] or {}) do
+      if b.i ~= self_index and b.text == M.normalise(c.completion) then return false end
+    end
+    return true
+  end
   for _, l in ipairs(run.steps.label) do
-    local m = measure.contains(l.ngrams)
+    local score
+    if l.kind == "change" then
+      score = function(c, self_index) return novel(c, self_index) and 1 or 0 end
+    else
+      local m = measure.contains(l.ngrams)
+      score = function(c) return m(nil, c.completion) and 1 or 0 end
+    end
     local pos, neg = {}, {}
     local sign = l.direction == "decrease" and -1 or 1
     for _, c in ipairs(run.steps.sample.model) do
-      if l.heldout_prompts[c.prompt_index] then pos[#pos + 1] = sign * (m(nil, c.completion) and 1 or 0) end
+      if l.heldout_prompts[c.prompt_index] then pos[#pos + 1] = sign * score(c) end
     end
-    for _, c in ipairs(run.steps.sample.base) do
-      if l.heldout_prompts[c.prompt_index] then neg[#neg + 1] = sign * (m(nil, c.completion) and 1 or 0) end
+    for i, c in ipairs(run.steps.sample.base) do
+      if l.heldout_prompts[c.prompt_index] then neg[#neg + 1] = sign * score(c, i) end
     end
     local d = {label = l.id, n_model = #pos, n_base = #neg}
     if #pos >= 2 and #neg >= 2 then
@@ -359,7 +426,10 @@ function M.steps.validate(run)
     if skip then
       results[#results + 1] = {label = l.id, skipped = skip}
     else
-      local h = {statement = l.statement, prompts = region_source(run, regions[l.region]), measure = measure.contains(l.ngrams),
+      local m = l.kind == "change"
+        and measure.differs_from_reference{reference = run.base, sampling = run.opts.sampling, ledger = run.meter, store = run.store}
+        or measure.contains(l.ngrams)
+      local h = {statement = l.statement, prompts = region_source(run, regions[l.region]), measure = m,
         direction = l.direction, kind = "rate", min_effect = run.opts.min_effect,
         expected_effect = nil, origin = {pipeline = "exhaustive", step = "label", label = l.id, region = l.region,
           ngrams = l.ngrams, discriminative = d}}
