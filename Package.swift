@@ -75,7 +75,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "DiscernBench", dependencies: ["Tensor", "LuaKit", "DiscernLua", "Models", "Stats", "Circuits", "COpenBLAS"]),
+        .executableTarget(name: "DiscernBench", dependencies: ["Tensor", "LuaKit", "DiscernLua", "Models", "Stats", "Circuits", "Behavior", "COpenBLAS"]),
 
         .target(name: "TestSupport", dependencies: ["Tensor"], path: "Tests/Support"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),

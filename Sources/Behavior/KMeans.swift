@@ -262,7 +262,7 @@ public enum KMeans {
     // MARK: assignment
 
     /// Rows per sgemm block in the assignment step.
-    static let chunk = 2048
+    static let chunk = 512
 
     /// Assigns every row to its nearest centre; optionally accumulates per-cluster sums and counts.
     /// - Returns: the labels' inertia (Float distances, clamped at 0), summed in Double.
@@ -278,8 +278,8 @@ public enum KMeans {
             cnorm[c] = s
         }
         let chunk = min(Self.chunk, n)
-        var dots = [Float](repeating: 0, count: chunk * k)
-        // Per-thread accumulators (one block each), merged at the end.
+        let chunks = (n + chunk - 1) / chunk
+        // Per-thread accumulators and distance blocks (one block each), merged at the end.
         let accSize = accumulate ? k * d : 0
         let partSums = UnsafeMutablePointer<Float>.allocate(capacity: max(1, T * accSize))
         partSums.initialize(repeating: 0, count: max(1, T * accSize))
@@ -287,31 +287,34 @@ public enum KMeans {
         partCounts.initialize(repeating: 0, count: T * k)
         let partInertia = UnsafeMutablePointer<Double>.allocate(capacity: T)
         partInertia.initialize(repeating: 0, count: T)
+        let dotsAll = UnsafeMutablePointer<Float>.allocate(capacity: T * chunk * k)
         defer {
             partSums.deallocate()
             partCounts.deallocate()
             partInertia.deallocate()
+            dotsAll.deallocate()
         }
+        // Each worker runs single-threaded sgemm on its own chunks (as scikit-learn's OpenMP loop does);
+        // OpenBLAS's own threads are switched off meanwhile and restored after.
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(T)) }
         let norms = ws.norms
         labels.withUnsafeMutableBufferPointer { lab in
             ws.x.values.withUnsafeBufferPointer { v in
                 cnorm.withUnsafeBufferPointer { cn in
                     norms.withUnsafeBufferPointer { nr in
-                        let lab = lab.baseAddress!, v = v.baseAddress!, cn = cn.baseAddress!, nr = nr.baseAddress!
-                        var start = 0
-                        while start < n {
-                            let m = min(chunk, n - start)
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(d), -2, v + start * d,
-                                        Int32(d), centres, Int32(d), 0, &dots, Int32(k))
-                            dots.withUnsafeBufferPointer { dp in
-                                let dp = dp.baseAddress!, s0 = start
-                                let per = (m + T - 1) / T
-                                parallelFor(T) { t in
-                                    let lo = t * per, hi = min(m, lo + per)
-                                    guard lo < hi else { return }
-                                    var inertia = 0.0
-                                    let acc = partSums + t * accSize, cnt = partCounts + t * k
-                                    for r in lo..<hi {
+                        centres.withUnsafeBufferPointer { cp in
+                            let lab = lab.baseAddress!, v = v.baseAddress!, cn = cn.baseAddress!, nr = nr.baseAddress!
+                            let cp = cp.baseAddress!
+                            parallelFor(T) { t in
+                                var inertia = 0.0
+                                let acc = partSums + t * accSize, cnt = partCounts + t * k, dp = dotsAll + t * chunk * k
+                                var ch = t
+                                while ch < chunks {
+                                    let start = ch * chunk, m = min(chunk, n - start)
+                                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(d), -2, v + start * d,
+                                                Int32(d), cp, Int32(d), 0, dp, Int32(k))
+                                    for r in 0..<m {
                                         let row = dp + r * k
                                         var bestC = 0
                                         var bestD = row[0] + cn[0]
@@ -321,7 +324,7 @@ public enum KMeans {
                                             if dd < bestD { bestD = dd; bestC = c }
                                             c += 1
                                         }
-                                        let i = s0 + r
+                                        let i = start + r
                                         lab[i] = bestC
                                         inertia += Double(max(0, bestD + nr[i]))
                                         if accumulate {
@@ -331,10 +334,10 @@ public enum KMeans {
                                             for j in 0..<d { dst[j] += src[j] }
                                         }
                                     }
-                                    partInertia[t] += inertia
+                                    ch += T
                                 }
+                                partInertia[t] = inertia
                             }
-                            start += m
                         }
                     }
                 }

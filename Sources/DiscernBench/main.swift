@@ -1,7 +1,8 @@
 // Benchmarks. No argument: foundation (Scripts/bench/foundation.sh): per-op overhead and matmul vs
 // OpenBLAS. `models …`: generation and scoring throughput (Scripts/bench/models.sh). `stats …`: online
 // FDR streams and Fisher exact tests (Scripts/bench/stats.sh). `train …`: training tokens/s vs PyTorch
-// (Scripts/bench/train.sh). `circuits …`: attribution graphs vs prompt length (Scripts/bench/circuits.sh).
+// (Scripts/bench/train.sh). `circuits …`: attribution graphs vs prompt length (Scripts/bench/circuits.sh). `behavior DIR`: k-means
+// and embedding throughput vs scikit-learn and sentence-transformers (Scripts/bench/behavior.sh).
 // Every row is measured against a reference taken in the same run; read the ratios.
 import COpenBLAS
 import DiscernLua
@@ -85,7 +86,9 @@ func foundationBench() throws {
     }
 }
 
-if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "stats" {
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "behavior" {
+    try BehaviorBench.run(Array(CommandLine.arguments.dropFirst(2)))
+} else if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "stats" {
     try StatsBench.run(Array(CommandLine.arguments.dropFirst(2)))
 } else if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "train" {
     try TrainBench.run(Array(CommandLine.arguments.dropFirst(2)))

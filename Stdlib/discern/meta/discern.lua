@@ -3,7 +3,7 @@
 -- declarations in Discern's Swift bindings. Do not edit: regenerate. Functions written in
 -- Lua (Stdlib/discern/…) carry their annotations in their own source.
 
---- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, strategy, organisms, random, spec, pp.
+--- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, cluster, text, strategy, organisms, random, spec, pp.
 ---@class discern
 discern = {}
 
@@ -186,6 +186,35 @@ function discern.circuit.replacement_model(model, transcoders, opts) end
 ---@return table
 function discern.circuit.train_transcoders(model, corpus, opts) end
 
+--- discern.cluster: k-means (Lloyd or mini-batch, k-means++ seeding, k = "auto" by silhouette), linear assignment
+--- (hungarian) and the silhouette score. Labels and pairs are 1-based.
+---@class discern.cluster
+discern.cluster = {}
+
+--- The optimal linear assignment of a rectangular cost matrix (as scipy.optimize.linear_sum_assignment): every row
+--- is matched when rows ≤ columns, every column otherwise. NaN and infinite costs are errors.
+---@param cost discern.Tensor|number[][]
+---@param opts? discern.cluster.HungarianOptions
+---@return discern.cluster.Assignment
+function discern.cluster.hungarian(cost, opts) end
+
+--- Clusters the rows of x (a 2-D tensor or a list of rows). Lloyd follows scikit-learn's KMeans(algorithm="lloyd"):
+--- stop when the labels repeat or the summed squared centre shift ≤ tol × mean feature variance; an empty cluster is
+--- re-seeded at the row farthest from its centre. Mini-batch: Sculley's per-centre rates 1/count, max_iter passes,
+--- also stops after 10 steps without improvement of the smoothed batch inertia. Distances go through BLAS sgemm.
+---@param x discern.Tensor|number[][]
+---@param opts discern.cluster.KMeansOptions
+---@return discern.cluster.KMeansResult
+function discern.cluster.kmeans(x, opts) end
+
+--- The mean silhouette coefficient of a clustering (scikit-learn's silhouette_score; 0 for singleton clusters).
+--- Needs 2 ≤ clusters ≤ rows − 1. O(n²) memory: pass sample_size for large inputs.
+---@param x discern.Tensor|number[][]
+---@param labels integer[]
+---@param opts? discern.cluster.SilhouetteOptions
+---@return number
+function discern.cluster.silhouette(x, labels, opts) end
+
 --- discern.embed: sentence embeddings (all-MiniLM-L6-v2 by default).
 ---@class discern.embed
 discern.embed = {}
@@ -289,7 +318,7 @@ function discern.model.weight_diff(a, b, opts) end
 
 --- discern.stats: distributions (normal, t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
 --- (saffron, lord_plus_plus, addis, lond, alpha_investing, e_lond), batch FDR (fdr), tests, intervals, effect sizes,
---- power and meta-analysis, family-wise error control (fwer). Results are plain tables.
+--- power and meta-analysis, family-wise error control (fwer), the classifier two-sample test (classifier_test). Results are plain tables.
 ---@class discern.stats
 discern.stats = {}
 
@@ -348,6 +377,15 @@ function discern.stats.chi2(opts) end
 ---@param opts? discern.stats.Chi2ContingencyOptions
 ---@return discern.stats.Chi2ContingencyResult
 function discern.stats.chi2_contingency(table, opts) end
+
+--- Classifier two-sample test (Lopez-Paz & Oquab 2017): L2-regularised logistic regression on standardised features,
+--- stratified k-fold held-out accuracy and AUC, and a permutation p-value (1 + #{permuted accuracy ≥ observed}) /
+--- (permutations + 1) over relabellings of the pooled rows. Seeded; the same for any thread count.
+---@param xa discern.Tensor|number[][]
+---@param xb discern.Tensor|number[][]
+---@param opts? discern.stats.ClassifierTestOptions
+---@return discern.stats.ClassifierTestResult
+function discern.stats.classifier_test(xa, xb, opts) end
 
 --- The exact Clopper–Pearson interval for k/n (statsmodels proportion_confint(method="beta")).
 ---@param k integer
@@ -688,6 +726,21 @@ function discern.tensor.where(cond, a, b) end
 ---@param opts? discern.tensor.CreateOptions
 ---@return discern.Tensor
 function discern.tensor.zeros(shape, opts) end
+
+--- discern.text: contrastive n-gram labels (log_odds).
+---@class discern.text
+discern.text = {}
+
+--- The n-grams that separate texts A from texts B: the log-odds ratio with an informative Dirichlet prior (Monroe,
+--- Colaresi & Quinn 2008). Words are lowercased runs of letters, digits and apostrophes; n = 1..ngram_max. The prior
+--- is α_w = prior_mass · (background count + 0.01) / Σ(…); δ_w = log[(y_A + α_w)/(n_A + α₀ − y_A − α_w)] −
+--- log[(y_B + α_w)/(n_B + α₀ − y_B − α_w)], σ² = 1/(y_A + α_w) + 1/(y_B + α_w), z = δ/σ. Returns `top` n-grams per
+--- side with counts and document frequencies.
+---@param texts_a string[]
+---@param texts_b string[]
+---@param opts? discern.text.LogOddsOptions
+---@return discern.text.LogOddsResult
+function discern.text.log_odds(texts_a, texts_b, opts) end
 
 --- discern.tokenizer: Hugging Face tokenizers (load, train); see discern.Tokenizer methods.
 ---@class discern.tokenizer
@@ -1975,6 +2028,25 @@ function discern_Transcoders:type() end
 ---@field progress? boolean show a progress bar (default true (on a terminal))
 ---@field on_progress? fun(p: table): boolean? called with progress; return false to stop
 
+---@class discern.cluster.HungarianOptions
+---@field maximize? boolean find the largest total instead of the smallest (default false)
+
+---@class discern.cluster.KMeansOptions
+---@field k integer|"auto" the number of clusters, or "auto": the best silhouette (on ≤ 2000 seeded rows) over k = 2, 4, 8, … ≤ n/5 (≤ 256)
+---@field method? "lloyd"|"minibatch" "lloyd" (batch, scikit-learn's) or "minibatch" (Sculley 2010) (default "lloyd")
+---@field metric? "euclidean"|"cosine" "euclidean", or "cosine" (rows L2-normalised first) (default "euclidean")
+---@field init? "k-means++"|discern.Tensor greedy k-means++ (2 + ⌊ln k⌋ candidates per centre) or a k × d tensor of centres (default "k-means++")
+---@field max_iter? integer the most Lloyd iterations (passes over the data for minibatch) (default 300)
+---@field tol? number stop when the summed squared centre shift ≤ tol × mean feature variance (default 0.0001)
+---@field n_init? integer k-means++ restarts; the lowest inertia wins (default 1)
+---@field batch_size? integer rows per mini-batch (default 1024)
+---@field seed? integer seeds k-means++ and the mini-batches (default 0)
+
+---@class discern.cluster.SilhouetteOptions
+---@field metric? "euclidean"|"cosine" "euclidean", or "cosine" (distance 1 − cos) (default "euclidean")
+---@field sample_size? integer score a seeded subsample of this many rows (default all rows)
+---@field seed? integer seeds the subsample (default 0)
+
 ---@class discern.embed.LoadOptions
 ---@field device? string "cpu", "cuda" or "cuda:N" (default cpu)
 
@@ -2113,6 +2185,12 @@ function discern_Transcoders:type() end
 
 ---@class discern.stats.Chi2Options
 ---@field df number degrees of freedom
+
+---@class discern.stats.ClassifierTestOptions
+---@field folds? integer stratified cross-validation folds (default 5)
+---@field permutations? integer label permutations for the p-value (default 200)
+---@field l2? number L2 penalty λ of the logistic regression (scikit-learn's C = 1/λ) (default 1)
+---@field seed? integer seeds the folds and permutations (default 0)
 
 ---@class discern.stats.CombinePValuesOptions
 ---@field method? "fisher"|"stouffer" how the p-values combine (default "fisher")
@@ -2275,6 +2353,13 @@ function discern_Transcoders:type() end
 ---@field dtype? "float32"|"float16"|"bfloat16"|"float64"|"int64"|"int32"|"bool"|"uint8" element type (PyTorch aliases accepted) (default float32 (bool for booleans))
 ---@field device? string "cpu", "cuda" or "cuda:N" (default cpu)
 ---@field requires_grad? boolean track gradients (a leaf of the autograd graph) (default false)
+
+---@class discern.text.LogOddsOptions
+---@field prior_texts? string[] background texts for the Dirichlet prior (default texts_a ∪ texts_b)
+---@field ngram_max? integer the longest n-gram, in words (default 2)
+---@field min_count? integer the fewest occurrences in A and B together (default 3)
+---@field top? integer n-grams listed per side (default 20)
+---@field prior_mass? number α₀, the prior's total pseudo-count (default the background's n-gram total)
 
 ---@class discern.tokenizer.TrainOptions
 ---@field vocab_size? integer target vocabulary size (default 1000)
