@@ -3,7 +3,7 @@
 -- declarations in Discern's Swift bindings. Do not edit: regenerate. Functions written in
 -- Lua (Stdlib/discern/…) carry their annotations in their own source.
 
---- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, cluster, text, strategy, organisms, random, spec, pp.
+--- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, sampling, cluster, text, strategy, organisms, random, spec, pp, prompts, measure, behavior, diff, pipelines.
 ---@class discern
 discern = {}
 
@@ -316,6 +316,27 @@ function discern.model.load(dir, opts) end
 ---@return discern.model.WeightDiff
 function discern.model.weight_diff(a, b, opts) end
 
+--- discern.sampling: the cached sampler and the run ledger under discern.behavior (issue 14).
+---@class discern.sampling
+discern.sampling = {}
+
+--- A run's ledger: prompts, prefill tokens, generated tokens, forward passes and wall time per step, and an
+--- optional budget. Steps that find the budget reached raise a 'budget' error; what was made stays cached.
+---@param opts? discern.sampling.LedgerOptions
+---@return discern.Ledger
+function discern.sampling.ledger(opts) end
+
+--- n completions of every prompt, prompt by prompt. Each completion is cached in the store under (model
+--- fingerprint, prompt, settings, seed, occurrence, index) and written chunk by chunk, so a killed run resumes
+--- without regenerating anything; cached completions are identical to fresh ones. Completions equal
+--- model:generate's for the same prompts and settings. Counts go to opts.ledger under opts.step. Raises a
+--- 'budget' error before a chunk when the ledger's budget is reached, and 'interrupted' on Ctrl-C.
+---@param model discern.Model
+---@param prompts string[]
+---@param opts? discern.sampling.SampleOptions
+---@return discern.sampling.Completion[]
+function discern.sampling.sample(model, prompts, opts) end
+
 --- discern.stats: distributions (normal, t, chi2, f, beta, gamma, binomial, hypergeometric), online FDR
 --- (saffron, lord_plus_plus, addis, lond, alpha_investing, e_lond), batch FDR (fdr), tests, intervals, effect sizes,
 --- power and meta-analysis, family-wise error control (fwer), the classifier two-sample test (classifier_test). Results are plain tables.
@@ -491,6 +512,31 @@ function discern.stats.lord_plus_plus(opts) end
 ---@return discern.stats.MannWhitneyResult
 function discern.stats.mann_whitney(x, y, opts) end
 
+--- Exact McNemar test on the discordant pairs: b = pairs base 0 -> model 1, c = pairs 1 -> 0; b given b + c is
+--- Binomial(b + c, 1/2) (statsmodels mcnemar(exact=True)). "greater": the model's rate is higher (b > c).
+---@param b integer
+---@param c integer
+---@param opts? discern.stats.McNemarOptions
+---@return discern.stats.McNemarResult
+function discern.stats.mcnemar(b, c, opts) end
+
+--- Samples per model (pairs when paired) for the one-sided min_effect_test to reach power when the true effect is
+--- expected_effect (normal approximation; a decrease of e from rate r is an increase of e from 1 - r).
+---@param opts discern.stats.MinEffectNOptions
+---@return discern.stats.MinEffectNResult
+function discern.stats.min_effect_n(opts) end
+
+--- Tests H0 "the effect of model over base is at most min_effect" (increase), "at least -min_effect" (decrease),
+--- or both with p = min(1, 2 min(p_inc, p_dec)) (either). rate: difference of proportions, Miettinen-Nurminen score
+--- test (unpaired) or Tango's score test (paired; exact McNemar when min_effect = 0). mean: Cohen's d (pooled SD) or
+--- d_z (paired), exact noncentral t test. ci inverts the same test; p_zero is the no-difference p (Fisher exact,
+--- exact McNemar, Welch t, paired t), for reporting only.
+---@param base number[]
+---@param model number[]
+---@param opts? discern.stats.MinEffectTestOptions
+---@return discern.stats.MinEffectTestResult
+function discern.stats.min_effect_test(base, model, opts) end
+
 --- N(mean, sd²).
 ---@param opts? discern.stats.NormalOptions
 ---@return discern.Distribution
@@ -536,6 +582,13 @@ function discern.stats.rank_biserial(x, y) end
 ---@return discern.OnlineFDR
 function discern.stats.saffron(opts) end
 
+--- Sign test of paired differences: those equal to mu are dropped, the count above mu is exact binomial at 1/2
+--- (scipy binomtest; statsmodels sign_test). p = 1 when every difference equals mu.
+---@param d number[]
+---@param opts? discern.stats.SignTestOptions
+---@return discern.stats.SignTestResult
+function discern.stats.sign_test(d, opts) end
+
 --- Student's pooled-variance t-test (scipy ttest_ind(equal_var=True)).
 ---@param x number[]
 ---@param y number[]
@@ -563,6 +616,15 @@ function discern.stats.two_proportion_z(k1, n1, k2, n2, opts) end
 ---@param opts? discern.stats.AlternativeOptions
 ---@return discern.stats.TTestResult
 function discern.stats.welch_t(x, y, opts) end
+
+--- Wilcoxon signed-rank test of x - y (or of x when y is nil), as scipy.stats.wilcoxon: exact distribution without
+--- ties, exact sign-flip distribution with ties or zeros up to 13 values, normal approximation with the tie
+--- correction above 50 values ("auto"). Pass options as the third argument: wilcoxon(d, nil, opts).
+---@param x number[]
+---@param y? number[]
+---@param opts? discern.stats.WilcoxonOptions
+---@return discern.stats.WilcoxonResult
+function discern.stats.wilcoxon(x, y, opts) end
 
 --- The Wilson score interval for k/n (statsmodels proportion_confint(method="wilson")).
 ---@param k integer
@@ -1023,6 +1085,38 @@ function discern_Graph:top_nodes(k, opts) end
 --- The type name (discern.Graph).
 ---@return string
 function discern_Graph:type() end
+
+---@class discern.Ledger
+local discern_Ledger = {}
+
+--- Adds counts to a step: a table with any of prompts, samples, cached_samples, prefill_tokens,
+--- generated_tokens, forward_passes (non-negative integers) and seconds (number ≥ 0).
+---@param step string
+---@param counts table
+function discern_Ledger:add(step, counts) end
+
+--- The limits (absent keys: no limit).
+---@return discern.sampling.Budget
+function discern_Ledger:budget() end
+
+--- The totals over every step.
+---@return discern.sampling.Counts
+function discern_Ledger:counts() end
+
+--- Which budget limit is reached, in words, or nil.
+---@return string?
+function discern_Ledger:exceeded() end
+
+--- Frees the underlying object now; later use is an error.
+function discern_Ledger:release() end
+
+--- Each step's counts, in first-use order.
+---@return discern.sampling.StepCounts[]
+function discern_Ledger:steps() end
+
+--- The type name (discern.Ledger).
+---@return string
+function discern_Ledger:type() end
 
 ---@class discern.Model
 local discern_Model = {}
@@ -2144,6 +2238,34 @@ function discern_Transcoders:type() end
 ---@class discern.model.WeightDiffOptions
 ---@field top_k? integer singular values kept per matrix (default 8)
 
+---@class discern.sampling.CountsIn
+---@field prompts? integer prompts (default 0)
+---@field samples? integer completions (default 0)
+---@field cached_samples? integer completions from the store (default 0)
+---@field prefill_tokens? integer prefill/forward tokens (default 0)
+---@field generated_tokens? integer generated tokens (default 0)
+---@field forward_passes? integer forward passes (default 0)
+---@field seconds? number wall time (default 0)
+
+---@class discern.sampling.LedgerOptions
+---@field budget? discern.sampling.Budget limits; a step that finds one reached raises a 'budget' error (default none)
+
+---@class discern.sampling.SampleOptions
+---@field n? integer completions per prompt (default 1)
+---@field max_new_tokens? integer tokens generated per completion at most (default 64)
+---@field temperature? number softmax temperature; 0 decodes greedily (default 1)
+---@field top_p? number nucleus mass in (0, 1] (default off)
+---@field top_k? integer keep the k most likely tokens (default off)
+---@field seed? integer base seed of every completion's stream (default 0)
+---@field batch_size? integer rows per forward pass (default 32)
+---@field chunk? integer prompts generated and cached per chunk (the most a kill loses) (default 64)
+---@field stop? string|string[] strings that end a completion (default none)
+---@field stop_at_eos? boolean stop at the model's EOS tokens (default true)
+---@field ledger? discern.Ledger the run's ledger (counts and budget) (default a fresh one, unlimited)
+---@field step? string the ledger step the counts go to (default "sample")
+---@field store? discern.Store|false the cache; false disables caching (default the default store)
+---@field progress? boolean progress bar on stderr (a terminal only) (default ≥ 64 completions)
+
 ---@class discern.stats.AddisOptions
 ---@field alpha? number the target level (default 0.05)
 ---@field w0? number initial wealth (default alpha/2)
@@ -2245,6 +2367,26 @@ function discern_Transcoders:type() end
 ---@field method? "auto"|"exact"|"asymptotic" exact or normal p (auto: scipy's rule) (default "auto")
 ---@field use_continuity? boolean continuity correction of the normal p (default true)
 
+---@class discern.stats.McNemarOptions
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+
+---@class discern.stats.MinEffectNOptions
+---@field kind "rate"|"mean" what is compared
+---@field expected_effect number the true effect (rate difference, or d / d_z), > min_effect
+---@field min_effect? number the margin of the test (default 0.05 for rate, 0.2 for mean)
+---@field power? number target power (default 0.8)
+---@field alpha? number one-sided significance level (default 0.05)
+---@field paired? boolean paired design (n pairs) (default false)
+---@field base_rate? number the base proportion (rate only) (default 0.5)
+---@field correlation? number phi correlation of paired 0/1 outcomes (paired rate only) (default 0)
+
+---@class discern.stats.MinEffectTestOptions
+---@field paired? boolean pair base[i] with model[i] (equal lengths) (default false)
+---@field kind? "rate"|"mean" rate (0/1 values) or mean (default "rate" when every value is 0 or 1, else "mean")
+---@field min_effect? number the margin: H0 is effect <= min_effect in the direction (default 0.05 for rate, 0.2 for mean)
+---@field direction? "increase"|"decrease"|"either" increase (model > base), decrease or either (default "either")
+---@field level? number confidence level of ci (default 0.95)
+
 ---@class discern.stats.NormalOptions
 ---@field mean? number the mean (default 0)
 ---@field sd? number the standard deviation (default 1)
@@ -2282,8 +2424,18 @@ function discern_Transcoders:type() end
 ---@field lambda? number candidate threshold (default 0.5)
 ---@field gamma? number[]|fun(j: integer): number the γ_j (j ≥ 1) (default γ_j = 0.4374901658/j^1.6)
 
+---@class discern.stats.SignTestOptions
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field mu? number the median difference under H0 (default 0)
+
 ---@class discern.stats.TOptions
 ---@field df number degrees of freedom
+
+---@class discern.stats.WilcoxonOptions
+---@field alternative? "two-sided"|"greater"|"less" the alternative hypothesis (default "two-sided")
+---@field method? "auto"|"exact"|"asymptotic"|"permutation" exact, normal or sign-flip p (auto: scipy's rule) (default "auto")
+---@field zero_method? "wilcox"|"pratt"|"zsplit" zero differences: dropped (wilcox), ranked then dropped (pratt) or split (zsplit) (default "wilcox")
+---@field correction? boolean continuity correction of the normal p (default false)
 
 ---@class discern.store.GCKind
 ---@field kind string 
