@@ -12,6 +12,8 @@
 #   a Prescott (SSE3) and runs ~3x slower sgemm than numpy's bundled OpenBLAS (Haswell kernels). The script
 #   therefore exports OPENBLAS_CORETYPE (SkylakeX with AVX-512, else Haswell with AVX2) for BOTH sides, so
 #   both run the same kernel family; set OPENBLAS_CORETYPE yourself to override.
+#   * sampler overhead: generated tokens/s of discern.sampling.sample (no store, a fresh store, all cached)
+#     against model:generate on the GPT-2 fixture (Scripts/bench/sampling.lua); target ≥ 0.95 without a store.
 #   Scripts/bench/behavior.sh            (BENCH_N=20000 for a quicker, smaller k-means)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,3 +38,7 @@ MINILM_DIR=$("$BIN" behavior --find-minilm)
 MINILM_DIR="$MINILM_DIR" "$PY" Scripts/bench/behavior_ref.py run "$WORK" > "$WORK/ref.jsonl"
 echo "## k-means and embedding throughput, $THREADS threads, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}"
 "$PY" Scripts/bench/behavior_ref.py report "$WORK/discern.jsonl" "$WORK/ref.jsonl"
+echo
+echo "## sampler overhead (discern.sampling.sample against model:generate, same prompts and settings)"
+swift build -c release --product discern >&2
+"$(swift build -c release --show-bin-path)/discern" run Scripts/bench/sampling.lua Tests/Fixtures/models/gpt2 128 4 32 3
