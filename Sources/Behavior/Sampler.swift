@@ -99,8 +99,8 @@ public final class Sampler {
     ///   - progress: called with (completions done, total).
     ///   - shouldStop: polled between chunks (Ctrl-C); when true the sampler stops and throws `interrupted`.
     /// - Returns: completions ordered by prompt, then sample index.
-    /// - Throws: `BudgetExceeded` when the ledger's budget is reached before a chunk (completions made
-    ///   so far stay cached); `BehaviorError` for bad input; model and store errors as they come.
+    /// - Throws: `BudgetExceeded` when the ledger's budget is reached before a chunk, cached or not (completions
+    ///   made so far stay cached); `BehaviorError` for bad input; model and store errors as they come.
     public func sample(model: Transformer, fingerprint: String, prompts: [String], settings: SamplingSettings,
                        step: String, progress: ((Int, Int) -> Void)? = nil,
                        shouldStop: () -> Bool = { false }) throws -> [Completion] {
@@ -127,30 +127,24 @@ public final class Sampler {
             ]))
         }
         var out = [Completion?](repeating: nil, count: prompts.count * settings.n)
-        var missing: [Int] = []  // prompt indices with at least one uncached completion
-        var cachedCounts = LedgerCounts()
-        for i in prompts.indices {
-            var complete = true
-            for j in 0..<settings.n {
-                let k = store == nil ? nil : try key(i, j)
-                if let k, let e = try store!.get(k), let c = try? JSONDecoder().decode(Cached.self, from: Data(e.bytes)) {
-                    out[i * settings.n + j] = Completion(promptIndex: i, sampleIndex: j, text: c.text, promptTokens: c.promptTokens,
-                                                         generatedTokens: c.generatedTokens, stopReason: c.stopReason, cached: true, key: k)
-                    cachedCounts.samples += 1
-                    cachedCounts.cachedSamples += 1
-                    cachedCounts.prefillTokens += c.promptTokens
-                    cachedCounts.generatedTokens += c.generatedTokens
-                } else {
-                    complete = false
+        // Cache lookups, in one read.
+        var keys: [[String]] = []
+        if let store {
+            keys = try prompts.indices.map { i in try (0..<settings.n).map { try key(i, $0) } }
+            let found = try store.entries(keys.flatMap { $0 })
+            for i in prompts.indices {
+                for j in 0..<settings.n {
+                    if let e = found[keys[i][j]], let c = try? JSONDecoder().decode(Cached.self, from: Data(e.bytes)) {
+                        out[i * settings.n + j] = Completion(promptIndex: i, sampleIndex: j, text: c.text, promptTokens: c.promptTokens,
+                                                             generatedTokens: c.generatedTokens, stopReason: c.stopReason, cached: true,
+                                                             key: keys[i][j])
+                    }
                 }
             }
-            if !complete { missing.append(i) }
         }
-        cachedCounts.prompts = prompts.count - missing.count
-        cachedCounts.seconds = Date().timeIntervalSince(started)  // the cache lookups
-        ledger.add(step, cachedCounts)
-        var done = out.count - missing.count * settings.n
-        progress?(done, out.count)
+        var lookup = LedgerCounts()
+        lookup.seconds = Date().timeIntervalSince(started)
+        ledger.add(step, lookup)
         var opts = GenerationOptions()
         opts.maxNewTokens = settings.maxNewTokens
         opts.temperature = settings.temperature
@@ -161,52 +155,66 @@ public final class Sampler {
         opts.stopAtEOS = settings.stopAtEOS
         opts.n = settings.n
         opts.batchSize = settings.batchSize
+        // Chunks over every prompt, cached or not, so the budget stops a run at the same place whatever the
+        // cache holds: a resumed run uses exactly the completions the uninterrupted run would have.
+        var done = 0
+        progress?(0, out.count)
         var cursor = 0
-        while cursor < missing.count {
+        while cursor < prompts.count {
             if shouldStop() { throw SamplingInterrupted(done: done, total: out.count) }
             try ledger.check(step: step)
-            let chunk = Array(missing[cursor..<min(cursor + settings.chunkPrompts, missing.count)])
-            cursor += chunk.count
+            let all = Array(cursor..<min(cursor + settings.chunkPrompts, prompts.count))
+            cursor += all.count
             let t0 = Date()
-            let ids = try chunk.map { try model.encode(prompts[$0]) }
-            for (c, i) in chunk.enumerated() where ids[c].isEmpty {
-                throw BehaviorError("sample: prompt \(i + 1) encodes to no tokens")
-            }
-            // Occurrences are passed explicitly so a repeated prompt's streams do not depend on chunking.
-            let keys = chunk.map { prompts[$0] }
-            var passes = 0
-            opts.onForward = { _, _ in passes += 1 }
-            let chunkTotal = chunk.count * settings.n
-            let base = done
-            opts.progress = { d, _ in progress?(base + d, out.count) }
-            let gen = try model.generate(tokenPrompts: ids, keys: keys, occurrences: chunk.map { occurrence[$0] }, opts)
             var counts = LedgerCounts()
-            counts.prompts = chunk.count
-            var writes: [(String, [UInt8])] = []
-            for g in gen {
-                let i = chunk[g.promptIndex]
-                let k = store == nil ? nil : try key(i, g.sampleIndex)
-                let c = Completion(promptIndex: i, sampleIndex: g.sampleIndex, text: g.text, promptTokens: ids[g.promptIndex].count,
-                                   generatedTokens: g.tokens.count, stopReason: g.stopReason, cached: false, key: k)
-                out[i * settings.n + g.sampleIndex] = c
-                counts.samples += 1
-                counts.prefillTokens += c.promptTokens
-                counts.generatedTokens += c.generatedTokens
-                if let k {
-                    let bytes = try JSONEncoder().encode(Cached(text: c.text, promptTokens: c.promptTokens,
-                                                                generatedTokens: c.generatedTokens, stopReason: c.stopReason))
-                    writes.append((k, [UInt8](bytes)))
+            let chunk = all.filter { i in (0..<settings.n).contains { out[i * settings.n + $0] == nil } }
+            for i in all where !chunk.contains(i) {
+                counts.prompts += 1
+                for j in 0..<settings.n {
+                    let c = out[i * settings.n + j]!
+                    counts.samples += 1
+                    counts.cachedSamples += 1
+                    counts.prefillTokens += c.promptTokens
+                    counts.generatedTokens += c.generatedTokens
                 }
             }
-            if let store, !writes.isEmpty {
-                try store.transaction {
-                    for (k, b) in writes { try store.put(k, kind: "completion", bytes: b) }
+            if !chunk.isEmpty {
+                let ids = try chunk.map { try model.encode(prompts[$0]) }
+                for (c, i) in chunk.enumerated() where ids[c].isEmpty {
+                    throw BehaviorError("sample: prompt \(i + 1) encodes to no tokens")
                 }
+                // Occurrences are passed explicitly so a repeated prompt's streams do not depend on chunking.
+                var passes = 0
+                opts.onForward = { _, _ in passes += 1 }
+                let base = done + (all.count - chunk.count) * settings.n
+                opts.progress = { d, _ in progress?(base + d, out.count) }
+                let gen = try model.generate(tokenPrompts: ids, keys: chunk.map { prompts[$0] },
+                                             occurrences: chunk.map { occurrence[$0] }, opts)
+                counts.prompts += chunk.count
+                var writes: [(String, [UInt8])] = []
+                for g in gen {
+                    let i = chunk[g.promptIndex]
+                    let k = store == nil ? nil : keys[i][g.sampleIndex]
+                    let c = Completion(promptIndex: i, sampleIndex: g.sampleIndex, text: g.text, promptTokens: ids[g.promptIndex].count,
+                                       generatedTokens: g.tokens.count, stopReason: g.stopReason, cached: false, key: k)
+                    out[i * settings.n + g.sampleIndex] = c
+                    counts.samples += 1
+                    counts.prefillTokens += c.promptTokens
+                    counts.generatedTokens += c.generatedTokens
+                    if let k {
+                        let bytes = try JSONEncoder().encode(Cached(text: c.text, promptTokens: c.promptTokens,
+                                                                    generatedTokens: c.generatedTokens, stopReason: c.stopReason))
+                        writes.append((k, [UInt8](bytes)))
+                    }
+                }
+                if let store, !writes.isEmpty {
+                    try store.put(writes.map { (key: $0.0, kind: "completion", bytes: $0.1, meta: nil as String?) })
+                }
+                counts.forwardPasses = passes
             }
-            counts.forwardPasses = passes
             counts.seconds = Date().timeIntervalSince(t0)
             ledger.add(step, counts)
-            done = base + chunkTotal
+            done += all.count * settings.n
             progress?(done, out.count)
         }
         return out.map { $0! }

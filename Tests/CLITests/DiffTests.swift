@@ -23,6 +23,22 @@ extension CLITests {
             local run = discern.diff{base = base, model = model, prompts = world:prompts(), seed = 2, store = store,
                                      n_prompts = 120}
             for _, f in ipairs(run:findings()) do io.write(string.format("FINDING %s p=%.12g\\n", f.statement, f.pvalue)) end
+            -- Rules of validity: validation samples are disjoint from exploration samples, and every test's p
+            -- went through the run's one FDR stream in the order the tests ran.
+            local explored, disjoint = {}, true
+            for _, side in ipairs({"base", "model"}) do
+              for _, c in ipairs(run:step("sample")[side]) do explored[c.key] = true end
+            end
+            for _, t in ipairs(run:tests()) do
+              for _, s in ipairs(t.samples) do
+                if explored[s.base_key] or explored[s.model_key] then disjoint = false end
+              end
+            end
+            local trace, ordered = run:fdr().tests, #run:fdr().tests == #run:tests()
+            for i, t in ipairs(run:tests()) do
+              ordered = ordered and trace[i].pvalue == t.pvalue and trace[i].alpha_t == t.alpha_t and trace[i].rejected == t.rejected
+            end
+            io.write("DISJOINT ", tostring(disjoint), " ORDERED ", tostring(ordered), "\\n")
             local t = run:ledger()
             io.write("TOTAL ", t.samples, " CACHED ", t.cached_samples, " TESTS ", #run:tests(), "\\n")
             """.write(to: script, atomically: true, encoding: .utf8)
@@ -32,6 +48,7 @@ extension CLITests {
         // Uninterrupted reference run.
         let clean = try run(["run", script.path, dir.appendingPathComponent("clean.sqlite").path], env: env)
         #expect(clean.status == 0, "\\(clean.stdout)\\n\\(clean.stderr)")
+        #expect(clean.stdout.contains("DISJOINT true ORDERED true"), "\(clean.stdout)")
         let findings = lines(clean.stdout, "FINDING")
         #expect(!findings.isEmpty, "multi has three planted changes: \\(clean.stdout)\\n\\(clean.stderr)")
 
