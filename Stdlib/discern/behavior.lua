@@ -216,8 +216,14 @@ function behavior.test(h, base, model, opts)
     local alpha = opts.stream and opts.stream:next_alpha() or opts.alpha or 0.05
     local expected = h.expected_effect or (min_effect + d.expected_margin[kind_guess])
     if expected <= min_effect then expected = min_effect + d.expected_margin[kind_guess] end
-    local ok, r = pcall(discern.stats.min_effect_n, {kind = kind_guess, expected_effect = expected, min_effect = min_effect,
-      power = opts.power or d.power, alpha = math.max(alpha, 1e-12), paired = paired})
+    local so = {kind = kind_guess, expected_effect = expected, min_effect = min_effect,
+      power = opts.power or d.power, alpha = math.max(alpha, 1e-12), paired = paired}
+    -- Rates: the most variable pair of rates with that difference (centred on ½), so n is conservative.
+    if kind_guess == "rate" then
+      if expected >= 1 then expected = 0.99; so.expected_effect = expected end
+      so.base_rate = 0.5 - expected / 2
+    end
+    local ok, r = pcall(discern.stats.min_effect_n, so)
     n = ok and r.n or n_max
     n = math.max(n_min, math.min(n_max, n))
   end

@@ -344,6 +344,10 @@ function M.steps.discriminate(run)
     end
     local d = {label = l.id, n_model = #pos, n_base = #neg}
     if #pos >= 2 and #neg >= 2 then
+      local sp, sn = 0, 0
+      for _, v in ipairs(pos) do sp = sp + v end
+      for _, v in ipairs(neg) do sn = sn + v end
+      d.effect = sp / #pos - sn / #neg  -- the held-out rate difference in the label's direction
       local a = discern.stats.auc(pos, neg)
       d.auc, d.ci = a.auc, a.ci
       d.pvalue = discern.stats.mann_whitney(pos, neg, {alternative = "greater"}).pvalue
@@ -431,7 +435,8 @@ function M.steps.validate(run)
         or measure.contains(l.ngrams)
       local h = {statement = l.statement, prompts = region_source(run, regions[l.region]), measure = m,
         direction = l.direction, kind = "rate", min_effect = run.opts.min_effect,
-        expected_effect = nil, origin = {pipeline = "exhaustive", step = "label", label = l.id, region = l.region,
+        -- Power analysis assumes the held-out effect, shrunk by a fifth against the winner's curse.
+        expected_effect = math.max((run.opts.min_effect or 0.05) + 0.05, 0.8 * (d.effect or 0)), origin = {pipeline = "exhaustive", step = "label", label = l.id, region = l.region,
           ngrams = l.ngrams, discriminative = d}}
       local seed = random.new(run.seed):fork("validate-" .. l.id):int(0, 1 << 40)
       local ok, t = pcall(behavior.test, h, run.base, run.model, {stream = run.stream, ledger = run.meter, seed = seed,
