@@ -42,6 +42,21 @@ describe("discern.diff", function()
     assert.equal(#again:tests(), #run:tests())
   end)
 
+  it("matches clusters of the two models by Hungarian assignment on centroid cosine", function()
+    local run = discern.diff{base = m, model = m, prompts = prompts, seed = 5, quiet = true, store = false,
+      n_prompts = 20, clusters = 3, match = "hungarian", min_region = 2, sampling = {max_new_tokens = 5, stop = {}},
+      validation = {n_min = 10, n_max = 10}}
+    local regions = run:step("match")
+    assert.equal(#regions, 3)
+    for _, r in ipairs(regions) do
+      assert.truthy(r.clusters.base >= 1 and r.clusters.model >= 1)
+      -- The same model on the same prompts and seeds: each base cluster matches its own twin.
+      assert.near(r.cosine, 1, 1e-4)
+      assert.equal(r.n_base, r.n_model)
+    end
+    assert.equal(#run:findings(), 0)
+  end)
+
   it("replaces a step with a Lua function", function()
     local run = discern.diff{base = m, model = m, prompts = prompts, seed = 1, quiet = true, store = false,
       n_prompts = 8, clusters = 2, sampling = {max_new_tokens = 4, stop = {}},

@@ -130,7 +130,8 @@ function M.steps.match(run)
   local regions = {}
   local NB, NM = #s.base, #s.model
   if run.opts.match == "hungarian" then
-    local cb, cm = cl.base.centroids, cl.model.centroids
+    local function unit(c) return c:div(c:square():sum(1, {keepdim = true}):sqrt():clamp(1e-12)) end
+    local cb, cm = unit(cl.base.centroids), unit(cl.model.centroids)
     local sim = cb:matmul(cm:t()):tolist()
     local m = discern.cluster.hungarian(sim, {maximize = true})
     for _, pr in ipairs(m.pairs) do
