@@ -43,7 +43,7 @@ extension CLITests {
             io.write("TOTAL ", t.samples, " CACHED ", t.cached_samples, " TESTS ", #run:tests(), "\\n")
             """.write(to: script, atomically: true, encoding: .utf8)
         let env = ["DISCERN_HOME": Self.sharedHome.path]
-        func lines(_ s: String, _ prefix: String) -> [String] { s.split(separator: "\\n").map(String.init).filter { $0.hasPrefix(prefix) } }
+        func lines(_ s: String, _ prefix: String) -> [String] { s.split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) } }
 
         // Uninterrupted reference run.
         let clean = try run(["run", script.path, dir.appendingPathComponent("clean.sqlite").path], env: env)
