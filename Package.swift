@@ -59,7 +59,7 @@ let package = Package(
         // The behavioural core (issue 14): sampler + ledger, clustering, labels, classifier tests. No Lua.
         // Optimised in every configuration: its loops (k-means, logistic regression, n-gram counts) run inside the
         // pipelines and the test suite, where a debug build would be ~20× slower.
-        .target(name: "Behavior", dependencies: ["Stats", "Store", "Models", "Tensor", "JSON", "COpenBLAS"],
+        .target(name: "Behavior", dependencies: ["Stats", "Store", "Models", "Tensor", "JSON"],
                 swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "CLuaBridge", dependencies: ["CLua"]),
         .target(name: "LuaKit", dependencies: ["CLua", "CLuaBridge"]),

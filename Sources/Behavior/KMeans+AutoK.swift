@@ -1,4 +1,3 @@
-import COpenBLAS
 import Stats
 
 /// The mean silhouette of a clustering, and k-means with k chosen by it.
