@@ -30,7 +30,7 @@ M.defaults = {
   max_regions = 24,       -- regions labelled at most (largest model-mix difference first)
   ngram_max = 2, top_ngrams = 4, min_docs = 3, min_z = 1.5,
   min_change = 0.1,       -- "change" labels: model answers new to the base model this much more often than its own
-  screen_p = 0.2,         -- discriminative screen: labels with a held-out Mann–Whitney p above this are not validated
+  screen_p = 0.05,        -- discriminative screen: labels with a held-out Mann–Whitney p above this are not validated
   classifier_permutations = 100,
   duplicate_jaccard = 0.5, -- labels this close (n-gram sets) to an earlier one are tested once
   validation = {n_min = 40, n_max = 300},
