@@ -112,7 +112,6 @@ local function load_model(x, what)
 end
 
 local function check_tokenizers(base, model, sample)
-  local bc, mc = base.cfg or nil, model.cfg or nil
   for _, p in ipairs(sample) do
     local ok1, a = pcall(base.to_tokens, base, p)
     local ok2, b = pcall(model.to_tokens, model, p)
@@ -126,7 +125,6 @@ local function check_tokenizers(base, model, sample)
         " tokens): they need the same tokenizer to be compared prompt by prompt")
     end
   end
-  return bc, mc
 end
 
 local run_keys = {base = 1, model = 1, method = 1, prompts = 1, alpha = 1, procedure = 1, budget = 1, seed = 1,
@@ -200,7 +198,7 @@ function diff.run(opts)
     local t0 = discern.clock()
     local ok2, out = pcall(fn, run)
     if not ok2 then
-      if type(out) == "table" and out.code == "budget" or tostring(out):find("budget reached", 1, true) then
+      if type(out) == "table" and out.code == "budget" then
         run:stop("budget", tostring(out))
         break
       end

@@ -444,7 +444,7 @@ function M.steps.validate(run)
         n_min = run.opts.validation.n_min, n_max = run.opts.validation.n_max, sampling = run.opts.sampling, avoid = avoid,
         store = run.store})
       if not ok then
-        if type(t) == "table" and t.code == "budget" or tostring(t):find("budget", 1, true) then
+        if type(t) == "table" and t.code == "budget" then
           run:stop("budget", tostring(t))
           break
         end
