@@ -214,6 +214,7 @@ function behavior.test(h, base, model, opts)
   if n ~= nil and (math.type(n) ~= "integer" or n < 2) then fail("test", "option 'n' must be an integer ≥ 2, got " .. tostring(n)) end
   if n == nil then
     local alpha = opts.stream and opts.stream:next_alpha() or opts.alpha or 0.05
+    if h.direction == "either" then alpha = alpha / 2 end  -- two one-sided tests, Bonferroni
     local expected = h.expected_effect or (min_effect + d.expected_margin[kind_guess])
     if expected <= min_effect then expected = min_effect + d.expected_margin[kind_guess] end
     local so = {kind = kind_guess, expected_effect = expected, min_effect = min_effect,
