@@ -14,7 +14,7 @@ local orgs = {}
 for o in (arg[3] or "knowledge_edit,topic_refusal,sentiment_flip,safety_degradation,style_injection,null,multi"):gmatch("[%w_]+") do orgs[#orgs + 1] = o end
 local extra = arg[4] and load("return " .. arg[4])() or {}
 local m, err = discern.organisms.manifest(preset)
-if not m then error(err .. " (build them first: discern organisms build --preset " .. preset .. ")", 0) end
+if not m then error(err, 0) end
 local base = discern.model.load(m.dir .. "/base")
 local world = discern.organisms.world{seed = m.seed}
 local planted = {"knowledge_edit", "topic_refusal", "sentiment_flip", "safety_degradation", "style_injection"}
