@@ -64,6 +64,19 @@ struct PairedReferenceTests {
         print("[wilcoxon] \(check.summary)")
     }
 
+    /// Checks the p-value, p_zero, effect and (where the case has one) interval of a minimum-effect result.
+    static func checkShared(_ r: MinimumEffectResult, _ c: FixtureCase, _ check: inout ReferenceCheck,
+                            _ interval: inout ReferenceCheck) {
+        check.check(r.pvalue, c.d("pvalue"), "pvalue", c)
+        check.check(r.pZero, c.d("p_zero"), "p_zero", c)
+        check.check(r.effect, c.d("effect"), "effect", c)
+        if c.raw["ci"] != nil {
+            let ci = c.ds("ci")
+            interval.check(r.ci.lower, ci[0], "ci.lower", c)
+            interval.check(r.ci.upper, ci[1], "ci.upper", c)
+        }
+    }
+
     static func ones(_ k: Int, of n: Int) -> [Double] {
         [Double](repeating: 1, count: k) + [Double](repeating: 0, count: n - k)
     }
@@ -77,14 +90,7 @@ struct PairedReferenceTests {
             let r = try minimumEffectTest(base: Self.ones(c.i("x0"), of: c.i("n0")), model: Self.ones(c.i("x1"), of: c.i("n1")),
                                           kind: .rate, minEffect: c.d("min_effect"), direction: Self.direction(c))
             #expect(r.test == "Miettinen-Nurminen score")
-            check.check(r.pvalue, c.d("pvalue"), "pvalue", c)
-            check.check(r.pZero, c.d("p_zero"), "p_zero", c)
-            check.check(r.effect, c.d("effect"), "effect", c)
-            if c.raw["ci"] != nil {
-                let ci = c.ds("ci")
-                interval.check(r.ci.lower, ci[0], "ci.lower", c)
-                interval.check(r.ci.upper, ci[1], "ci.upper", c)
-            }
+            Self.checkShared(r, c, &check, &interval)
         }
         print("[minimumEffect rate] \(check.summary); interval \(interval.summary)")
     }
@@ -102,12 +108,7 @@ struct PairedReferenceTests {
             let r = try minimumEffectTest(base: base, model: model, paired: true, kind: .rate, minEffect: c.d("min_effect"),
                                           direction: Self.direction(c))
             #expect(r.test == (c.d("min_effect") == 0 ? "exact McNemar" : "Tango score"))
-            check.check(r.pvalue, c.d("pvalue"), "pvalue", c)
-            check.check(r.pZero, c.d("p_zero"), "p_zero", c)
-            check.check(r.effect, c.d("effect"), "effect", c)
-            let ci = c.ds("ci")
-            interval.check(r.ci.lower, ci[0], "ci.lower", c)
-            interval.check(r.ci.upper, ci[1], "ci.upper", c)
+            Self.checkShared(r, c, &check, &interval)
         }
         print("[minimumEffect paired rate] \(check.summary); interval \(interval.summary)")
     }
@@ -121,12 +122,7 @@ struct PairedReferenceTests {
             let r = try minimumEffectTest(base: c.ds("base"), model: c.ds("model"), paired: c.b("paired"), kind: .mean,
                                           minEffect: c.d("min_effect"), direction: Self.direction(c))
             check.check(r.statistic, c.d("t"), "t", c)
-            check.check(r.pvalue, c.d("pvalue"), "pvalue", c)
-            check.check(r.pZero, c.d("p_zero"), "p_zero", c)
-            check.check(r.effect, c.d("effect"), "effect", c)
-            let ci = c.ds("ci")
-            interval.check(r.ci.lower, ci[0], "ci.lower", c)
-            interval.check(r.ci.upper, ci[1], "ci.upper", c)
+            Self.checkShared(r, c, &check, &interval)
         }
         print("[minimumEffect mean] \(check.summary); interval \(interval.summary)")
     }
