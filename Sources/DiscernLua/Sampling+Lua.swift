@@ -99,16 +99,6 @@ enum SamplingLua {
         .string("key", \.c.key, "its store key (nil without a store)"),
     ])
 
-    /// Fingerprints of models, computed once per model object (they read every weight).
-    nonisolated(unsafe) static var fingerprints: [ObjectIdentifier: (model: Transformer, hex: String)] = [:]
-    static func fingerprint(_ m: Transformer) throws -> String {
-        let id = ObjectIdentifier(m)
-        if let f = fingerprints[id], f.model === m { return f.hex }
-        let hex = try m.fingerprintHex()
-        fingerprints[id] = (m, hex)
-        return hex
-    }
-
     /// Builds the `discern.sampling` table on top of the stack.
     static func open(_ state: LuaState) {
         defineMethods()
@@ -137,7 +127,9 @@ enum SamplingLua {
             if let p = a.s.topP, !(p > 0 && p <= 1) { throw LuaError(code: "arg", "\(call.name): option 'top_p' must be in (0, 1], got \(p)") }
             let store = a.noStore ? nil : try (a.store ?? StoreLua.shared())
             let ledger = a.ledger ?? Ledger()
-            let fp = try fingerprint(model)
+            // Computed per call, not cached per object: training or merging LoRA in place changes the weights,
+            // and a stale fingerprint would serve the old model's completions.
+            let fp = try model.fingerprintHex()
             var bar: ProgressBar?
             if a.progress ?? (prompts.count * a.s.n >= 64) { bar = ProgressBar(label: a.step) }
             let control = try LuaProgressControl(call, nil)
