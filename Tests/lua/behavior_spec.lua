@@ -154,9 +154,38 @@ describe("discern.measure", function()
     local ls = discern.measure.label_score{model = {"lyon"}, base = {"paris"}}
     assert.equal(ls("p", "lyon not paris"), 0)
     assert.equal(ls("p", "lyon"), 1)
+    assert.equal(discern.measure.words("It's 12 o'clock, Bob!"), {"it's", "12", "o'clock", "bob"})
+    assert.equal(discern.measure.is(print), true)
+    assert.equal(discern.measure.is(m), true)
+    assert.equal(discern.measure.is({}), false)
     assert.errors(function() discern.measure.contains{} end, {contains = "non-empty list"})
     assert.errors(function() discern.measure.contains{"x", any = true} end, {contains = "unknown option 'any'"})
     assert.errors(function() discern.measure.label_score{model = {}, base = {}} end, {contains = "no n-grams"})
+  end)
+end)
+
+describe("discern.measure with models", function()
+  local m = discern.model.load(GPT2)
+
+  it("projects completion embeddings on a direction", function()
+    local p = discern.measure.embedding_projection{toward = {"The cat sat on the mat."}, away = {"Stock markets fell sharply."}}
+    assert.equal(p.kind, "mean")
+    local v = p.batch({"a", "b"}, {"A cat was sitting on a rug.", "Shares dropped on the exchange."})
+    assert.truthy(v[1] > v[2], tostring(v[1]) .. " vs " .. tostring(v[2]))
+    assert.near(p("a", "A cat was sitting on a rug."), v[1], 1e-5)
+    assert.errors(function() discern.measure.embedding_projection{toward = {"x"}} end, {contains = "'toward' and 'away'"})
+    assert.errors(function() discern.measure.embedding_projection{direction = discern.tensor.zeros({2, 2})} end, {contains = "1-D"})
+  end)
+
+  it("compares completions with a reference model's greedy answer", function()
+    local L = discern.sampling.ledger()
+    local d = discern.measure.differs_from_reference{reference = m, sampling = {max_new_tokens = 4, stop = {}}, ledger = L, store = false}
+    local greedy = m:generate({"The cat"}, {max_new_tokens = 4, greedy = true})[1].text
+    assert.equal(d("The cat", greedy), false)
+    assert.equal(d("The cat", greedy .. " and more"), true)
+    assert.equal(L:steps()[1].step, "reference")
+    assert.equal(L:counts().samples, 1)  -- the reference is generated once per prompt
+    assert.errors(function() discern.measure.differs_from_reference{} end, {contains = "option 'reference'"})
   end)
 end)
 

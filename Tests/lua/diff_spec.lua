@@ -34,6 +34,14 @@ describe("discern.diff", function()
     local s = run:summary()
     assert.equal(s.method, "exhaustive")
     assert.equal(s.base, m:fingerprint())
+    local path = os.tmpname()
+    run:save_json(path)
+    local back = discern.json.decode(discern.fs.read(path))
+    os.remove(path)
+    assert.equal(back.method, "exhaustive")
+    assert.equal(#back.tests, #run:tests())
+    assert.equal(back.ledger.samples, L.samples)
+    assert.errors(function() run:save_json(3) end, {contains = "a path expected"})
     -- Rerun: every completion from the cache, same tests.
     local again = discern.diff{base = m, model = m, prompts = prompts, seed = 3, quiet = true, store = store,
       n_prompts = 24, samples_per_prompt = 2, clusters = 3, min_region = 2, screen_p = 1,
