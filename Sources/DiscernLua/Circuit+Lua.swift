@@ -35,6 +35,7 @@ enum CircuitLua {
         defineReplacementMethods()
         defineGraphMethods()
         defineInterpretationMethods()
+        defineDiffingMethods()
     }()
 
     /// Builds the `discern.circuit` table on top of the stack.
@@ -60,6 +61,7 @@ enum CircuitLua {
         // MARK: training (discern.circuit.train_transcoders) is defined in CircuitTrain+Lua.swift.
         defineTraining(state, m.index)
         defineInterpretation(m)
+        defineDiffing(m)
     }
 
     /// `transcoders:info()`, computed from the set.

@@ -26,12 +26,12 @@ public enum DiscernLua {
     /// The submodules `discern.<name>` loads on first use: Swift ones, then the Stdlib's.
     public static let submodules = ["tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs",
                                     "circuit", "sampling", "cluster", "text", "strategy", "organisms", "random", "spec", "pp",
-                                    "prompts", "measure", "behavior", "diff", "pipelines"]
+                                    "prompts", "measure", "behavior", "diff", "pipelines", "hypotheses", "generators", "registry"]
 
     /// Doc strings of Stdlib values that are functions (a Lua function has no other place for one).
     static let stdlibDocs = [
         "diff": """
-            discern.diff{base =, model =, prompts =, method = "exhaustive", alpha = 0.05, budget = {generated_tokens =},
+            discern.diff{base =, model =, prompts =, method = "exhaustive"|"mechanistic", alpha = 0.05, budget = {generated_tokens =},
             seed = 1, …} -> discern.Run
             Compares an intervened model with its base model: runs the pipeline's steps (see
             discern.pipelines.<method>.order), tests each hypothesis on fresh samples under minimum-effect nulls

@@ -196,10 +196,23 @@ end
 function behavior.test(h, base, model, opts)
   opts = opts or {}
   local known = {stream = 1, ledger = 1, seed = 1, n = 1, n_min = 1, n_max = 1, power = 1, paired = 1, sampling = 1,
-    avoid = 1, step = 1, examples = 1, store = 1, alpha = 1}
+    avoid = 1, step = 1, examples = 1, store = 1, alpha = 1, looks = 1, futility = 1}
   for k in pairs(opts) do
-    if not known[k] then fail("test", "unknown option '" .. tostring(k) .. "' (expected stream, ledger, seed, n, n_min, n_max, power, paired, sampling, avoid, step, examples, store, alpha)") end
+    if not known[k] then fail("test", "unknown option '" .. tostring(k) .. "' (expected stream, ledger, seed, n, n_min, n_max, power, paired, sampling, avoid, step, examples, store, alpha, looks, futility)") end
   end
+  local looks = opts.looks or {{fraction = 1, weight = 1}}
+  if type(looks) ~= "table" or #looks == 0 then fail("test", "option 'looks' must be a list of {fraction =, weight =}") end
+  local wsum, last = 0, 0
+  for i, l in ipairs(looks) do
+    if type(l) ~= "table" or type(l.fraction) ~= "number" or type(l.weight) ~= "number" or l.fraction <= last or l.fraction > 1 or l.weight <= 0 then
+      fail("test", "option 'looks': look " .. i .. " must be {fraction =, weight =} with fractions increasing in (0, 1] and positive weights")
+    end
+    wsum, last = wsum + l.weight, l.fraction
+  end
+  if last ~= 1 then fail("test", "option 'looks': the last look's fraction must be 1") end
+  if math.abs(wsum - 1) > 1e-9 then fail("test", "option 'looks': the weights must sum to 1, got " .. wsum) end
+  local futility = opts.futility or 1
+  if type(futility) ~= "number" or futility <= 0 or futility > 1 then fail("test", "option 'futility' must be in (0, 1]") end
   h = behavior.hypothesis(h)
   local d = behavior.defaults
   local sampling = {}
@@ -236,39 +249,70 @@ function behavior.test(h, base, model, opts)
     end
     n = cap
   end
-  -- Fresh prompts, then both models on the same prompts with the validation seed.
+  -- Fresh prompts, then both models on the same prompts with the validation seed, look by look: at look k the
+  -- first ⌈f_k·n⌉ pairs are tested and p_seq = min_k p_k / w_k (Bonferroni alpha spending over the looks, valid
+  -- for any dependence between them) goes to the stream; the test stops early once p_seq is at most the level the
+  -- stream will use (a rejection whatever later looks say) or when p_k exceeds futility before the last look.
   local seed = opts.seed or 0
   local rng = random.new(seed)
   local ps = h.prompts:draw(rng, n, opts.avoid)
   local common = {n = 1, seed = seed, ledger = opts.ledger, step = opts.step or "validate", store = opts.store}
   for k, v in pairs(sampling) do common[k] = v end
-  local bs = behavior.sample(base, ps, common)
-  local ms = behavior.sample(model, ps, common)
-  local bc, mc = {}, {}
-  for i = 1, n do bc[i], mc[i] = bs[i].completion, ms[i].completion end
-  local bv, bb = measure_all(h, ps, bc, "base")
-  local mv, mb = measure_all(h, ps, mc, "model")
-  local kind = h.kind or ((bb and mb) and "rate" or "mean")
-  if kind == "rate" then
-    for i = 1, n do
-      if (bv[i] ~= 0 and bv[i] ~= 1) or (mv[i] ~= 0 and mv[i] ~= 1) then
-        fail("test", "hypothesis '" .. h.statement .. "' is a rate but its measure returned a value other than 0/1/true/false", 2)
+  local level = opts.stream and opts.stream:next_alpha() or opts.alpha or 0.05
+  local bc, mc, bv, mv, keys_b, keys_m = {}, {}, {}, {}, {}, {}
+  local r, p_seq, stopped, kind = nil, 1, nil, nil
+  local done = 0
+  for li, look in ipairs(looks) do
+    local nk = li == #looks and n or math.max(2, math.min(n, math.ceil(look.fraction * n)))
+    if nk > done then
+      local part = {table.unpack(ps, done + 1, nk)}
+      -- Each look samples only its new pairs, on its own seed (the first look's is the test's seed), so a prompt
+      -- repeated across looks gets fresh completions and nothing is counted twice.
+      common.seed = li == 1 and seed or random.new(seed):fork("look" .. li):int(0, 1 << 40)
+      local bs = behavior.sample(base, part, common)
+      local ms = behavior.sample(model, part, common)
+      local nb, nm = {}, {}
+      for j = 1, #part do
+        local i = done + j
+        bc[i], mc[i], keys_b[i], keys_m[i] = bs[j].completion, ms[j].completion, bs[j].key, ms[j].key
+        nb[j], nm[j] = bc[i], mc[i]
+      end
+      local vb, bb = measure_all(h, part, nb, "base")
+      local vm, mb = measure_all(h, part, nm, "model")
+      for i = 1, #part do bv[done + i], mv[done + i] = vb[i], vm[i] end
+      kind = kind or h.kind or ((bb and mb) and "rate" or "mean")
+      done = nk
+    end
+    if kind == "rate" then
+      for i = 1, done do
+        if (bv[i] ~= 0 and bv[i] ~= 1) or (mv[i] ~= 0 and mv[i] ~= 1) then
+          fail("test", "hypothesis '" .. h.statement .. "' is a rate but its measure returned a value other than 0/1/true/false", 2)
+        end
       end
     end
+    min_effect = h.min_effect or d.min_effect[kind]
+    r = discern.stats.min_effect_test({table.unpack(bv, 1, done)}, {table.unpack(mv, 1, done)},
+      {paired = paired, kind = kind, min_effect = min_effect, direction = h.direction})
+    p_seq = math.min(p_seq, math.min(1, r.pvalue / look.weight))
+    if li < #looks then
+      if p_seq <= level then stopped = "efficacy" break end
+      if r.pvalue > futility then stopped = "futility" break end
+    end
   end
-  min_effect = h.min_effect or d.min_effect[kind]
-  local r = discern.stats.min_effect_test(bv, mv, {paired = paired, kind = kind, min_effect = min_effect, direction = h.direction})
+  n = done
   local samples = {}
   for i = 1, n do
     samples[i] = {prompt = ps[i], base = bc[i], model = mc[i], base_value = bv[i], model_value = mv[i],
-      base_key = bs[i].key, model_key = ms[i].key}
+      base_key = keys_b[i], model_key = keys_m[i]}
   end
+  r.pvalue_last = r.pvalue
+  r.pvalue = p_seq
   local rejected, alpha_t = nil, nil
   if opts.stream then rejected, alpha_t = opts.stream:test(r.pvalue, h.statement) end
   return {statement = h.statement, hypothesis = h, origin = h.origin, tags = h.tags, pvalue = r.pvalue, p_zero = r.p_zero,
     alpha_t = alpha_t, rejected = rejected, effect = r.effect, ci = r.ci, n = {base = n, model = n}, kind = kind,
     paired = paired, test = r.test, direction = h.direction, min_effect = min_effect, base_mean = r.base_mean,
-    model_mean = r.model_mean, seed = seed, samples = samples,
+    model_mean = r.model_mean, seed = seed, samples = samples, pvalue_last_look = r.pvalue_last, stopped = stopped, looks = #looks,
     examples = examples(samples, h.direction == "either" and (r.effect < 0 and "decrease" or "increase") or h.direction,
       opts.examples or d.examples)}
 end

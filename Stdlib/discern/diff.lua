@@ -14,7 +14,7 @@ local behavior = require "discern.behavior"
 local diff = {}
 
 --- The pipelines by name; each is a module with `defaults`, `order` and `steps`.
-diff.methods = {exhaustive = "discern.pipelines.exhaustive"}
+diff.methods = {exhaustive = "discern.pipelines.exhaustive", mechanistic = "discern.pipelines.mechanistic"}
 
 local Run = {}
 Run.__index = Run

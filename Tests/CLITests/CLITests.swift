@@ -41,6 +41,13 @@ struct CLITests {
                 #expect(!r.stdout.contains(" 0 findings"), "\(r.stdout)")
                 #expect(r.stdout.contains("ledger:"))
             }
+            if f == "diff_mechanistic.lua" {
+                // The mechanistic pipeline screens with forward passes and must validate at least one planted change.
+                #expect(r.stdout.contains("multi vs base (tiny preset, seed 1, mechanistic)"), "\(r.stdout)")
+                #expect(!r.stdout.contains(" 0 findings"), "\(r.stdout)")
+                #expect(r.stdout.contains("shared basis"))
+                #expect(r.stdout.contains("exploration rounds"))
+            }
             if f == "trace.lua" {
                 // The traced prompt is one where the knowledge edit changes the top prediction.
                 #expect(r.stdout.contains("\n== divergence: after "), "\(r.stdout)")

@@ -2,7 +2,9 @@
 local discern = require "discern"
 
 local files = {"Stdlib/discern/behavior.lua", "Stdlib/discern/diff.lua", "Stdlib/discern/prompts.lua",
-  "Stdlib/discern/measure.lua", "Stdlib/discern/pipelines/init.lua"}
+  "Stdlib/discern/measure.lua", "Stdlib/discern/pipelines/init.lua", "Stdlib/discern/registry.lua",
+  "Stdlib/discern/hypotheses/init.lua", "Stdlib/discern/hypotheses/builtin.lua", "Stdlib/discern/generators/init.lua",
+  "Stdlib/discern/generators/builtin.lua"}
 for _, f in ipairs(discern.fs.list("Stdlib/discern/pipelines")) do
   if f:match("%.lua$") then files[#files + 1] = "Stdlib/discern/pipelines/" .. f end
 end

@@ -3,7 +3,7 @@
 -- declarations in Discern's Swift bindings. Do not edit: regenerate. Functions written in
 -- Lua (Stdlib/discern/…) carry their annotations in their own source.
 
---- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, sampling, cluster, text, strategy, organisms, random, spec, pp, prompts, measure, behavior, diff, pipelines.
+--- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, sampling, cluster, text, strategy, organisms, random, spec, pp, prompts, measure, behavior, diff, pipelines, hypotheses, generators, registry.
 ---@class discern
 discern = {}
 
@@ -185,6 +185,19 @@ function discern.circuit.replacement_model(model, transcoders, opts) end
 ---@return discern.Transcoders?
 ---@return table
 function discern.circuit.train_transcoders(model, corpus, opts) end
+
+--- The base model's per-layer transcoders evaluated on both models over the same texts (the shared basis of the
+--- mechanistic pipeline): per layer FVU, L0 and never-active features on each model's activations, and each
+--- model's next-token loss with its MLPs replaced by the transcoders. A jump in FVU on the intervened model
+--- marks a layer the intervention changed. Both models must share architecture, width and vocabulary; the
+--- transcoders must fit them (a fingerprint that is not the base model's is a warning).
+---@param transcoders discern.Transcoders
+---@param base discern.Model
+---@param model discern.Model
+---@param corpus string[]
+---@param opts? discern.circuit.TransferOptions
+---@return discern.circuit.Transfer
+function discern.circuit.transfer(transcoders, base, model, corpus, opts) end
 
 --- discern.cluster: k-means (Lloyd or mini-batch, k-means++ seeding, k = "auto" by silhouette), linear assignment
 --- (hungarian) and the silhouette score. Labels and pairs are 1-based.
@@ -1912,6 +1925,13 @@ function discern_Tokenizer:vocab_size() end
 ---@class discern.Transcoders
 local discern_Transcoders = {}
 
+--- The decoder matrix [d_transcoder, d_model] that features of layer (0-based) write at output_layer (default
+--- layer; a cross-layer transcoder writes at every later layer too): row f is feature f's output direction.
+---@param layer integer
+---@param output_layer? integer
+---@return discern.Tensor
+function discern_Transcoders:decoder(layer, output_layer) end
+
 --- Feature activations of layer (0-based) for inputs x [..., d_model] read at the feature input hook.
 ---@param layer integer
 ---@param x discern.Tensor
@@ -2121,6 +2141,10 @@ function discern_Transcoders:type() end
 ---@field out? string directory to save the set in (circuit-tracer layout, with metrics.json)
 ---@field progress? boolean show a progress bar (default true (on a terminal))
 ---@field on_progress? fun(p: table): boolean? called with progress; return false to stop
+
+---@class discern.circuit.TransferOptions
+---@field batch_size? integer texts per forward pass (default 32)
+---@field max_texts? integer evaluate at most this many texts of the corpus (default all)
 
 ---@class discern.cluster.HungarianOptions
 ---@field maximize? boolean find the largest total instead of the smallest (default false)

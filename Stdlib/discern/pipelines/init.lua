@@ -8,4 +8,7 @@ local pipelines = {}
 --- The exhaustive pipeline (sample, embed, cluster, match, label, discriminate, validate).
 pipelines.exhaustive = require "discern.pipelines.exhaustive"
 
+--- The mechanistic pipeline (screen, mechanisms, interpret, hypotheses, explore, causal).
+pipelines.mechanistic = require "discern.pipelines.mechanistic"
+
 return pipelines
