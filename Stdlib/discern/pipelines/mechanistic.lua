@@ -665,7 +665,8 @@ end
 --- Active exploration: a bandit (the run's strategy; swappable between rounds through run.opts.strategy or
 --- on_round) over mechanisms. Each round tests the chosen arm's next hypothesis on fresh prompts with a fresh seed
 --- through the run's online FDR stream; the reward is 1 for a finding, else the evidence (1 − p) scaled by ½.
---- An arm is retired when its hypotheses run out or after two rounds without a finding and with p > 0.5; the
+--- Once a pattern's hypothesis is validated its other hypotheses (restatements) are dropped. An arm is retired
+--- when its hypotheses run out or after two rounds without a finding and with p > 0.5; the
 --- loop stops on budget, max_rounds, or when no arm is left. Every round's arm, hypothesis, reward and the
 --- policy's state are recorded.
 function M.steps.explore(run)
@@ -718,6 +719,8 @@ function M.steps.explore(run)
         arm.pulls = (arm.pulls or 0) + 1
         arm.findings = (arm.findings or 0) + (t.rejected and 1 or 0)
         if not t.rejected and t.pvalue > 0.5 and arm.pulls >= 2 and arm.findings == 0 then arm.done = true end
+        -- Diversity: a validated pattern's other hypotheses restate it; the arm moves on to its next pattern.
+        if t.rejected then arm.queue = {} end
         rounds[#rounds + 1] = {round = round, arm = arm_id, hypothesis = h.id, statement = h.statement, pvalue = t.pvalue,
           rejected = t.rejected, reward = reward, strategy = current, state = policy:stats()}
         log(run, "explore: round %d %s %s p=%.3g alpha_t=%.3g effect=%.3f%s", round, arm_id, h.id, t.pvalue, t.alpha_t, t.effect,
