@@ -42,6 +42,7 @@ enum CircuitLua {
     static func open(_ state: LuaState) {
         _ = methods
         transcodersClass.register(in: state)
+        crosscoderClass.register(in: state)
         ModelLua.defineMethods()
         ModelLua.cls.register(in: state)
         TensorLua.register(state)

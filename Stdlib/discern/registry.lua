@@ -98,6 +98,17 @@ function Registry:reload(module)
   return v
 end
 
+--- The module table a registry is used through: register(t), get(name), list(), unregister(name), reload(module)
+--- and validate(t), each calling the method of the same name.
+---@return table
+function Registry:functions()
+  local out = {}
+  for _, name in ipairs({"register", "get", "list", "unregister", "reload", "validate"}) do
+    out[name] = function(...) return self[name](self, ...) end
+  end
+  return out
+end
+
 --- A new registry. spec: {what = "hypothesis template", module = "discern.hypotheses", required = {field = type},
 --- optional = {field = type}}.
 ---@param spec table

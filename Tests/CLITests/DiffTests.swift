@@ -89,4 +89,55 @@ extension CLITests {
                 "\(total) vs \(cleanTotal)")
         #expect(Int(cleanTotal.count >= 4 ? cleanTotal[3] : "") == 0, "the clean run started from an empty store")
     }
+
+    /// The mechanistic pipeline killed during exploration resumes from the store and ends with the same tests and
+    /// findings as an uninterrupted run; the FDR stream holds every test in the order it ran.
+    @Test func mechanisticDiffResumesAfterKill() throws {
+        let dir = try Support.tempDir("diff-mech-kill")
+        let script = dir.appendingPathComponent("mech.lua")
+        try """
+            local discern = require "discern"
+            local m = discern.organisms.build{preset = "tiny", quiet = true}
+            local store = discern.store.open(arg[1])
+            local run = discern.diff{base = m.dir .. "/base", model = m.dir .. "/multi", method = "mechanistic",
+                                     transcoders = m.dir .. "/transcoders", prompts = discern.organisms.world{seed = m.seed}:prompts(),
+                                     seed = 4, store = store}
+            for _, t in ipairs(run:tests()) do io.write(string.format("TEST %s p=%.12g %s\\n", t.statement, t.pvalue, tostring(t.rejected))) end
+            local trace, ordered = run:fdr().tests, #run:fdr().tests == #run:tests()
+            for i, t in ipairs(run:tests()) do ordered = ordered and trace[i].pvalue == t.pvalue and trace[i].rejected == t.rejected end
+            local L = run:ledger()
+            io.write("ORDERED ", tostring(ordered), " FINDINGS ", #run:findings(), " SAMPLES ", L.samples, " CACHED ", L.cached_samples, "\\n")
+            """.write(to: script, atomically: true, encoding: .utf8)
+        let env = ["DISCERN_HOME": Self.sharedHome.path]
+        func lines(_ s: String, _ prefix: String) -> [String] { s.split(separator: "\n").map(String.init).filter { $0.hasPrefix(prefix) } }
+        let clean = try run(["run", script.path, dir.appendingPathComponent("clean.sqlite").path], env: env)
+        #expect(clean.status == 0, "\(clean.stdout)\n\(clean.stderr)")
+        #expect(clean.stdout.contains("ORDERED true"), "\(clean.stdout)")
+        #expect(!clean.stdout.contains("FINDINGS 0 "), "multi has three planted changes: \(clean.stdout)")
+        let killedStore = dir.appendingPathComponent("killed.sqlite").path
+        let p = Process()
+        p.executableURL = discern
+        p.arguments = ["run", script.path, killedStore]
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        p.currentDirectoryURL = Support.repoRoot
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(600)
+        while !seen.contains("explore: round 3 ") && Date() < deadline {
+            let d = err.fileHandleForReading.availableData
+            if d.isEmpty { break }
+            seen += String(decoding: d, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(seen.contains("explore: round 3 "), "the run never reached round 3: \(seen)")
+        let rerun = try run(["run", script.path, killedStore], env: env)
+        #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
+        #expect(lines(rerun.stdout, "TEST ") == lines(clean.stdout, "TEST "))
+        let cached = lines(rerun.stdout, "ORDERED ").first?.split(separator: " ").last.flatMap { Int($0) } ?? 0
+        #expect(cached > 0, "the rerun reused nothing from the killed run: \(rerun.stdout)")
+    }
 }

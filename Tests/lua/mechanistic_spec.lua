@@ -69,6 +69,120 @@ describe("discern.circuit.transfer", function()
   end)
 end)
 
+describe("discern.circuit.train_crosscoder", function()
+  local base, model = planted_pair()
+  local texts = {}
+  for i = 1, 40 do texts[i] = prompts[i] .. " and then the story goes on for a while" end
+  it("trains on both models' activations, classifies latents and saves, loads and resumes", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    local seen = 0
+    local cc, r = discern.circuit.train_crosscoder(base, model, texts, {layer = 1, steps = 30, k = 4, expansion = 2, batch_size = 64,
+      lr = 3e-3, seed = 2, out = dir, on_progress = function(p) seen = p.step end})
+    assert.equal(seen, 30)
+    assert.equal(#r.loss, 30)
+    assert.truthy(r.loss[30] < r.loss[1], "the loss falls")
+    assert.equal(#r.latents, 128)
+    local total = 0
+    for _, k in ipairs(r.kinds) do total = total + k end
+    assert.equal(total, 128)
+    for _, l in ipairs(r.latents) do assert.truthy(l.relative_norm >= 0 and l.relative_norm <= 1) end
+    local info = cc:info()
+    assert.equal(info.layer, 1)
+    assert.equal(info.width, 128)
+    assert.equal(cc:decoder("model"):shape(), {128, 64})
+    local x = discern.tensor.randn({3, 64})
+    assert.equal(cc:encode(x, x):shape(), {3, 128})
+    local back = discern.circuit.load_crosscoder(dir)
+    assert.equal(back:info().threshold, info.threshold)
+    assert.errors(function() cc:decoder("left") end, {contains = "\"base\" or \"model\""})
+    assert.errors(function() discern.circuit.train_crosscoder(base, model, texts, {layer = 9, steps = 2}) end, {contains = "layer 9"})
+    assert.errors(function() discern.circuit.train_crosscoder(base, model, texts, {layer = 1}) end, {contains = "steps"})
+    -- Stopped by on_progress after a checkpoint, then resumed: the same loss curve as the uninterrupted run.
+    local ck = os.tmpname()
+    os.remove(ck)
+    local o = {layer = 1, steps = 30, k = 4, expansion = 2, batch_size = 64, lr = 3e-3, seed = 2, checkpoint_dir = ck, checkpoint_every = 10}
+    o.on_progress = function(p) return p.step < 15 end
+    assert.errors(function() discern.circuit.train_crosscoder(base, model, texts, o) end, {contains = "after step 15"})
+    o.on_progress = nil
+    local _, again = discern.circuit.train_crosscoder(base, model, texts, o)
+    assert.equal(again.resumed_from, 15)
+    assert.equal(again.loss, r.loss)
+  end)
+  it("trains one inside the mechanistic pipeline when asked", function()
+    local run = discern.diff(opts{base = base, model = model, store = false, max_rounds = 1,
+      crosscoder = {layer = 1, steps = 10, k = 4, expansion = 2, batch_size = 64}})
+    local cc = run:step("basis").crosscoder
+    assert.truthy(cc and cc.kinds and cc.kinds.shared ~= nil)
+    assert.truthy(#cc.loss == 10)
+  end)
+end)
+
+describe("discern.pipelines.mechanistic.align", function()
+  local base = discern.model.load(GPT2)
+  local plt = discern.circuit.load_transcoders(PLT)
+  local topk = discern.circuit.load_transcoders("Tests/Fixtures/transcoders/topk")
+  local align = discern.pipelines.mechanistic.align
+  it("matches a set with itself feature for feature", function()
+    local r = align(plt, plt, {layer = 1, model = base, texts = {"Alice went to the market", "Bob read a book"}})
+    assert.equal(r.matched_fraction, 1)
+    assert.equal(#r.unmatched_a, 0)
+    for _, p in ipairs(r.pairs) do
+      assert.equal(p.a, p.b)
+      assert.near(p.cosine, 1, 1e-5)
+    end
+  end)
+  it("leaves unrelated random sets mostly unmatched and needs a layer", function()
+    local r = align(plt, topk, {layer = 0, threshold = 0.7})
+    assert.truthy(r.matched_fraction < 0.2, tostring(r.matched_fraction))
+    assert.equal(#r.unmatched_a + #r.pairs, plt:info().d_transcoder[1])
+    assert.errors(function() align(plt, topk, {}) end, {contains = "option 'layer'"})
+  end)
+end)
+
+describe("discern.circuit.diff", function()
+  local base, model = planted_pair()
+  local tc = discern.circuit.load_transcoders(PLT)
+  local rb, rm = discern.circuit.replacement_model(base, tc), discern.circuit.replacement_model(model, tc)
+  local prompt = "Alice went to the market and"
+  it("is empty for a graph against itself", function()
+    local g = discern.circuit.attribute(prompt, rb, {max_n_logits = 2, cache = false, progress = false})
+    local d = discern.circuit.diff(g, g)
+    assert.equal(d.counts[1], 0)
+    assert.equal(d.counts[2], 0)
+    assert.truthy(d.counts[3] > 0)
+    for i = 4, 8 do assert.equal(d.counts[i], 0) end
+    assert.equal(#d.edges, 0)
+    for _, n in ipairs(d.nodes) do assert.equal(n.influence_delta, 0) end
+    for _, p in ipairs(d.paths) do assert.equal(p.rerouted, false); assert.truthy(#p.base >= 2) end
+    assert.equal(d.error_share_base, d.error_share_model)
+  end)
+  it("finds the planted change in the last layer's paths and exports circuit-tracer JSON with the diff", function()
+    local ids = model:to_tokens(" cat", {prepend_bos = false}):tolist()
+    local cat = (type(ids[1]) == "table" and ids[1] or ids)
+    local targets = {cat[#cat]}
+    local gb = discern.circuit.attribute(prompt, rb, {targets = targets, cache = false, progress = false})
+    local gm = discern.circuit.attribute(prompt, rm, {targets = targets, cache = false, progress = false})
+    local d = discern.circuit.diff(gb, gm, {top = 5})
+    assert.equal(#d.paths, 1)
+    assert.equal(#d.targets_only_base + #d.targets_only_model, 0)
+    assert.truthy(#d.edges > 0 and #d.edges <= 5)
+    -- Only the last MLP's output moved: layer 0's features are the same in both graphs.
+    for _, n in ipairs(d.nodes) do if n.layer == 0 and n.id:match("^0_%d+_") then assert.equal(n.status, "shared") end end
+    local path = os.tmpname()
+    discern.circuit.export_diff(gb, gm, path, {slug = "cat"})
+    local j = discern.json.decode(discern.fs.read(path))
+    os.remove(path)
+    assert.equal(j.metadata.slug, "cat")
+    assert.truthy(j.metadata.diff.error_share_model ~= nil)
+    local statuses = {}
+    for _, n in ipairs(j.nodes) do if n.diff_status then statuses[n.diff_status] = true end end
+    assert.truthy(statuses.shared)
+    local other = discern.circuit.attribute("Bob read", rb, {max_n_logits = 1, cache = false, progress = false})
+    assert.errors(function() discern.circuit.diff(gb, other) end, {contains = "different tokens"})
+  end)
+end)
+
 describe("discern.hypotheses and discern.generators", function()
   it("lists the built-ins and validates tables field by field", function()
     local names = discern.hypotheses.list()

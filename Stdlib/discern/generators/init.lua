@@ -18,27 +18,7 @@ local generators = registry.new{what = "test generator", module = "discern.gener
 
 for _, t in ipairs(require "discern.generators.builtin") do generators:register(t) end
 
-local M = {}
---- Registers (or replaces) a generator; fields are validated one by one.
----@param t table
----@return table
-function M.register(t) return generators:register(t) end
---- The generator registered under name.
----@param name string
----@return table
-function M.get(name) return generators:get(name) end
---- The registered generator names.
----@return string[]
-function M.list() return generators:list() end
---- Removes a generator.
----@param name string
-function M.unregister(name) generators:unregister(name) end
---- Reloads a module of generators (REPL :reload).
----@param module string
-function M.reload(module) return generators:reload(module) end
---- Checks a generator field by field without registering it.
----@param t table
----@return table
-function M.validate(t) return generators:validate(t) end
-
+--- register(t) (validated field by field; replaces one of the same name), get(name), list(), unregister(name),
+--- reload(module) (REPL :reload: the tables a module returns are registered again), validate(t).
+local M = generators:functions()
 return M

@@ -26,27 +26,7 @@ local hypotheses = registry.new{what = "hypothesis template", module = "discern.
 --- The built-in templates' module, registered here.
 for _, t in ipairs(require "discern.hypotheses.builtin") do hypotheses:register(t) end
 
-local M = {}
---- Registers (or replaces) a template; fields are validated one by one.
----@param t table
----@return table
-function M.register(t) return hypotheses:register(t) end
---- The template registered under name.
----@param name string
----@return table
-function M.get(name) return hypotheses:get(name) end
---- The registered template names, built-ins first.
----@return string[]
-function M.list() return hypotheses:list() end
---- Removes a template (runs stop using it at their next round).
----@param name string
-function M.unregister(name) hypotheses:unregister(name) end
---- Reloads a module of templates (REPL :reload); the tables it returns are registered again.
----@param module string
-function M.reload(module) return hypotheses:reload(module) end
---- Checks a template field by field without registering it.
----@param t table
----@return table
-function M.validate(t) return hypotheses:validate(t) end
-
+--- register(t) (validated field by field; replaces one of the same name), get(name), list(), unregister(name),
+--- reload(module) (REPL :reload: the tables a module returns are registered again), validate(t).
+local M = hypotheses:functions()
 return M

@@ -111,6 +111,27 @@ discern.circuit = {}
 ---@return discern.Graph
 function discern.circuit.attribute(prompt, rmodel, opts) end
 
+--- The difference of two attribution graphs of the same prompt, traced with the same transcoders (the base
+--- model's) and, for comparable logits, the same targets (attribute's targets option): per feature and error
+--- node its status (new, removed, shared), activation and logit influence in both; per edge new, removed,
+--- strengthened (|w| ×1.5), weakened, flipped; the strongest path to each logit target in both graphs
+--- (rerouted when they differ); each graph's error-node share of the influence. counts = {features new,
+--- removed, shared, edges new, removed, strengthened, weakened, flipped}.
+---@param base discern.Graph
+---@param model discern.Graph
+---@param opts? discern.circuit.DiffOptions
+---@return discern.circuit.GraphDiff
+function discern.circuit.diff(base, model, opts) end
+
+--- Writes circuit-tracer's frontend JSON of the model graph with the difference in node attributes (diff_status,
+--- activation_base, influence_base, influence_model; the base graph's kept nodes the model lacks added as
+--- "removed") and link attributes (weight_base, diff_status).
+---@param base discern.Graph
+---@param model discern.Graph
+---@param path string
+---@param opts? discern.circuit.ExportDiffOptions
+function discern.circuit.export_diff(base, model, path, opts) end
+
 --- One pass over corpus (a list of strings, or a discern.World: then n_texts dialogues from world:sample with seed)
 --- through the model in batches of batch_size texts; every layer's feature input hook is encoded with the transcoders
 --- and, for every (layer, feature), the k highest activations with their positions are kept, with how often the
@@ -126,6 +147,11 @@ function discern.circuit.attribute(prompt, rmodel, opts) end
 ---@param opts? discern.circuit.FeatureContextsOptions
 ---@return discern.FeatureContexts
 function discern.circuit.feature_contexts(model, transcoders, corpus, opts) end
+
+--- Reads a crosscoder saved by train_crosscoder's out or cc:save.
+---@param dir string
+---@return discern.Crosscoder
+function discern.circuit.load_crosscoder(dir) end
 
 --- Reads a graph written by graph:save(path).
 ---@param path string
@@ -161,6 +187,22 @@ function discern.circuit.logit_lens(model, transcoders, layer, feature, opts) en
 ---@param opts? discern.circuit.ReplacementModelOptions
 ---@return discern.ReplacementModel
 function discern.circuit.replacement_model(model, transcoders, opts) end
+
+--- A BatchTopK crosscoder on both models' activations at blocks.<layer>.<hook> over the corpus texts (every
+--- position except 0): one encoder reading both models, a decoder per model; latents compete by activation
+--- times the sum of their decoder norms (code normalisation), BatchTopK keeps k·batch per batch and a
+--- threshold (EMA of the smallest kept activation) replaces it at inference. Returns the crosscoder and
+--- metrics: the loss curve, each model's FVU, and per latent its relative decoder norm (model_only < 0.1,
+--- base_only > 0.9, shared within 0.1 of ½) with Latent Scaling (Minder et al. 2025: ν = β_base/β_model of the
+--- model-side decoder direction; ≈ 0 for a latent the base model truly lacks). With checkpoint_dir a rerun
+--- resumes bit-identically; on_progress(p) gets {step, loss} and returning false stops after a checkpoint.
+---@param base discern.Model
+---@param model discern.Model
+---@param corpus string[]
+---@param opts discern.circuit.TrainCrosscoderOptions
+---@return discern.Crosscoder
+---@return discern.circuit.CrosscoderMetrics
+function discern.circuit.train_crosscoder(base, model, corpus, opts) end
 
 --- Trains one transcoder per layer (reading input_hook, predicting output_hook) on activations computed on the
 --- fly: the corpus is tokenised, cut into context_size windows, run through the model, and the activations of
@@ -895,6 +937,35 @@ function discern_Bandit:type() end
 ---@param arm string
 ---@param reward number
 function discern_Bandit:update(arm, reward) end
+
+---@class discern.Crosscoder
+local discern_Crosscoder = {}
+
+--- The decoder [width, d_model] of one model, in raw activation units (row j: latent j's direction there).
+---@param side "base"|"model"
+---@return discern.Tensor
+function discern_Crosscoder:decoder(side) end
+
+--- Latent activations [n, width] of paired raw activations [n, d_model] (pre-activations above the threshold).
+---@param base discern.Tensor
+---@param model discern.Tensor
+---@return discern.Tensor
+function discern_Crosscoder:encode(base, model) end
+
+--- Layer, hook, sizes, threshold and scales.
+---@return discern.circuit.CrosscoderInfo
+function discern_Crosscoder:info() end
+
+--- Frees the underlying object now; later use is an error.
+function discern_Crosscoder:release() end
+
+--- Writes crosscoder.safetensors and config.json into dir.
+---@param dir string
+function discern_Crosscoder:save(dir) end
+
+--- The type name (discern.Crosscoder).
+---@return string
+function discern_Crosscoder:type() end
 
 ---@class discern.Distribution
 local discern_Distribution = {}
@@ -2059,6 +2130,15 @@ function discern_Transcoders:type() end
 ---@field tokens? integer tokens listed per part (default 5)
 ---@field final_norm? boolean apply the final norm's weight (centred for a LayerNorm) first (default false)
 
+---@class discern.circuit.DiffOptions
+---@field top? integer nodes and edges listed (largest changes first) (default 30)
+
+---@class discern.circuit.ExportDiffOptions
+---@field slug? string the graph's slug (default "diff")
+---@field scan? string the scan name (default "discern")
+---@field node_threshold? number pruning: share of influence kept (default 0.8)
+---@field edge_threshold? number pruning: share of edge influence kept (default 0.98)
+
 ---@class discern.circuit.ExportOptions
 ---@field slug? string file name (<dir>/<slug>.json) (default "graph")
 ---@field scan? string the scan (model) name the viewer shows (default "discern")
@@ -2103,6 +2183,26 @@ function discern_Transcoders:type() end
 
 ---@class discern.circuit.TopNodesOptions
 ---@field kind? "feature"|"error"|"token" only nodes of this kind (default all but logits)
+
+---@class discern.circuit.TrainCrosscoderOptions
+---@field layer integer the layer (0-based) both models are read at
+---@field hook? string the hook inside the block (default hook_resid_post)
+---@field width? integer latents (default expansion · d_model)
+---@field expansion? integer latents per model dimension when width is absent (default 8)
+---@field k? integer mean active latents per token (BatchTopK) (default 16)
+---@field steps integer optimizer steps
+---@field batch_size? integer token pairs per step (default 512)
+---@field lr? number Adam's learning rate (constant) (default 0.001)
+---@field seed? integer weights and data order (default 0)
+---@field normalize? boolean scale each model's activations to unit mean squared norm (default true)
+---@field threshold_start? integer step the inference threshold is tracked from (default steps / 4)
+---@field threshold_beta? number the threshold EMA's decay (default 0.99)
+---@field out? string save the crosscoder there (crosscoder.safetensors + config.json) (default not saved)
+---@field checkpoint_dir? string checkpoints; a rerun with the same options and data resumes there (default none)
+---@field checkpoint_every? integer steps between checkpoints (default 100)
+---@field latent_sample? integer token pairs Latent Scaling is computed on (default 8192)
+---@field max_texts? integer use at most this many corpus texts (default all)
+---@field on_progress? fun(p: {step: integer, loss: number}): boolean? called after each step; return false to stop
 
 ---@class discern.circuit.TrainTranscodersOptions
 ---@field steps integer optimizer steps

@@ -24,11 +24,14 @@ local hypotheses = require "discern.hypotheses"
 local generators = require "discern.generators"
 
 local M = {}
+local unembedding, decode_token  -- defined below, used by the basis step
 
 --- Options of the mechanistic pipeline (discern.diff takes them at its top level) and their defaults.
 M.defaults = {
   transcoders = false,     -- the base model's transcoders (a discern.Transcoders or a directory); false: residual stream only
   check_transcoders = true, -- transcoders that record another model's fingerprint are an error (false: a warning)
+  crosscoder = false,      -- options of discern.circuit.train_crosscoder ({layer =, steps =, …}) to train one on the
+                           -- screening texts in the basis step and report its model-only latents; false: none
   corpus = false,          -- screening texts (a list, or function(rng, n)); false: the base model's greedy answers to the prompts
   n_screen = 512,          -- screening prompts (forward passes; greedy answers when there is no corpus)
   screen_tokens = 40,      -- greedy answer length for the screening texts
@@ -48,6 +51,7 @@ M.defaults = {
   max_rounds = 40,         -- tests at most
   on_round = false,        -- function(run, round) called after each round (swap strategies, templates, generators)
   pool_size = 1024,        -- fresh candidate prompts the generators choose from (forward passes only)
+  circuit_mechanisms = 3,  -- mechanisms whose top pattern is traced in both models and diffed (0: none)
   causal_prompts = 24,     -- validation prompts re-sampled with a finding's features ablated
   validation = {n_min = 40, n_max = 300},
   -- Group-sequential validation: looks at these fractions of n with Bonferroni alpha spending (weights), stopping
@@ -57,7 +61,7 @@ M.defaults = {
 }
 
 --- The steps, in order.
-M.order = {"prompts", "texts", "basis", "screen", "mechanisms", "interpret", "hypotheses", "explore", "causal"}
+M.order = {"prompts", "texts", "basis", "screen", "mechanisms", "interpret", "circuits", "hypotheses", "explore", "causal"}
 
 M.steps = {}
 
@@ -123,9 +127,10 @@ end
 --- (discern.circuit.transfer), or nil without transcoders.
 function M.steps.basis(run)
   local tc = transcoders(run)
-  if not tc then return nil end
   local texts = {}
   for i, t in ipairs(run.steps.texts) do texts[i] = t.text end
+  local cc = run.opts.crosscoder and run.opts.crosscoder ~= false and M.crosscoder(run, texts) or nil
+  if not tc then return cc and {crosscoder = cc, layers = {}} or nil end
   local t0 = discern.clock()
   local r = discern.circuit.transfer(tc, run.base, run.model, texts, {batch_size = run.opts.batch_size})
   count_forward(run, "basis", 4 * r.tokens, 4 * math.ceil(#texts / run.opts.batch_size), t0)
@@ -137,18 +142,108 @@ function M.steps.basis(run)
     log(run, "basis: warning: %s", w)
   end
   for _, l in ipairs(r.layers) do log(run, "basis: layer %d FVU %.3f (base) → %.3f (model), ×%.2f", l.layer, l.fvu_base, l.fvu_model, l.fvu_ratio) end
+  r.crosscoder = cc
   return r
 end
 
+--- Aligns two separately trained transcoder sets at a layer (e.g. one trained on the base model, one on the
+--- intervened model): the cosine of every pair of decoder rows and, with opts.model and opts.texts, the Pearson
+--- correlation of their activations on the same inputs (that model's activations at the input hook); the
+--- similarity is their mean (or the cosine alone), features are paired by Hungarian assignment on it, and pairs
+--- below opts.threshold (0.7) count as unmatched. Returns {pairs = {{a, b, cosine, correlation, similarity}…},
+--- unmatched_a = {features}, unmatched_b = {…}, matched_fraction}.
+---@param a table discern.Transcoders
+---@param b table discern.Transcoders
+---@param opts table {layer = integer, model?, texts?, threshold?}
+---@return table
+function M.align(a, b, opts)
+  opts = opts or {}
+  local layer = opts.layer
+  if math.type(layer) ~= "integer" then error(discern.error("arg", "discern.pipelines.mechanistic.align: option 'layer' (an integer) is required"), 2) end
+  local threshold = opts.threshold or 0.7
+  local function unit(m) return m:div(m:square():sum(1, {keepdim = true}):sqrt():clamp(1e-12)) end
+  local da, db = a:decoder(layer), b:decoder(layer)
+  if da:shape()[2] ~= db:shape()[2] then
+    error(discern.error("arg", "discern.pipelines.mechanistic.align: the sets have d_model " .. da:shape()[2] .. " and " .. db:shape()[2]), 2)
+  end
+  local cos = unit(da):matmul(unit(db):t())
+  local sim, corr = cos, nil
+  if opts.model and opts.texts then
+    local hook = "blocks." .. layer .. "." .. a:info().feature_input_hook
+    local _, cache = opts.model:run_with_cache(opts.texts, {names_filter = hook})
+    local x = cache[hook]
+    x = x:reshape({-1, x:shape()[#x:shape()]})
+    local function standard(m)
+      local c = m:sub(m:mean(0, {keepdim = true}))
+      local norm = c:square():sum(0, {keepdim = true}):sqrt()
+      return c:div(norm:clamp(1e-12)), norm:gt(0):to("float32")
+    end
+    local sa, va = standard(a:encode(layer, x))
+    local sb, vb = standard(b:encode(layer, x))
+    corr = sa:t():matmul(sb)
+    -- A feature silent on the texts has no correlation: its pairs keep the cosine alone.
+    local both = va:t():matmul(vb)
+    sim = discern.tensor.where(both:gt(0), cos:add(corr):div(2), cos)
+  end
+  local m = discern.cluster.hungarian(sim, {maximize = true})
+  local C, S = cos:tolist(), sim:tolist()
+  local R = corr and corr:tolist()
+  local pairs_, used_a, used_b = {}, {}, {}
+  for _, pr in ipairs(m.pairs) do
+    local i, j = pr[1], pr[2]
+    if S[i][j] >= threshold then
+      pairs_[#pairs_ + 1] = {a = i - 1, b = j - 1, cosine = C[i][j], correlation = R and R[i][j] or nil, similarity = S[i][j]}
+      used_a[i], used_b[j] = true, true
+    end
+  end
+  local ua, ub = {}, {}
+  for i = 1, #C do if not used_a[i] then ua[#ua + 1] = i - 1 end end
+  for j = 1, #C[1] do if not used_b[j] then ub[#ub + 1] = j - 1 end end
+  table.sort(pairs_, function(x, y) return x.similarity > y.similarity end)
+  return {pairs = pairs_, unmatched_a = ua, unmatched_b = ub, matched_fraction = #pairs_ / math.max(#C, #C[1])}
+end
+
+--- A crosscoder trained on the screening texts with run.opts.crosscoder's options (discern.circuit.train_crosscoder;
+--- forward passes only, counted under "basis"): its latent kinds, and the model-only latents (relative decoder norm
+--- < 0.1) that Latent Scaling confirms (ν_error < 0.5), with the tokens their model-side decoder promotes.
+function M.crosscoder(run, texts)
+  local o = {}
+  for k, v in pairs(run.opts.crosscoder) do o[k] = v end
+  if o.seed == nil then o.seed = run.seed end
+  local t0 = discern.clock()
+  local cc, r = discern.circuit.train_crosscoder(run.base, run.model, texts, o)
+  local tokens = 0
+  for _, t in ipairs(texts) do tokens = tokens + run.base:to_tokens(t):shape()[2] end
+  count_forward(run, "basis", 2 * tokens, 2 * math.ceil(#texts / 32), t0)
+  local wu = unembedding(run.base)
+  local dec = cc:decoder("model")
+  local specific = {}
+  for _, l in ipairs(r.latents) do
+    if l.kind == "model_only" and l.frequency > 0 and l.nu_error == l.nu_error and math.abs(l.nu_error) < 0.5 then
+      local item = {index = l.index, frequency = l.frequency, nu_error = l.nu_error, nu_recon = l.nu_recon, promotes = {}}
+      if wu then
+        local _, ids = dec:select(0, l.index):matmul(wu):topk(5)
+        for i, id in ipairs(ids:tolist()) do item.promotes[i] = decode_token(run.base, id) end
+      end
+      specific[#specific + 1] = item
+    end
+  end
+  table.sort(specific, function(a, b) return a.frequency > b.frequency end)
+  log(run, "basis: crosscoder at layer %d: %d model-only, %d base-only, %d shared latents; %d model-specific by Latent Scaling",
+    o.layer, r.kinds[1], r.kinds[2], r.kinds[3], #specific)
+  return {crosscoder = cc, kinds = {model_only = r.kinds[1], base_only = r.kinds[2], shared = r.kinds[3], other = r.kinds[4]},
+    fvu_base = r.fvu_base, fvu_model = r.fvu_model, model_specific = specific, loss = r.loss}
+end
+
 -- Unembedding [d_model, d_vocab] of a model (tied or not).
-local function unembedding(m)
+function unembedding(m)
   local p = m:parameters()
   local w = p["lm_head.weight"] or p["transformer.wte.weight"] or p["model.embed_tokens.weight"] or p["embed_out.weight"]
   if not w then return nil end
   return w:t()
 end
 
-local function decode_token(m, id)
+function decode_token(m, id)
   local ok, s = pcall(m.to_string, m, {id})
   return ok and s or ("#" .. id)
 end
@@ -527,6 +622,45 @@ function M.steps.interpret(run)
       (p.emergent[1] and string.format("; feature L%d_F%d emerges", p.emergent[1].layer, p.emergent[1].feature) or ""))
     out[#out + 1] = {mechanism = m.id, summary = m.summary, patterns = #m.patterns}
     log(run, "interpret: %s %s", m.id, m.summary)
+  end
+  return out
+end
+
+--- Circuit diff of the top mechanisms (with transcoders): the top pattern's context is traced in both models with
+--- the base model's transcoders and the same logit targets (the tokens each model prefers there), and the graphs
+--- diffed (discern.circuit.diff): feature nodes that appear, vanish or change influence, edges that change, and
+--- whether the strongest path to a target is rerouted. Each mechanism gets `circuit` and, when a path is rerouted, a
+--- "rerouting" tag in its summary.
+function M.steps.circuits(run)
+  local tc = transcoders(run)
+  local out = {}
+  if not tc or run.opts.circuit_mechanisms <= 0 then return out end
+  local rb, rm
+  for i, m in ipairs(run.steps.mechanisms) do
+    if i > run.opts.circuit_mechanisms then break end
+    rb = rb or discern.circuit.replacement_model(run.base, tc)
+    rm = rm or discern.circuit.replacement_model(run.model, tc)
+    local p = m.patterns[1]
+    local e = p.events[1]
+    local targets = {p.promoted}
+    if e.suppressed ~= p.promoted then targets[2] = e.suppressed end
+    local t0 = discern.clock()
+    local ok, gb = pcall(discern.circuit.attribute, e.context_ids, rb, {targets = targets, progress = false, store = run.store})
+    local ok2, gm = pcall(discern.circuit.attribute, e.context_ids, rm, {targets = targets, progress = false, store = run.store})
+    run.meter:add("circuits", {seconds = discern.clock() - t0, forward_passes = 2, prefill_tokens = 2 * #e.context_ids})
+    if ok and ok2 then
+      local d = discern.circuit.diff(gb, gm, {top = 10})
+      local rerouted = {}
+      for _, path in ipairs(d.paths) do if path.rerouted then rerouted[#rerouted + 1] = path.target end end
+      m.circuit = {diff = d, rerouted = rerouted, error_share = {base = d.error_share_base, model = d.error_share_model},
+        graphs = {base = gb, model = gm}}
+      if #rerouted > 0 then m.summary = m.summary .. "; rerouted paths to " .. #rerouted .. " of " .. #d.paths .. " targets" end
+      out[#out + 1] = {mechanism = m.id, counts = d.counts, rerouted = #rerouted, error_share = m.circuit.error_share}
+      log(run, "circuits: %s: features new %d, removed %d; edges strengthened %d, weakened %d, flipped %d; %d rerouted paths; error share %.2f → %.2f",
+        m.id, d.counts[1], d.counts[2], d.counts[6], d.counts[7], d.counts[8], #rerouted, d.error_share_base, d.error_share_model)
+    else
+      log(run, "circuits: %s not traced (%s)", m.id, tostring(ok and gm or gb))
+    end
   end
   return out
 end
