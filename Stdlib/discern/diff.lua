@@ -186,7 +186,7 @@ function diff.run(opts)
   local run = setmetatable({method = method, opts = po, seed = seed, alpha = alpha, source = source, base = base, model = model,
     meter = ledger, stream = behavior.stream{alpha = alpha, procedure = opts.procedure}, steps = {}, tests_list = {},
     findings_list = {}, status = "running", quiet = opts.quiet, store = opts.store, labeller = opts.labeller,
-    embedder = opts.embedder or discern.embed.load()}, Run)
+    embedder = opts.embedder or (pipeline.needs_embedder and discern.embed.load() or nil)}, Run)
   -- The prompt source must give prompts, and both models must tokenize them alike.
   local probe = source:draw(discern.random.new(seed):fork("probe"), 8)
   check_tokenizers(base, model, probe)

@@ -37,6 +37,9 @@ M.defaults = {
   sampling = {max_new_tokens = 48, temperature = 0.7, stop = {"<|end|>"}, batch_size = 32},
 }
 
+--- The pipeline embeds completions: discern.diff loads the default embedder for it (or takes opts.embedder).
+M.needs_embedder = true
+
 --- The steps, in order.
 M.order = {"prompts", "sample", "embed", "cluster", "match", "label", "discriminate", "validate"}
 

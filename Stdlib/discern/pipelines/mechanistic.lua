@@ -29,6 +29,7 @@ local unembedding, decode_token  -- defined below, used by the basis step
 --- Options of the mechanistic pipeline (discern.diff takes them at its top level) and their defaults.
 M.defaults = {
   transcoders = false,     -- the base model's transcoders (a discern.Transcoders or a directory); false: residual stream only
+  basis_texts = 128,       -- screening texts the transfer of the base transcoders is measured on
   check_transcoders = true, -- transcoders that record another model's fingerprint are an error (false: a warning)
   crosscoder = false,      -- options of discern.circuit.train_crosscoder ({layer =, steps =, …}) to train one on the
                            -- screening texts in the basis step and report its model-only latents; false: none
@@ -132,8 +133,10 @@ function M.steps.basis(run)
   local cc = run.opts.crosscoder and run.opts.crosscoder ~= false and M.crosscoder(run, texts) or nil
   if not tc then return cc and {crosscoder = cc, layers = {}} or nil end
   local t0 = discern.clock()
-  local r = discern.circuit.transfer(tc, run.base, run.model, texts, {batch_size = run.opts.batch_size})
-  count_forward(run, "basis", 4 * r.tokens, 4 * math.ceil(#texts / run.opts.batch_size), t0)
+  local r = discern.circuit.transfer(tc, run.base, run.model, texts, {batch_size = run.opts.batch_size, max_texts = run.opts.basis_texts})
+  -- Per model: one pass for FVU and L0, three for the clean, spliced and zero-ablated losses.
+  local n = math.min(#texts, run.opts.basis_texts)
+  count_forward(run, "basis", 8 * (r.tokens + n), 8 * math.ceil(n / run.opts.batch_size), t0)
   for _, w in ipairs(r.warnings) do
     if run.opts.check_transcoders and w:find("fingerprint", 1, true) then
       error(discern.error("arg", "discern.diff: the transcoders were not trained on the base model (" .. w ..
