@@ -54,24 +54,7 @@ extension CLITests {
 
         // Killed once validation has begun (exploration cached, some validation cached).
         let killedStore = dir.appendingPathComponent("killed.sqlite").path
-        let p = Process()
-        p.executableURL = discern
-        p.arguments = ["run", script.path, killedStore]
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        p.currentDirectoryURL = Support.repoRoot
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        var seen = ""
-        let deadline = Date().addingTimeInterval(600)
-        while !seen.contains("validate: label") && Date() < deadline {
-            let d = err.fileHandleForReading.availableData
-            if d.isEmpty { break }
-            seen += String(decoding: d, as: UTF8.self)
-        }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        let seen = try runUntil(script, killedStore, env: env, marker: "validate: label")
         #expect(seen.contains("validate: label"), "the run never reached validation: \\(seen)")
 
         let rerun = try run(["run", script.path, killedStore], env: env)
@@ -115,9 +98,21 @@ extension CLITests {
         #expect(clean.stdout.contains("ORDERED true"), "\(clean.stdout)")
         #expect(!clean.stdout.contains("FINDINGS 0 "), "multi has three planted changes: \(clean.stdout)")
         let killedStore = dir.appendingPathComponent("killed.sqlite").path
+        let seen = try runUntil(script, killedStore, env: env, marker: "explore: round 3 ")
+        #expect(seen.contains("explore: round 3 "), "the run never reached round 3: \(seen)")
+        let rerun = try run(["run", script.path, killedStore], env: env)
+        #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
+        #expect(lines(rerun.stdout, "TEST ") == lines(clean.stdout, "TEST "))
+        let cached = lines(rerun.stdout, "ORDERED ").first?.split(separator: " ").last.flatMap { Int($0) } ?? 0
+        #expect(cached > 0, "the rerun reused nothing from the killed run: \(rerun.stdout)")
+    }
+
+    /// Runs `discern run script store` and kills it with SIGKILL once its stderr shows `marker` (or after ten
+    /// minutes, or when it ends); returns the stderr seen.
+    private func runUntil(_ script: URL, _ store: String, env: [String: String], marker: String) throws -> String {
         let p = Process()
         p.executableURL = discern
-        p.arguments = ["run", script.path, killedStore]
+        p.arguments = ["run", script.path, store]
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         p.currentDirectoryURL = Support.repoRoot
         let err = Pipe()
@@ -126,18 +121,13 @@ extension CLITests {
         try p.run()
         var seen = ""
         let deadline = Date().addingTimeInterval(600)
-        while !seen.contains("explore: round 3 ") && Date() < deadline {
+        while !seen.contains(marker) && Date() < deadline {
             let d = err.fileHandleForReading.availableData
             if d.isEmpty { break }
             seen += String(decoding: d, as: UTF8.self)
         }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        #expect(seen.contains("explore: round 3 "), "the run never reached round 3: \(seen)")
-        let rerun = try run(["run", script.path, killedStore], env: env)
-        #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
-        #expect(lines(rerun.stdout, "TEST ") == lines(clean.stdout, "TEST "))
-        let cached = lines(rerun.stdout, "ORDERED ").first?.split(separator: " ").last.flatMap { Int($0) } ?? 0
-        #expect(cached > 0, "the rerun reused nothing from the killed run: \(rerun.stdout)")
+        return seen
     }
 }

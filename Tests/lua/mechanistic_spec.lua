@@ -251,6 +251,10 @@ describe("the mechanistic pipeline", function()
     assert.truthy(f.statement:find("cat", 1, true), f.statement)
     assert.equal(f.origin.pipeline, "mechanistic")
     assert.truthy(f.effect > 0)
+    -- Meta-analysis per mechanism with two tests or more (reported).
+    for _, m in ipairs(run:step("meta")) do
+      assert.truthy(m.tests >= 2 and m.ci.lower <= m.estimate and m.estimate <= m.ci.upper)
+    end
     -- Causal check on the finding's features (reported, not a decision).
     assert.truthy(type(run:step("causal")) == "table")
     -- Exploration record: arm, hypothesis, reward and the policy's state per round, FDR order kept.

@@ -62,7 +62,7 @@ M.defaults = {
 }
 
 --- The steps, in order.
-M.order = {"prompts", "texts", "basis", "screen", "mechanisms", "interpret", "circuits", "hypotheses", "explore", "causal"}
+M.order = {"prompts", "texts", "basis", "screen", "mechanisms", "interpret", "circuits", "hypotheses", "explore", "meta", "causal"}
 
 M.steps = {}
 
@@ -867,6 +867,43 @@ function M.steps.explore(run)
     if type(o.on_round) == "function" then o.on_round(run, round) end
   end
   return {rounds = rounds, strategy = current}
+end
+
+--- Meta-analysis per mechanism (reported, never used to decide anything): the effects of its tests in their
+--- hypotheses' directions (paired differences of the validation samples, variance var(d)/n, at least 1/n²) combined by a
+--- random-effects model (discern.stats.random_effects, DerSimonian–Laird) when it has two tests or more.
+function M.steps.meta(run)
+  local by = {}
+  local order = {}
+  for _, t in ipairs(run.tests_list) do
+    local m = t.origin and t.origin.mechanism
+    if m and t.samples and #t.samples >= 2 then
+      if not by[m] then by[m] = {}; order[#order + 1] = m end
+      local sign = t.direction == "decrease" and -1 or 1
+      local n, sum, sq = #t.samples, 0, 0
+      for _, x in ipairs(t.samples) do
+        local d = sign * (x.model_value - x.base_value)
+        sum, sq = sum + d, sq + d * d
+      end
+      local mean = sum / n
+      -- A test without any difference has sample variance 0; one discordant pair's worth (1/n²) keeps it from
+      -- taking all the weight.
+      local var = math.max((sq - n * mean * mean) / (n - 1) / n, 1 / (n * n))
+      table.insert(by[m], {effect = mean, variance = var, statement = t.statement})
+    end
+  end
+  local out = {}
+  for _, m in ipairs(order) do
+    local list = by[m]
+    if #list >= 2 then
+      local e, v = {}, {}
+      for i, x in ipairs(list) do e[i], v[i] = x.effect, x.variance end
+      local r = discern.stats.random_effects(e, v)
+      out[#out + 1] = {mechanism = m, tests = #list, estimate = r.estimate, ci = r.ci, tau2 = r.tau2, i2 = r.i2}
+      log(run, "meta: %s: %d tests, combined effect %.3f [%.3f, %.3f], I² %.2f", m, #list, r.estimate, r.ci.lower, r.ci.upper, r.i2)
+    end
+  end
+  return out
 end
 
 --- Causal check of each finding with features: the pattern's top features (by activation difference) are
