@@ -750,14 +750,27 @@ local function make_hypotheses(run, p)
   function ctx.reference()
     return measure.differs_from_reference{reference = run.base, sampling = run.opts.sampling, ledger = run.meter, store = run.store}
   end
+  -- The features a causal check ablates: those the circuit diff shows gaining the most influence on the logits
+  -- (when the mechanism was traced), else the pattern's largest activation differences.
+  local features = p.features and #p.features > 0 and {p.features[1], p.features[2], p.features[3]} or nil
+  for _, m in ipairs(run.steps.mechanisms or {}) do
+    if m.id == p.mechanism and m.circuit then
+      local picked = {}
+      for _, n in ipairs(m.circuit.diff.nodes) do
+        if #picked < 3 and n.id:match("^%d+_%d+_%d+$") and n.influence_delta > 0 then
+          picked[#picked + 1] = {layer = n.layer, feature = n.index, delta = n.influence_delta, source = "circuit"}
+        end
+      end
+      if #picked > 0 then features = picked end
+    end
+  end
   local out = {}
   for _, name in ipairs(template_names(run)) do
     local ok, t = pcall(hypotheses.get, name)
     if ok and (not t.applies or t.applies(p)) then
       for _, h in ipairs(t.make(p, ctx) or {}) do
         h.origin = {pipeline = "mechanistic", template = name, pattern = p.id, mechanism = p.mechanism,
-          generator = run.opts.generator, context = p.context, features = p.features and #p.features > 0 and
-          {p.features[1], p.features[2], p.features[3]} or nil}
+          generator = run.opts.generator, context = p.context, features = features}
         h.id = p.id .. ":" .. name
         out[#out + 1] = behavior.hypothesis(h)
       end
