@@ -35,9 +35,16 @@ print(string.format("\nscreen: %d divergent positions, KL median %.4f, 99th perc
 local adl = {}
 for i = 1, math.min(5, #screen.adl.promoted) do adl[i] = string.format("%q", screen.adl.promoted[i].token) end
 print("ADL (answer-start difference through the logit lens) promotes: " .. table.concat(adl, " "))
+for _, st in ipairs(screen.adl.steered or {}) do
+  print(string.format("  steered with it: '%s' -> '%s' (unsteered '%s')", st.prompt, st.steered, st.base))
+end
 
 print("\nmechanisms:")
-for _, m in ipairs(run:step("mechanisms")) do print(string.format("  %s (mean KL %.2f): %s", m.id, m.mean_kl, m.summary)) end
+for _, m in ipairs(run:step("mechanisms")) do
+  print(string.format("  %s (mean KL %.2f): %s", m.id, m.mean_kl, m.summary))
+  local f = m.patterns[1].emergent[1]
+  if f and f.describe then print("     emergent " .. f.describe) end
+end
 
 for i, f in ipairs(run:findings()) do
   print(string.format("\n%d. %s", i, f.statement))

@@ -46,6 +46,7 @@ M.defaults = {
   max_mechanisms = 12,
   feature_alpha = 0.05,    -- BH level of the per-feature paired screen
   continuation_tokens = 8, -- tokens of each model's greedy continuation at a pattern's context (interpretation)
+  adl_steer = 4,           -- screening prompts the base model answers greedily with the answer-start δ added (ADL steering)
   templates = false,       -- template names in the order tried (false: every registered template by priority)
   generator = "retrieval", -- the test generator hypotheses draw prompts from (discern.generators)
   strategy = "thompson",   -- the bandit over mechanisms (discern.strategy)
@@ -286,7 +287,8 @@ end
 --- divergent positions (KL ≥ min_kl, at most events_per_text per text) with both models' feature activations
 --- there; per text the mean activation difference of every feature over its answer, tested across texts (Wilcoxon
 --- signed-rank, BH); the activation difference δ of the last layer at the answer start read through the logit lens
---- (ADL); and each prompt's mean feature activation in the base model (the retrieval basis).
+--- and by steering the base model with it (ADL); and each prompt's mean and max feature activations in the base
+--- model (the retrieval basis).
 function M.steps.screen(run)
   local o = run.opts
   local tc = transcoders(run)
@@ -352,7 +354,7 @@ function M.steps.screen(run)
         if k >= o.min_kl then cands[#cands + 1] = {pos = pos, kl = k} end
       end
       table.sort(cands, function(a, c) return a.kl > c.kl end)
-      per_text[ti] = {max_kl = maxkl, start_kl = start_kl, events = 0}
+      per_text[ti] = {max_kl = maxkl, start_kl = start_kl, events = 0, tokens = n_tok}
       for j = 1, math.min(o.events_per_text, #cands) do
         local c = cands[j]
         local e = {text = ti, pos = c.pos, kl = c.kl, promoted = up[b][c.pos + 1], suppressed = down[b][c.pos + 1],
@@ -429,6 +431,24 @@ function M.steps.screen(run)
     tv, bv = tv:tolist(), bv:tolist()
     for i, id in ipairs(ti:tolist()) do adl.promoted[i] = {token = decode_token(run.base, id), score = tv[i]} end
     for i, id in ipairs(bi:tolist()) do adl.suppressed[i] = {token = decode_token(run.base, id), score = -bv[i]} end
+  end
+  -- ADL steering: the base model generates with δ added to its last residual stream at every position; what it
+  -- then says shows what the difference encodes (greedy, adl_steer prompts, counted as generation).
+  if delta_sum and o.adl_steer > 0 then
+    local delta = delta_sum:div(delta_n)
+    local ps = {}
+    for i = 1, math.min(o.adl_steer, #texts) do ps[i] = texts[i].prompt end
+    local t0 = discern.clock()
+    local gen = run.base:generate(ps, {greedy = true, max_new_tokens = o.continuation_tokens * 3, stop = {END}, progress = false,
+      fwd_hooks = {{run.resid_hook, function(x) return x:add(delta) end}}})
+    local plain = run.base:generate(ps, {greedy = true, max_new_tokens = o.continuation_tokens * 3, stop = {END}, progress = false})
+    local toks = 0
+    adl.steered = {}
+    for i, g in ipairs(gen) do
+      toks = toks + #g.tokens + #plain[i].tokens
+      adl.steered[i] = {prompt = strip_prompt(ps[i]), steered = g.text, base = plain[i].text}
+    end
+    run.meter:add("screen", {generated_tokens = toks, samples = 2 * #gen, seconds = discern.clock() - t0})
   end
   table.sort(kl_hist)
   local q = function(p) return #kl_hist > 0 and kl_hist[math.max(1, math.ceil(p * #kl_hist))] or 0 end
@@ -613,6 +633,32 @@ function M.steps.interpret(run)
     -- The screening estimate: the mean probability the model gained on its preferred token.
     p.effect = gain / #p.events
     p.features, p.emergent, p.vanishing = pattern_features(run, p, tc, per_layer)
+  end
+  -- Top-activating contexts of the emergent and vanishing features over the screening texts, in the model
+  -- (emergent) or the base model (vanishing): discern.circuit.feature_contexts, one pass each, cached in the store.
+  if tc and #owners > 0 then
+    local texts = {}
+    for i, t in ipairs(run.steps.texts) do texts[i] = t.text end
+    local so_fc = {progress = false, store = run.store == nil and true or run.store}
+    local fcs = {}
+    local function index(side)
+      if not fcs[side] then
+        local t0 = discern.clock()
+        fcs[side] = discern.circuit.feature_contexts(side == "model" and run.model or run.base, tc, texts, so_fc)
+        local tokens = 0
+        for _, t in ipairs(run.steps.screen.per_text) do tokens = tokens + (t.tokens or 0) end
+        if not fcs[side]:cached() then count_forward(run, "interpret", tokens, math.ceil(#texts / 8), t0) end
+      end
+      return fcs[side]
+    end
+    for _, p in ipairs(owners) do
+      for _, list in ipairs({{p.emergent, "model"}, {p.vanishing, "base"}}) do
+        for _, f in ipairs(list[1]) do
+          local ok, line = pcall(index(list[2]).describe, index(list[2]), f.layer, f.feature)
+          if ok then f.describe = line end
+        end
+      end
+    end
   end
   local out = {}
   for _, m in ipairs(run.steps.mechanisms) do
