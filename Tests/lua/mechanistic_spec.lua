@@ -275,6 +275,21 @@ describe("the mechanistic pipeline", function()
     for i, t in ipairs(again:tests()) do assert.equal(t.pvalue, run:tests()[i].pvalue) end
   end)
 
+  it("screens a plain-text corpus instead of greedy answers", function()
+    local corpus = {}
+    for i = 1, 24 do corpus[i] = prompts[i] .. " and then the story goes on with more words here" end
+    local run = discern.diff(opts{base = base, model = model, store = false, corpus = corpus, max_rounds = 1})
+    assert.equal(#run:step("texts"), 24)
+    assert.equal(run:step("texts")[1].text, corpus[1])
+    assert.truthy(#run:step("texts")[1].prompt < #corpus[1])
+    assert.truthy(#run:step("screen").events > 0)
+    -- No greedy screening answers: the screen step generates only the ADL-steered answers (4 prompts, steered
+    -- and not).
+    for _, s in ipairs(run:ledger().steps) do
+      if s.step == "screen" then assert.equal(s.counts.samples, 8) end
+    end
+  end)
+
   it("finds nothing on a model against itself", function()
     local run = discern.diff(opts{base = base, model = base, store = false})
     assert.equal(#run:step("screen").events, 0)

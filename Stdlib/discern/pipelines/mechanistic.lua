@@ -33,7 +33,8 @@ M.defaults = {
   check_transcoders = true, -- transcoders that record another model's fingerprint are an error (false: a warning)
   crosscoder = false,      -- options of discern.circuit.train_crosscoder ({layer =, steps =, …}) to train one on the
                            -- screening texts in the basis step and report its model-only latents; false: none
-  corpus = false,          -- screening texts (a list, or function(rng, n)); false: the base model's greedy answers to the prompts
+  corpus = false,          -- screening texts (a list, or function(rng, n)); chat texts part at "<|assistant|>", others
+                           -- after their first words; false: the base model's greedy answers to the prompts
   n_screen = 512,          -- screening prompts (forward passes; greedy answers when there is no corpus)
   screen_tokens = 40,      -- greedy answer length for the screening texts
   batch_size = 16,         -- texts per forward pass while screening
@@ -108,8 +109,11 @@ function M.steps.texts(run)
     local out = {}
     for i, t in ipairs(list) do
       if type(t) ~= "string" or t == "" then error(discern.error("arg", "discern.diff: corpus text " .. i .. " is not a non-empty string"), 0) end
+      -- A chat text's prompt ends at the assistant marker; any other text's first words (20 characters or more)
+      -- act as its prompt, the rest as its answer.
       local cut = t:find("<|assistant|>", 1, true)
-      out[i] = {prompt = cut and t:sub(1, cut + #"<|assistant|>" - 1) or t, text = t}
+      local prompt = cut and t:sub(1, cut + #"<|assistant|>" - 1) or (t:match("^(.-%S)%s", 20) or t)
+      out[i] = {prompt = prompt, text = t}
     end
     return out
   end
