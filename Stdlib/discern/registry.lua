@@ -98,14 +98,33 @@ function Registry:reload(module)
   return v
 end
 
---- The module table a registry is used through: register(t), get(name), list(), unregister(name), reload(module)
---- and validate(t), each calling the method of the same name.
+--- The module table a registry is used through (discern.hypotheses, discern.generators).
 ---@return table
 function Registry:functions()
+  local r = self
   local out = {}
-  for _, name in ipairs({"register", "get", "list", "unregister", "reload", "validate"}) do
-    out[name] = function(...) return self[name](self, ...) end
-  end
+  --- Registers (or replaces) a table under its name; its fields are validated one by one.
+  ---@param t table
+  ---@return table t
+  function out.register(t) return r:register(t) end
+  --- The table registered under name (an error naming the registered ones when there is none).
+  ---@param name string
+  ---@return table
+  function out.get(name) return r:get(name) end
+  --- The registered names in registration order.
+  ---@return string[]
+  function out.list() return r:list() end
+  --- Removes a name; runs stop using it at their next use.
+  ---@param name string
+  function out.unregister(name) r:unregister(name) end
+  --- Reloads a Lua module (REPL :reload); the tables it returns are registered again.
+  ---@param module string
+  ---@return any
+  function out.reload(module) return r:reload(module) end
+  --- Checks a table field by field without registering it.
+  ---@param t table
+  ---@return table
+  function out.validate(t) return r:validate(t) end
   return out
 end
 
