@@ -190,7 +190,7 @@ describe("discern.hypotheses and discern.generators", function()
       assert.truthy(discern.hypotheses.get(n), n)
     end
     assert.truthy(#names >= 5)
-    for _, n in ipairs({"retrieval", "kl", "perturb"}) do assert.truthy(discern.generators.get(n), n) end
+    for _, n in ipairs({"retrieval", "neighbours", "kl", "perturb"}) do assert.truthy(discern.generators.get(n), n) end
     assert.errors(function() discern.hypotheses.register{name = "x", description = "d"} end, {contains = "field 'make' must be a function"})
     assert.errors(function() discern.hypotheses.register{name = "x", description = "d", make = print, prio = 1} end,
       {contains = "unknown field 'prio'"})
@@ -287,6 +287,20 @@ describe("the mechanistic pipeline", function()
     -- and not).
     for _, s in ipairs(run:ledger().steps) do
       if s.step == "screen" then assert.equal(s.counts.samples, 8) end
+    end
+  end)
+
+  it("draws a hypothesis's prompts from each built-in generator", function()
+    local run = discern.diff(opts{base = base, model = model, store = false, max_rounds = 1})
+    local p = run:step("mechanisms")[1].patterns[1]
+    for _, name in ipairs({"retrieval", "neighbours", "kl", "perturb"}) do
+      run.opts.generator = name
+      local hs = discern.pipelines.mechanistic.make_hypotheses(run, p)
+      assert.truthy(#hs > 0, name)
+      local ps = hs[1].prompts:draw(discern.random.new(1), 12)
+      assert.equal(#ps, 12)
+      for _, x in ipairs(ps) do assert.equal(type(x), "string") end
+      assert.equal(hs[1].origin.generator, name)
     end
   end)
 

@@ -6,7 +6,8 @@
 ---       make = function(pattern, ctx) return function(rng, n) return {…prompts…} end end,
 ---     }
 ---
---- ctx: source (the run's prompt source), avoid (set of exploration prompts never to reuse), features(prompts)
+--- ctx: source (the run's prompt source), pool() (the run's candidate pool: {prompts, features, kl}), embedder()
+--- (all-MiniLM-L6-v2 or the run's embedder), avoid (set of exploration prompts never to reuse), features(prompts)
 --- -> a row-normalised tensor [n, d] of the base model's mean feature activations over each prompt (forward
 --- passes only, counted in the ledger), answer_kl(prompts) -> KL(model‖base) of the first answer token per
 --- prompt (forward passes of both models), screen = {prompts, features} (the screening prompts and their

@@ -751,6 +751,11 @@ local function generator_ctx(run)
   for _, t in ipairs(run.steps.texts) do avoid[t.prompt] = true end
   local ctx = {source = run.source, avoid = avoid, screen = {prompts = run.steps.prompts, features = run.steps.screen.prompt_features}}
   function ctx.generator(name) return generators.get(name) end
+  --- The run's embedder (opts.embedder or the default all-MiniLM-L6-v2, loaded on first use).
+  function ctx.embedder()
+    run.embedder = run.embedder or discern.embed.load()
+    return run.embedder
+  end
   function ctx.features(list) return (score_prompts(run, list)) end
   function ctx.answer_kl(list)
     local _, k = score_prompts(run, list)
