@@ -14,7 +14,7 @@ struct DiscernCommand: ParsableCommand {
         abstract: "Find, explain and validate how an intervened language model differs from its base model.",
         discussion: "Lua scripts drive everything: `discern run script.lua`, or explore in `discern repl`.",
         version: DiscernLua.version,
-        subcommands: [Run.self, Repl.self, Doctor.self, TestCommand.self, Organisms.self, Types.self, StoreCommand.self]
+        subcommands: [Run.self, Repl.self, DiffCommand.self, Doctor.self, TestCommand.self, Organisms.self, Types.self, StoreCommand.self]
     )
 }
 

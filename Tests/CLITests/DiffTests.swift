@@ -130,4 +130,25 @@ extension CLITests {
         p.waitUntilExit()
         return seen
     }
+
+    /// `discern diff` with no directories diffs the tiny organisms' base model against multi and prints findings;
+    /// bad directories and options are named errors with exit codes 1 and 2.
+    @Test func diffCommandRunsTheDemoAndNamesBadInput() throws {
+        let env = ["DISCERN_HOME": Self.sharedHome.path]
+        let r = try run(["diff", "--quiet", "--json", Self.sharedHome.appendingPathComponent("diff-cli.json").path], env: env)
+        #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        #expect(r.stdout.contains("mechanistic: "), "\(r.stdout)")
+        #expect(r.stdout.contains(" 1. the model's answers"), "\(r.stdout)")
+        #expect(r.stdout.contains("ledger: "))
+        #expect(FileManager.default.fileExists(atPath: Self.sharedHome.appendingPathComponent("diff-cli.json").path))
+        let missing = try run(["diff", "/nonexistent/base", "/nonexistent/model"], env: env)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("BASE '/nonexistent/base' is not a model directory"), "\(missing.stderr)")
+        let badMethod = try run(["diff", "--method", "magic"], env: env)
+        #expect(badMethod.status == 2)
+        #expect(badMethod.stderr.contains("--method must be mechanistic, exhaustive or both"), "\(badMethod.stderr)")
+        let one = try run(["diff", "/tmp"], env: env)
+        #expect(one.status == 2)
+        #expect(one.stderr.contains("give both BASE and MODEL"), "\(one.stderr)")
+    }
 }
