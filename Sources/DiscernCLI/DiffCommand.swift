@@ -3,7 +3,7 @@ import Foundation
 import LuaKit
 
 /// `discern diff [BASE MODEL]`: compares an intervened model with its base model and prints validated findings
-/// (Stdlib/discern/diff.lua's `diff.command`).
+/// (Stdlib/discern/cli.lua's `cli.diff`).
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
@@ -79,7 +79,7 @@ struct DiffCommand: ParsableCommand {
         if let minEffect { fields.append("min_effect = \(minEffect)") }
         if let json { fields.append("json = \(luaQuote(json))") }
         if quiet { fields.append("quiet = true") }
-        let code = "require('discern').diff.command{" + fields.joined(separator: ", ") + "}"
+        let code = "require('discern.cli').diff{" + fields.joined(separator: ", ") + "}"
         do {
             try LuaState.catchingInterrupts { _ = try st.execute(code, chunkName: "=(discern diff)") }
         } catch let e as LuaError {

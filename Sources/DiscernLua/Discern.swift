@@ -26,7 +26,7 @@ public enum DiscernLua {
     /// The submodules `discern.<name>` loads on first use: Swift ones, then the Stdlib's.
     public static let submodules = ["tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs",
                                     "circuit", "sampling", "cluster", "text", "strategy", "organisms", "random", "spec", "pp",
-                                    "prompts", "measure", "behavior", "diff", "pipelines", "hypotheses", "generators", "registry"]
+                                    "prompts", "measure", "behavior", "diff", "pipelines", "hypotheses", "generators", "registry", "cli"]
 
     /// Doc strings of Stdlib values that are functions (a Lua function has no other place for one).
     static let stdlibDocs = [

@@ -30,7 +30,7 @@ describe("discern.help", function()
   it("documents every public function of every submodule and class", function()
     for _, name in ipairs({"tensor", "store", "model", "tokenizer", "embed", "stats", "bandit", "json", "fs", "circuit",
                            "strategy", "organisms", "random", "spec", "pp", "sampling", "prompts", "measure", "behavior",
-                           "diff", "pipelines", "cluster", "text", "hypotheses", "generators", "registry"}) do
+                           "diff", "pipelines", "cluster", "text", "hypotheses", "generators", "registry", "cli"}) do
       local _ = discern[name]
     end
     local missing, count = {}, 0

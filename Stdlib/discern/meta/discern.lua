@@ -3,7 +3,7 @@
 -- declarations in Discern's Swift bindings. Do not edit: regenerate. Functions written in
 -- Lua (Stdlib/discern/…) carry their annotations in their own source.
 
---- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, sampling, cluster, text, strategy, organisms, random, spec, pp, prompts, measure, behavior, diff, pipelines, hypotheses, generators, registry.
+--- discern: the Discern Lua module. Submodules: tensor, store, model, tokenizer, embed, stats, bandit, json, fs, circuit, sampling, cluster, text, strategy, organisms, random, spec, pp, prompts, measure, behavior, diff, pipelines, hypotheses, generators, registry, cli.
 ---@class discern
 discern = {}
 
