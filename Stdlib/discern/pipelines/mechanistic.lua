@@ -47,6 +47,7 @@ M.defaults = {
   max_mechanisms = 12,
   feature_alpha = 0.05,    -- BH level of the per-feature paired screen
   continuation_tokens = 8, -- tokens of each model's greedy continuation at a pattern's context (interpretation)
+  interpret_texts = 128,   -- divergent screening texts the features' top-activating contexts are drawn from
   adl_steer = 4,           -- screening prompts the base model answers greedily with the answer-start δ added (ADL steering)
   templates = false,       -- template names in the order tried (false: every registered template by priority)
   generator = "retrieval", -- the test generator hypotheses draw prompts from (discern.generators)
@@ -641,8 +642,17 @@ function M.steps.interpret(run)
   -- Top-activating contexts of the emergent and vanishing features over the screening texts, in the model
   -- (emergent) or the base model (vanishing): discern.circuit.feature_contexts, one pass each, cached in the store.
   if tc and #owners > 0 then
-    local texts = {}
-    for i, t in ipairs(run.steps.texts) do texts[i] = t.text end
+    -- The texts where the models part (the patterns' own texts first), at most interpret_texts of them.
+    local texts, seen = {}, {}
+    for _, p in ipairs(owners) do
+      for _, i in ipairs(p.prompt_indices) do
+        if not seen[i] and #texts < o.interpret_texts then seen[i] = true; texts[#texts + 1] = run.steps.texts[i].text end
+      end
+    end
+    for i, t in ipairs(run.steps.texts) do
+      if #texts >= o.interpret_texts then break end
+      if not seen[i] and run.steps.screen.per_text[i].events > 0 then seen[i] = true; texts[#texts + 1] = t.text end
+    end
     local so_fc = {progress = false, store = run.store == nil and true or run.store}
     local fcs = {}
     local function index(side)
@@ -650,7 +660,7 @@ function M.steps.interpret(run)
         local t0 = discern.clock()
         fcs[side] = discern.circuit.feature_contexts(side == "model" and run.model or run.base, tc, texts, so_fc)
         local tokens = 0
-        for _, t in ipairs(run.steps.screen.per_text) do tokens = tokens + (t.tokens or 0) end
+        for _, t in ipairs(texts) do tokens = tokens + run.base:to_tokens(t):shape()[2] end
         if not fcs[side]:cached() then count_forward(run, "interpret", tokens, math.ceil(#texts / 8), t0) end
       end
       return fcs[side]
