@@ -38,8 +38,8 @@ function cli.diff(opts)
     tc_dir = tc_dir or (manifest.dir .. "/transcoders")
     world = organisms.world{seed = manifest.seed}
   end
-  for what, dir in pairs({BASE = base_dir, MODEL = model_dir}) do
-    if not discern.fs.exists(dir .. "/config.json") then command_fail(what .. " '" .. dir .. "' is not a model directory (no config.json)") end
+  for _, x in ipairs({{"BASE", base_dir}, {"MODEL", model_dir}}) do
+    if not discern.fs.exists(x[2] .. "/config.json") then command_fail(x[1] .. " '" .. x[2] .. "' is not a model directory (no config.json)") end
   end
   local source
   local pspec = opts.prompts or "world"

@@ -95,7 +95,7 @@ struct CLITests {
         #expect(!r.stderr.contains("unexpected argument"))
         let far = try run(["frobnicate"])
         #expect(far.status == 2)
-        #expect(far.stderr.hasPrefix("discern: unknown command 'frobnicate'\nCommands: run, repl, doctor, test, organisms"), "\(far.stderr)")
+        #expect(far.stderr.hasPrefix("discern: unknown command 'frobnicate'\nCommands: run, repl, diff, doctor, test, organisms"), "\(far.stderr)")
         let script = try run(["hello.lua"])
         #expect(script.stderr.hasPrefix("discern: unknown command 'hello.lua' (did you mean 'discern run hello.lua'?)"))
         #expect(try run(["help", "run"]).status == 0)
