@@ -1,5 +1,6 @@
 --- The built-in test generators: retrieval by feature activation, semantic neighbours, retrieval by KL at the
---- answer start, and template perturbation. None generates text: they choose among candidate prompts scored with forward passes.
+--- answer start, and template perturbation. None generates text: they choose among candidate prompts scored with
+--- forward passes.
 
 -- n prompts from a list: a seeded shuffle, repeated when the list is shorter.
 local function pick(rng, list, n)
@@ -10,49 +11,46 @@ local function pick(rng, list, n)
   return out
 end
 
+-- A generator over the pattern's own prompts and the pool prompts most similar to them: similarity(pool)
+-- returns, per pool prompt, its largest similarity to any of the pattern's prompts. The list is built on first use.
+local function own_and_nearest(pattern, ctx, similarity)
+  local eligible
+  return function(rng, n)
+    if not eligible then
+      local pool = ctx.pool()
+      local sim = similarity(pool)
+      local order = {}
+      for i = 1, #sim do order[i] = i end
+      table.sort(order, function(a, b) return sim[a] > sim[b] or (sim[a] == sim[b] and a < b) end)
+      eligible = {table.unpack(pattern.prompts)}
+      for j = 1, math.min(#order, math.max(8, #pattern.prompts)) do eligible[#eligible + 1] = pool.prompts[order[j]] end
+    end
+    return pick(rng, eligible, n)
+  end
+end
+
 return {
   {
     name = "retrieval",
     description = "the pattern's own screening prompts (answered afresh, with the test's seed) and as many candidate prompts from the run's pool (at least 8) closest to them in the base model's features (per layer mean and max activation over the prompt, cosine)",
     make = function(pattern, ctx)
-      local eligible
-      return function(rng, n)
-        if not eligible then
-          local discern = require "discern"
-          local pool = ctx.pool()
-          local idx = {}
-          for _, i in ipairs(pattern.prompt_indices) do idx[#idx + 1] = i - 1 end
-          local P = ctx.screen.features:index_select(0, discern.tensor.new(idx, {dtype = "int64"}))
-          local sim = pool.features:matmul(P:t()):amax(1):tolist()
-          local order = {}
-          for i = 1, #sim do order[i] = i end
-          table.sort(order, function(a, b) return sim[a] > sim[b] or (sim[a] == sim[b] and a < b) end)
-          eligible = {table.unpack(pattern.prompts)}
-          for j = 1, math.min(#order, math.max(8, #pattern.prompts)) do eligible[#eligible + 1] = pool.prompts[order[j]] end
-        end
-        return pick(rng, eligible, n)
-      end
+      return own_and_nearest(pattern, ctx, function(pool)
+        local discern = require "discern"
+        local idx = {}
+        for _, i in ipairs(pattern.prompt_indices) do idx[#idx + 1] = i - 1 end
+        local P = ctx.screen.features:index_select(0, discern.tensor.new(idx, {dtype = "int64"}))
+        return pool.features:matmul(P:t()):amax(1):tolist()
+      end)
     end,
   },
   {
     name = "neighbours",
     description = "the pattern's own screening prompts (answered afresh) and the candidate prompts from the run's pool closest to them in meaning (all-MiniLM-L6-v2 cosine), at least 8",
     make = function(pattern, ctx)
-      local eligible
-      return function(rng, n)
-        if not eligible then
-          local pool = ctx.pool()
-          local e = ctx.embedder()
-          local P = e:encode(pattern.prompts)
-          local sim = e:encode(pool.prompts):matmul(P:t()):amax(1):tolist()
-          local order = {}
-          for i = 1, #sim do order[i] = i end
-          table.sort(order, function(a, b) return sim[a] > sim[b] or (sim[a] == sim[b] and a < b) end)
-          eligible = {table.unpack(pattern.prompts)}
-          for j = 1, math.min(#order, math.max(8, #pattern.prompts)) do eligible[#eligible + 1] = pool.prompts[order[j]] end
-        end
-        return pick(rng, eligible, n)
-      end
+      return own_and_nearest(pattern, ctx, function(pool)
+        local e = ctx.embedder()
+        return e:encode(pool.prompts):matmul(e:encode(pattern.prompts):t()):amax(1):tolist()
+      end)
     end,
   },
   {
