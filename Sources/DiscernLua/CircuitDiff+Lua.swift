@@ -97,6 +97,7 @@ extension CircuitLua {
         var maxTexts: Int?
         var thresholdStart: Int?
         var width: Int?
+        var progress = true
     }
     nonisolated(unsafe) static let crosscoderOptions = LuaOptionSpec<CrosscoderArgs>(
         "discern.circuit.TrainCrosscoderOptions", prototype: CrosscoderArgs(), [
@@ -117,6 +118,7 @@ extension CircuitLua {
         .integer("checkpoint_every", \.checkpointEvery, "steps between checkpoints", in: 1...100_000_000),
         .integer("latent_sample", \.latentSample, "token pairs Latent Scaling is computed on", in: 1...100_000_000),
         .integer("max_texts", \.maxTexts, "use at most this many corpus texts", in: 1...100_000_000, default: "all"),
+        .boolean("progress", \.progress, "show a progress bar", default: "true (on a terminal)"),
         .custom("on_progress", type: "fun(p: {step: integer, loss: number}): boolean?", "called after each step; return false to stop") { _, _ in },
     ])
 
@@ -172,19 +174,22 @@ extension CircuitLua {
             c.width = a.width
             c.thresholdStart = a.thresholdStart
             let control = try LuaProgressControl(call, o)
+            let bar = a.progress ? ProgressBar(label: "crosscoder") : nil
             let seqs = try texts.map { try base.encode($0) }
             let (xb, xm) = try CrosscoderTrainer.activations(base: base, model: model, sequences: seqs, config: c)
             let r: CrosscoderTrainingResult
             do {
                 r = try CrosscoderTrainer.train(base: xb, model: xm, config: c, checkpointDir: a.checkpointDir,
                                                 checkpointEvery: a.checkpointEvery, latentSample: a.latentSample) { step, loss in
-                    try? control.report {
+                    bar?.update(step, c.steps, extra: String(format: "loss %.4f", loss))
+                    try control.report {
                         lua_createtable(call.L, 0, 2)
                         call.push(step); lua_setfield(call.L, -2, "step")
                         call.push(loss); lua_setfield(call.L, -2, "loss")
                     }
                     return !control.shouldStop
                 }
+                bar?.finish()
             } catch let e as CrosscoderInterrupted {
                 try control.throwIfInterrupted("after step \(e.step)")
                 throw LuaError(code: "interrupted", "\(call.name): stopped by on_progress after step \(e.step)")

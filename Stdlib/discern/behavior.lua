@@ -187,7 +187,10 @@ end
 --- discern.FDRStream; without it the result has no decision), ledger, seed (the validation seed; default 0), n
 --- (skip power analysis), n_min, n_max, power, paired (default true: both models answer the same prompts),
 --- sampling ({max_new_tokens, temperature, top_p, stop, batch_size}), avoid (set of prompts not to use), step,
---- examples, store, alpha (for power analysis without a stream).
+--- examples, store, alpha (for power analysis without a stream), looks ({{fraction =, weight =}, …}: group-sequential
+--- looks at these fractions of n with Bonferroni alpha spending, p = min p_k / w_k; default one look) and futility
+--- (stop at an interim look whose p exceeds it; default 1: never). The result has stopped ("efficacy", "futility" or
+--- nil) and pvalue_last_look.
 ---@param h table a hypothesis
 ---@param base table discern.Model
 ---@param model table discern.Model

@@ -93,6 +93,14 @@ function prompts.fn(fn, name)
   return setmetatable({fn = fn, name = name or "function"}, Source)
 end
 
+--- A prompt for display: without the chat markers "<|user|>" and "<|assistant|>" and the spaces around it.
+---@param p string
+---@return string
+function prompts.plain(p)
+  if type(p) ~= "string" then fail("plain", "bad argument #1 (a string expected, got " .. type(p) .. ")") end
+  return (p:gsub("<|user|>", ""):gsub("<|assistant|>", ""):gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
 --- Turns a list, a function (rng, n) -> prompts or a source into a source; anything else is an error.
 ---@param x string[]|function|table
 ---@return table a discern.PromptSource

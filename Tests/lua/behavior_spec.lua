@@ -85,6 +85,12 @@ end)
 describe("discern.prompts", function()
   local rng = discern.random.new(1)
 
+  it("shows a prompt without its chat markers", function()
+    assert.equal(discern.prompts.plain("<|user|> What is 2 plus 2? <|assistant|>"), "What is 2 plus 2?")
+    assert.equal(discern.prompts.plain("  plain text "), "plain text")
+    assert.errors(function() discern.prompts.plain(3) end, {contains = "discern.prompts.plain: bad argument #1 (a string expected, got number)"})
+  end)
+
   it("draws from lists without replacement and avoids prompts", function()
     local src = discern.prompts.source({"a", "b", "c"})
     local d = src:draw(rng, 3)

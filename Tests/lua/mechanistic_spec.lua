@@ -104,6 +104,8 @@ describe("discern.circuit.train_crosscoder", function()
     local o = {layer = 1, steps = 30, k = 4, expansion = 2, batch_size = 64, lr = 3e-3, seed = 2, checkpoint_dir = ck, checkpoint_every = 10}
     o.on_progress = function(p) return p.step < 15 end
     assert.errors(function() discern.circuit.train_crosscoder(base, model, texts, o) end, {contains = "after step 15"})
+    o.on_progress = function() error("callback broke") end
+    assert.errors(function() discern.circuit.train_crosscoder(base, model, texts, o) end, {contains = "callback broke"})
     o.on_progress = nil
     local _, again = discern.circuit.train_crosscoder(base, model, texts, o)
     assert.equal(again.resumed_from, 15)

@@ -247,11 +247,12 @@ public enum CrosscoderTrainer {
     ///   - checkpointDir: where checkpoints are written every `checkpointEvery` steps; a later call with the same
     ///     directory resumes from the newest one (bit-identical to an uninterrupted run).
     ///   - latentSample: pairs the Latent Scaling statistics are computed on (the first ones of a seeded shuffle).
-    ///   - progress: called after each step with (step, loss); returning false stops after a checkpoint.
+    ///   - progress: called after each step with (step, loss); returning false stops after a checkpoint, and an
+    ///     error it throws ends training with that error.
     /// - Throws: `TrainingError` (options, data, non-finite loss, checkpoints); `TorchError`.
     public static func train(base xbRaw: Tensor, model xmRaw: Tensor, config c: CrosscoderConfig, initial: [String: Tensor]? = nil,
                              checkpointDir: String? = nil, checkpointEvery: Int = 100, latentSample: Int = 8192,
-                             progress: ((Int, Double) -> Bool)? = nil) throws -> CrosscoderTrainingResult {
+                             progress: ((Int, Double) throws -> Bool)? = nil) throws -> CrosscoderTrainingResult {
         guard xbRaw.shape.count == 2, xbRaw.shape == xmRaw.shape, xbRaw.shape[0] >= 1 else {
             throw TrainingError(.data, "paired activations must be two [n, d_model] tensors of the same shape, got \(xbRaw.shape) and \(xmRaw.shape)")
         }
@@ -348,7 +349,7 @@ public enum CrosscoderTrainer {
             try adam.zeroGrad()
             loss.append(stepLoss)
             let done = step + 1
-            let stop = progress.map { !$0(done, stepLoss) } ?? false
+            let stop = try progress.map { try !$0(done, stepLoss) } ?? false
             if let dir = checkpointDir, done % checkpointEvery == 0 || done == c.steps || stop {
                 var tensors: [String: Tensor] = [:]
                 for (name, t, _) in named { tensors[name] = try t.detach() }

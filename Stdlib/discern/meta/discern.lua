@@ -2202,6 +2202,7 @@ function discern_Transcoders:type() end
 ---@field checkpoint_every? integer steps between checkpoints (default 100)
 ---@field latent_sample? integer token pairs Latent Scaling is computed on (default 8192)
 ---@field max_texts? integer use at most this many corpus texts (default all)
+---@field progress? boolean show a progress bar (default true (on a terminal))
 ---@field on_progress? fun(p: {step: integer, loss: number}): boolean? called after each step; return false to stop
 
 ---@class discern.circuit.TrainTranscodersOptions

@@ -47,11 +47,6 @@ M.steps = {}
 
 local function log(run, fmt, ...) run:log(string.format(fmt, ...)) end
 
-local function example_prompt(p)
-  local s = p:gsub("<|user|>", ""):gsub("<|assistant|>", ""):gsub("^%s+", ""):gsub("%s+$", "")
-  return s
-end
-
 --- Exploration prompts: opts.n_prompts from the source with the run's exploration seed.
 function M.steps.prompts(run)
   local rng = random.new(run.seed):fork("explore-prompts")
@@ -289,7 +284,7 @@ function M.steps.label(run)
         end
       end
       local ctx = {region = region, avoid = run.validated_ngrams or {}, by_prompt = by_prompt,
-        example = example_prompt(run.steps.prompts[region.prompts[1]])}
+        example = prompts_mod.plain(run.steps.prompts[region.prompts[1]])}
       for _, l in ipairs(labeller(texts_for(run, "model", label_set), texts_for(run, "base", label_set), ctx)) do
         local dup
         for _, prev in ipairs(labels) do

@@ -73,10 +73,6 @@ local function log(run, fmt, ...) run:log(string.format(fmt, ...)) end
 
 local END = "<|end|>"
 
-local function strip_prompt(p)
-  return (p:gsub("<|user|>", ""):gsub("<|assistant|>", ""):gsub("^%s+", ""):gsub("%s+$", ""))
-end
-
 -- The transcoders (loaded once per run) or nil.
 local function transcoders(run)
   local tc = run.opts.transcoders
@@ -451,7 +447,7 @@ function M.steps.screen(run)
     adl.steered = {}
     for i, g in ipairs(gen) do
       toks = toks + #g.tokens + #plain[i].tokens
-      adl.steered[i] = {prompt = strip_prompt(ps[i]), steered = g.text, base = plain[i].text}
+      adl.steered[i] = {prompt = prompts_mod.plain(ps[i]), steered = g.text, base = plain[i].text}
     end
     run.meter:add("screen", {generated_tokens = toks, samples = 2 * #gen, seconds = discern.clock() - t0})
   end
@@ -634,7 +630,7 @@ function M.steps.interpret(run)
     end
     p.prompts, p.prompt_indices = ps, idx
     p.start_kl = start_kl
-    p.example = strip_prompt(ps[1])
+    p.example = prompts_mod.plain(ps[1])
     -- The screening estimate: the mean probability the model gained on its preferred token.
     p.effect = gain / #p.events
     p.features, p.emergent, p.vanishing = pattern_features(run, p, tc, per_layer)
@@ -984,10 +980,11 @@ function M.steps.meta(run)
   return out
 end
 
---- Causal check of each finding with features: the pattern's top features (by activation difference) are
---- ablated in the intervened model (their decoded contribution subtracted from the MLP output they write) and the
---- model re-samples causal_prompts of the finding's validation prompts with the same seed; the share of the effect
---- that remains is reported ("ablating L1_F17 removes 80 % of the effect"). Reported, never an FDR decision.
+--- Causal check of each finding with features (those the circuit diff shows gaining the most logit influence when
+--- the mechanism was traced, else the pattern's largest activation differences): they are ablated in the intervened
+--- model (their decoded contribution subtracted from the MLP output they write) and the model re-samples
+--- causal_prompts of the finding's validation prompts with the same seed; the share of the effect that remains is
+--- reported ("ablating L1_F17 removes 80 % of the effect"). Reported, never an FDR decision.
 function M.steps.causal(run)
   local tc = transcoders(run)
   local out = {}
